@@ -1,0 +1,417 @@
+/* control.c: see control.h. */
+#include "config.h"
+
+#include "control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+
+struct client {
+	int		 fd;
+	bool		 may_write;
+	uid_t		 uid;
+	pid_t		 pid;
+	unsigned char	*rbuf;		/* header + payload being read */
+	size_t		 rlen, rcap;
+	char		*wbuf;		/* reply being written */
+	size_t		 wlen, woff;
+	bool		 closing;	/* drop once the reply is out */
+	time_t		 since;		/* start of the pending read/write */
+};
+
+struct control {
+	int		 fd;
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	gid_t		 group;
+	control_handler	 fn;
+	void		*arg;
+	struct client	 clients[CONTROL_MAX_CLIENTS];
+	size_t		 nclients;
+	int		 slot[1 + CONTROL_MAX_CLIENTS];	/* pfd -> client */
+};
+
+static time_t
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* socket_live: true when something accepts connections at path. */
+static bool
+socket_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd == -1)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+static int
+make_parent_dir(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+bind_socket(struct control *c, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int rv;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (socket_live(&sun)) {
+			errno = EADDRINUSE;
+			return -1;
+		}
+		unlink(path);
+	}
+	/* The umask makes the socket 0660 from its first moment: no window
+	 * in which others could connect before the chmod. */
+	old = umask(0117);
+	rv = bind(c->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rv == -1)
+		return -1;
+	if (chown(path, 0, c->group == (gid_t)-1 ? 0 : c->group) == -1 &&
+	    geteuid() == 0)
+		return -1;
+	return chmod(path, 0660);
+}
+
+struct control *
+control_open(const char *path, gid_t group, control_handler fn, void *arg)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int saved;
+
+	if (c == NULL)
+		return NULL;
+	c->group = group;
+	c->fn = fn;
+	c->arg = arg;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1 || make_parent_dir(path) == -1 ||
+	    bind_socket(c, path) == -1 || listen(c->fd, 64) == -1) {
+		saved = errno;
+		if (c->fd != -1)
+			close(c->fd);
+		free(c);
+		errno = saved;
+		return NULL;
+	}
+	return c;
+}
+
+static void
+client_drop(struct control *c, size_t i)
+{
+	struct client *cl = &c->clients[i];
+
+	close(cl->fd);
+	free(cl->rbuf);
+	free(cl->wbuf);
+	c->clients[i] = c->clients[--c->nclients];
+	memset(&c->clients[c->nclients], 0, sizeof(struct client));
+}
+
+void
+control_close(struct control *c)
+{
+	if (c == NULL)
+		return;
+	while (c->nclients > 0)
+		client_drop(c, c->nclients - 1);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}
+
+size_t
+control_clients(const struct control *c)
+{
+	return c->nclients;
+}
+
+/* peer_in_group: the peer's supplementary groups include c->group. */
+static bool
+peer_in_group(const struct control *c, int fd)
+{
+	gid_t groups[NGROUPS_MAX];
+	socklen_t len = sizeof(groups);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == c->group)
+			return true;
+	return false;
+}
+
+static void
+client_accept(struct control *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *cl;
+	int fd;
+
+	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("%s: accept", __func__);
+		return;
+	}
+	if (c->nclients == CONTROL_MAX_CLIENTS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warnx("%s: client refused (%s)", __func__,
+		    c->nclients == CONTROL_MAX_CLIENTS ? "too many clients" :
+		    "no peer credentials");
+		close(fd);
+		return;
+	}
+	cl = &c->clients[c->nclients++];
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = fd;
+	cl->uid = cred.uid;
+	cl->pid = cred.pid;
+	cl->may_write = cred.uid == 0 || (c->group != (gid_t)-1 &&
+	    (cred.gid == c->group || peer_in_group(c, fd)));
+	cl->since = now();
+}
+
+/* client_reply: serialise rep (consumed) as a reply frame for writing. */
+static void
+client_reply(struct client *cl, json_t *rep)
+{
+	struct ctl_hdr h;
+	char *payload = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
+	size_t plen;
+
+	json_decref(rep);
+	if (payload == NULL) {
+		cl->closing = true;
+		return;
+	}
+	plen = strlen(payload);
+	if ((cl->wbuf = malloc(sizeof(h) + plen)) == NULL) {
+		free(payload);
+		cl->closing = true;
+		return;
+	}
+	h.len = htonl((uint32_t)plen);
+	h.version = htons(CTL_VERSION);
+	h.type = htons(CTL_REPLY);
+	memcpy(cl->wbuf, &h, sizeof(h));
+	memcpy(cl->wbuf + sizeof(h), payload, plen);
+	free(payload);
+	cl->wlen = sizeof(h) + plen;
+	cl->woff = 0;
+	cl->since = now();
+}
+
+static void
+client_error(struct client *cl, const char *msg)
+{
+	log_warnx("control: client pid %ld: %s", (long)cl->pid, msg);
+	client_reply(cl, json_pack("{s:b,s:s}", "ok", 0, "error", msg));
+	cl->closing = true;
+}
+
+/* client_request: a whole frame is in rbuf: decode, answer, reset. */
+static void
+client_request(struct control *c, struct client *cl, size_t plen)
+{
+	json_error_t jerr;
+	json_t *req, *rep;
+
+	req = json_loadb((const char *)cl->rbuf + sizeof(struct ctl_hdr), plen,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	cl->rlen = 0;
+	if (req == NULL || !json_is_object(req) ||
+	    memchr(cl->rbuf + sizeof(struct ctl_hdr), '\0', plen) != NULL) {
+		json_decref(req);
+		client_error(cl, "request: malformed JSON");
+		return;
+	}
+	rep = c->fn(req, cl->may_write, c->arg);
+	json_decref(req);
+	client_reply(cl, rep);
+}
+
+/* client_need: bytes wanted before the next step, growing rbuf. */
+static long
+client_need(struct client *cl)
+{
+	long plen;
+
+	if (cl->rlen < sizeof(struct ctl_hdr))
+		return (long)sizeof(struct ctl_hdr);
+	plen = ctl_frame_check((const struct ctl_hdr *)cl->rbuf, CTL_REQUEST,
+	    ICC_REQ_MAX);
+	if (plen < 0)
+		return -1;
+	return (long)sizeof(struct ctl_hdr) + plen;
+}
+
+static int
+rbuf_reserve(struct client *cl, size_t want)
+{
+	unsigned char *nb;
+
+	if (want <= cl->rcap)
+		return 0;
+	if ((nb = realloc(cl->rbuf, want)) == NULL)
+		return -1;
+	cl->rbuf = nb;
+	cl->rcap = want;
+	return 0;
+}
+
+/* client_read: read what is there; returns -1 when the client must go. */
+static int
+client_read(struct control *c, struct client *cl)
+{
+	long need;
+	ssize_t n;
+
+	for (;;) {
+		if ((need = client_need(cl)) < 0) {
+			client_error(cl, errno == EMSGSIZE ?
+			    "request: too large" : "request: bad frame header");
+			return 0;
+		}
+		if (cl->rlen == (size_t)need && need > (long)sizeof(struct
+		    ctl_hdr)) {
+			client_request(c, cl, need - sizeof(struct ctl_hdr));
+			return 0;	/* one request at a time */
+		}
+		if (rbuf_reserve(cl, need) == -1)
+			return -1;
+		n = read(cl->fd, cl->rbuf + cl->rlen, need - cl->rlen);
+		if (n == 0)
+			return -1;
+		if (n == -1)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (cl->rlen == 0)
+			cl->since = now();
+		cl->rlen += n;
+		if (cl->rlen == sizeof(struct ctl_hdr) &&
+		    client_need(cl) == (long)sizeof(struct ctl_hdr)) {
+			client_error(cl, "request: empty payload");
+			return 0;
+		}
+	}
+}
+
+static int
+client_write(struct client *cl)
+{
+	ssize_t n;
+
+	while (cl->woff < cl->wlen) {
+		n = write(cl->fd, cl->wbuf + cl->woff, cl->wlen - cl->woff);
+		if (n == -1)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		cl->woff += n;
+	}
+	free(cl->wbuf);
+	cl->wbuf = NULL;
+	cl->wlen = cl->woff = 0;
+	cl->since = now();
+	return cl->closing ? -1 : 0;
+}
+
+size_t
+control_pollfds(struct control *c, struct pollfd *pfd)
+{
+	size_t n = 0;
+
+	pfd[n].fd = c->fd;
+	pfd[n].events = c->nclients < CONTROL_MAX_CLIENTS ? POLLIN : 0;
+	c->slot[n++] = -1;
+	for (size_t i = 0; i < c->nclients; i++) {
+		pfd[n].fd = c->clients[i].fd;
+		pfd[n].events = c->clients[i].wbuf ? POLLOUT : POLLIN;
+		c->slot[n++] = (int)i;
+	}
+	return n;
+}
+
+static bool
+client_timed_out(const struct client *cl, time_t t)
+{
+	/* An idle connection between requests may stay; one stuck inside a
+	 * frame or not reading its reply may not. */
+	return (cl->rlen > 0 || cl->wbuf != NULL) &&
+	    t - cl->since > CONTROL_TIMEOUT;
+}
+
+void
+control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
+{
+	time_t t = now();
+	bool drop[CONTROL_MAX_CLIENTS] = { false };
+	size_t nclients = c->nclients;
+
+	for (size_t i = 1; i < n; i++) {
+		struct client *cl = &c->clients[c->slot[i]];
+		int rv = 0;
+
+		if (pfd[i].revents & (POLLERR | POLLNVAL))
+			rv = -1;
+		else if (pfd[i].revents & POLLOUT)
+			rv = client_write(cl);
+		else if (pfd[i].revents & (POLLIN | POLLHUP))
+			rv = client_read(c, cl);
+		if (rv == 0 && cl->wbuf != NULL)
+			rv = client_write(cl);	/* answer at once if it fits */
+		if (rv == -1 || client_timed_out(cl, t))
+			drop[c->slot[i]] = true;
+	}
+	for (size_t i = nclients; i-- > 0;)
+		if (drop[i])
+			client_drop(c, i);
+	if (n > 0 && (pfd[0].revents & POLLIN))
+		client_accept(c);
+}

@@ -1,0 +1,987 @@
+/* daemon.c: see daemon.h. */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linkdata.h"
+#include "log.h"
+#include "request.h"
+#include "state.h"
+
+#define ERRLEN 512
+
+/* A hosts file kept in sync for one receiver (iccctl hosts NAME --write). */
+struct hostsfile {
+	char		path[PATH_MAX];
+	struct strvec	owned;		/* aliases whose lines iccd wrote */
+	struct strvec	lines;		/* what it wrote last */
+};
+
+/* ---- replies ------------------------------------------------------------ */
+
+static json_t *
+reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *
+reply_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *
+reply_err(const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+#define TXN_MAX 4
+
+/*
+ * A transaction over a few named containers: what they were before (deep
+ * copies, NULL when absent) so that a refused commit restores the model,
+ * and the element derivations touching them before the change.
+ */
+struct txn {
+	char			 name[TXN_MAX][ICC_NAME_MAX + 1];
+	const char		*names[TXN_MAX];	/* -> name[] */
+	struct icc_container	*old[TXN_MAX];
+	size_t			 n;
+	char			 newbridge[ICC_IFNAME_MAX + 1];
+	struct elemvec		 before, after, adds, dels;
+};
+
+static int
+txn_begin(struct iccd *d, struct txn *t, const char *const *names, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	for (t->n = 0; t->n < n; t->n++) {
+		const struct icc_container *c = model_find(d->model, names[t->n]);
+
+		snprintf(t->name[t->n], sizeof(t->name[0]), "%s", names[t->n]);
+		t->names[t->n] = t->name[t->n];
+		if (c != NULL && (t->old[t->n] = container_dup(c)) == NULL)
+			return -1;
+	}
+	return engine_touching(d->model, t->names, t->n, &t->before);
+}
+
+/* txn_add_name: one more container joins (a takeover victim); the
+ * derivations before the change are counted again over all names. */
+static int
+txn_add_name(struct iccd *d, struct txn *t, const char *name)
+{
+	const struct icc_container *c = model_find(d->model, name);
+
+	if (t->n == TXN_MAX || c == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((t->old[t->n] = container_dup(c)) == NULL)
+		return -1;
+	snprintf(t->name[t->n], sizeof(t->name[0]), "%s", name);
+	t->names[t->n] = t->name[t->n];
+	t->n++;
+	elemvec_clear(&t->before);
+	return engine_touching(d->model, t->names, t->n, &t->before);
+}
+
+static void
+txn_free(struct txn *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		container_free(t->old[i]);
+	elemvec_free(&t->before);
+	elemvec_free(&t->after);
+	elemvec_free(&t->adds);
+	elemvec_free(&t->dels);
+}
+
+/* txn_restore: put the model back as it was at txn_begin. */
+static void
+txn_restore(struct iccd *d, struct txn *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->old[i] == NULL) {
+			container_free(model_take(d->model, t->names[i]));
+			continue;
+		}
+		if (model_put(d->model, t->old[i]) == 0)
+			t->old[i] = NULL;
+		else
+			log_warnx("%s: cannot restore %s", __func__,
+			    t->names[i]);
+	}
+	if (t->newbridge[0] != '\0')
+		model_bridge_del(d->model, t->newbridge);
+}
+
+static void hosts_follow(struct iccd *, const char *const *, size_t);
+static void txn_undo_kernel(struct iccd *, const struct txn *);
+static int persist(struct iccd *, const char *const *, size_t, bool);
+static void hosts_forget(struct iccd *, const char *);
+
+/*
+ * txn_commit: the model has been changed; send the element delta (plus
+ * the closed-set change of a new bridge) as one batch.  On success the
+ * desired set follows; on failure the model is restored and err says why.
+ */
+static int
+txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
+{
+	struct kbatch *b = NULL;
+	char kerr[ERRLEN];
+	int rv;
+
+	if (engine_touching(d->model, t->names, t->n, &t->after) == -1 ||
+	    elemset_plan(d->desired, &t->before, &t->after, &t->adds,
+	    &t->dels) == -1 || (b = kbatch_new(d->k)) == NULL) {
+		snprintf(err, len, "%s", strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < t->dels.n; i++)
+		if (kbatch_del_elem(b, &t->dels.v[i]) == -1)
+			goto nomem;
+	for (size_t i = 0; i < t->adds.n; i++)
+		if (kbatch_add_elem(b, &t->adds.v[i]) == -1)
+			goto nomem;
+	if (t->newbridge[0] != '\0' &&
+	    !model_bridge(d->model, t->newbridge)->icc &&
+	    kbatch_add_closed(b, t->newbridge) == -1)
+		goto nomem;
+	if ((rv = kbatch_commit(b, kerr, sizeof(kerr))) != 0) {
+		snprintf(err, len, "kernel: %s", kerr);
+		goto fail;
+	}
+	if (persist(d, t->names, t->n, t->newbridge[0] != '\0') == -1) {
+		snprintf(err, len, "state: %s: %s", d->state_dir,
+		    strerror(errno));
+		txn_undo_kernel(d, t);
+		goto fail;
+	}
+	if (elemset_commit(d->desired, &t->before, &t->after) == -1) {
+		/* The kernel has the change; resync the count table from the
+		 * whole model rather than leave it wrong. */
+		log_warnx("%s: out of memory, resyncing", __func__);
+		d->need_sync = true;
+	}
+	kbatch_free(b);
+	hosts_follow(d, t->names, t->n);
+	return 0;
+nomem:
+	snprintf(err, len, "out of memory");
+fail:
+	kbatch_free(b);
+	txn_restore(d, t);
+	return -1;
+}
+
+/* ---- persistence ------------------------------------------------------- */
+
+/*
+ * txn_undo_kernel: the kernel took the batch but the state could not be
+ * written: take the batch back, so that a failed request changes nothing.
+ */
+static void
+txn_undo_kernel(struct iccd *d, const struct txn *t)
+{
+	struct kbatch *b = kbatch_new(d->k);
+	char kerr[ERRLEN];
+	int rv = -ENOMEM;
+
+	for (size_t i = 0; b != NULL && i < t->adds.n; i++)
+		kbatch_del_elem(b, &t->adds.v[i]);
+	for (size_t i = 0; b != NULL && i < t->dels.n; i++)
+		kbatch_add_elem(b, &t->dels.v[i]);
+	if (b != NULL && t->newbridge[0] != '\0' &&
+	    !model_bridge(d->model, t->newbridge)->icc)
+		kbatch_del_closed(b, t->newbridge);
+	if (b != NULL)
+		rv = kbatch_commit(b, kerr, sizeof(kerr));
+	kbatch_free(b);
+	if (rv != 0) {
+		log_warnx("%s: cannot take the batch back (%s); resyncing",
+		    __func__, rv == -ENOMEM ? "out of memory" : kerr);
+		d->need_sync = true;
+	}
+}
+
+static json_t *hosts_state(const struct iccd *, const char *);
+
+/*
+ * persist: write the files of names (removing those no longer in the
+ * model) and, when bridges changed, bridges.json.  Nothing to do without
+ * a state directory.  Returns 0 or -1 with errno.
+ */
+static int
+persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
+{
+	if (d->state_dir[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct icc_container *c = model_find(d->model, names[i]);
+		json_t *hosts;
+		int rv;
+
+		if (c == NULL) {
+			if (state_remove_container(d->state_dir, names[i]) == -1)
+				return -1;
+			continue;
+		}
+		hosts = hosts_state(d, c->name);
+		rv = state_save_container(d->state_dir, c, ++d->seq, hosts);
+		json_decref(hosts);
+		if (rv == -1)
+			return -1;
+	}
+	if (bridges && state_save_bridges(d->state_dir, d->model) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- state-changing commands -------------------------------------------- */
+
+static bool
+addr_taken(const struct icc_container *holder, const char *name)
+{
+	return holder != NULL && strcmp(holder->name, name) != 0;
+}
+
+/* takeover: a start claims addresses another running container holds
+ * (its stop event was lost): that container stops in this transaction. */
+static int
+takeover(struct iccd *d, struct txn *t, const struct icc_container *c)
+{
+	struct icc_container *h4, *h6 = NULL;
+
+	h4 = model_holder4(d->model, c->bridge, c->ip4);
+	if (c->has_ip6)
+		h6 = model_holder6(d->model, c->bridge, &c->ip6);
+	if (addr_taken(h4, c->name)) {
+		log_info("%s takes over %s's address on %s; %s is now stopped",
+		    c->name, h4->name, c->bridge, h4->name);
+		if (txn_add_name(d, t, h4->name) == -1 ||
+		    model_set_running(d->model, h4->name, false) == -1)
+			return -1;
+	}
+	if (addr_taken(h6, c->name) && h6 != h4) {
+		log_info("%s takes over %s's IPv6 address on %s; %s is now "
+		    "stopped", c->name, h6->name, c->bridge, h6->name);
+		if (txn_add_name(d, t, h6->name) == -1 ||
+		    model_set_running(d->model, h6->name, false) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+cmd_start(struct iccd *d, struct request *r)
+{
+	const char *names[1] = { r->name };
+	char err[ERRLEN];
+	struct txn t;
+	json_t *rep;
+
+	if (txn_begin(d, &t, names, 1) == -1)
+		goto nomem;
+	if (model_bridge(d->model, r->c->bridge) == NULL)
+		snprintf(t.newbridge, sizeof(t.newbridge), "%s", r->c->bridge);
+	if (takeover(d, &t, r->c) == -1) {
+		txn_restore(d, &t);
+		goto nomem;
+	}
+	if (model_put(d->model, r->c) == -1) {
+		txn_restore(d, &t);
+		goto nomem;
+	}
+	r->c = NULL;			/* the model owns it now */
+	if (txn_commit(d, &t, err, sizeof(err)) == -1)
+		rep = reply_err("%s", err);
+	else
+		rep = reply_ok();
+	txn_free(&t);
+	return rep;
+nomem:
+	txn_free(&t);
+	return reply_err("out of memory");
+}
+
+static json_t *
+no_such(const char *name)
+{
+	return reply_err("name: no such container \"%s\"", name);
+}
+
+static json_t *
+cmd_stop(struct iccd *d, struct request *r)
+{
+	const char *names[1] = { r->name };
+	const struct icc_container *c = model_find(d->model, r->name);
+	char err[ERRLEN];
+	struct txn t;
+	json_t *rep;
+
+	if (c == NULL)
+		return no_such(r->name);
+	if (!c->running)
+		return reply_ok();
+	if (txn_begin(d, &t, names, 1) == -1 ||
+	    model_set_running(d->model, r->name, false) == -1) {
+		txn_free(&t);
+		return reply_err("out of memory");
+	}
+	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
+	    reply_ok();
+	txn_free(&t);
+	return rep;
+}
+
+static json_t *
+cmd_rm(struct iccd *d, struct request *r)
+{
+	const char *names[1] = { r->name };
+	char err[ERRLEN];
+	struct txn t;
+	json_t *rep;
+
+	if (model_find(d->model, r->name) == NULL)
+		return no_such(r->name);
+	if (txn_begin(d, &t, names, 1) == -1) {
+		txn_free(&t);
+		return reply_err("out of memory");
+	}
+	container_free(model_take(d->model, r->name));
+	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
+	    reply_ok();
+	if (model_find(d->model, r->name) == NULL)
+		hosts_forget(d, r->name);
+	txn_free(&t);
+	return rep;
+}
+
+/* replace_links: commit receiver `name` with its links changed by fn. */
+static json_t *
+replace_links(struct iccd *d, struct request *r,
+    int (*fn)(struct icc_container *, const struct request *))
+{
+	const char *names[1] = { r->name };
+	const struct icc_container *c = model_find(d->model, r->name);
+	struct icc_container *nc;
+	char err[ERRLEN];
+	struct txn t;
+	json_t *rep;
+
+	if (c == NULL)
+		return no_such(r->name);
+	if ((nc = container_dup(c)) == NULL)
+		return reply_err("out of memory");
+	if (fn(nc, r) == -1) {
+		rep = errno == EEXIST ?
+		    reply_err("alias: \"%s\" already links %s to another "
+		    "source", r->alias, r->name) : errno == ENOENT ?
+		    reply_err("alias: %s has no link \"%s\"", r->name,
+		    r->alias) : reply_err("link: %s", strerror(errno));
+		container_free(nc);
+		return rep;
+	}
+	if (txn_begin(d, &t, names, 1) == -1 || model_put(d->model, nc) == -1) {
+		container_free(nc);
+		txn_free(&t);
+		return reply_err("out of memory");
+	}
+	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
+	    reply_ok();
+	txn_free(&t);
+	return rep;
+}
+
+static int
+add_link_fn(struct icc_container *c, const struct request *r)
+{
+	return container_add_link(c, r->source, r->alias);
+}
+
+static int
+del_link_fn(struct icc_container *c, const struct request *r)
+{
+	return container_del_link(c, r->alias);
+}
+
+/* bridge_undo_kernel: take back a closed-set change the state could not
+ * record. */
+static void
+bridge_undo_kernel(struct iccd *d, const char *bridge, bool created, int icc)
+{
+	struct kbatch *kb = kbatch_new(d->k);
+	char kerr[ERRLEN];
+	int rv = -ENOMEM;
+
+	if (kb != NULL) {
+		if (!icc)
+			rv = kbatch_del_closed(kb, bridge);
+		else
+			rv = created ? 0 : kbatch_add_closed(kb, bridge);
+		if (rv == 0)
+			rv = kbatch_commit(kb, kerr, sizeof(kerr));
+	}
+	kbatch_free(kb);
+	if (rv != 0)
+		d->need_sync = true;
+}
+
+static json_t *
+cmd_bridge(struct iccd *d, struct request *r)
+{
+	struct icc_bridge *b = model_bridge(d->model, r->bridge);
+	bool created = b == NULL, was;
+	struct kbatch *kb;
+	char kerr[ERRLEN];
+	int rv;
+
+	if (b == NULL && (b = model_bridge_add(d->model, r->bridge)) == NULL)
+		return reply_err("out of memory");
+	was = created ? !b->icc : b->icc;	/* a new bridge is in no set */
+	if (!created && was == (bool)r->icc)
+		return reply_ok();
+	if ((kb = kbatch_new(d->k)) == NULL)
+		goto nomem;
+	if (r->icc)
+		rv = created ? 0 : kbatch_del_closed(kb, r->bridge);
+	else
+		rv = kbatch_add_closed(kb, r->bridge);
+	if (rv == -1)
+		goto nomem;
+	if ((rv = kbatch_commit(kb, kerr, sizeof(kerr))) != 0) {
+		kbatch_free(kb);
+		if (created)
+			model_bridge_del(d->model, r->bridge);
+		return reply_err("kernel: %s", kerr);
+	}
+	kbatch_free(kb);
+	was = b->icc;
+	b->icc = r->icc;
+	if (d->state_dir[0] != '\0' &&
+	    state_save_bridges(d->state_dir, d->model) == -1) {
+		int saved = errno;
+
+		b->icc = was;
+		bridge_undo_kernel(d, r->bridge, created, r->icc);
+		if (created)
+			model_bridge_del(d->model, r->bridge);
+		return reply_err("state: %s: %s", d->state_dir,
+		    strerror(saved));
+	}
+	log_info("bridge %s: icc %s", r->bridge, r->icc ? "on" : "off");
+	return reply_ok();
+nomem:
+	kbatch_free(kb);
+	if (created)
+		model_bridge_del(d->model, r->bridge);
+	return reply_err("out of memory");
+}
+
+/* ---- hosts files ---------------------------------------------------------- */
+
+static void
+hostsfile_free(struct hostsfile *hf)
+{
+	if (hf == NULL)
+		return;
+	strvec_free(&hf->owned);
+	strvec_free(&hf->lines);
+	free(hf);
+}
+
+static bool
+strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool
+strvec_equal(const struct strvec *a, const struct strvec *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * hosts_sync: rewrite r's hosts file when its lines changed.  Owned are the
+ * aliases iccd wrote before plus the current ones, so a line whose link
+ * went away is removed too.
+ */
+static int
+hosts_sync(struct iccd *d, const struct icc_container *r,
+    struct hostsfile *hf, bool force)
+{
+	struct strvec lines = { 0 };
+	int rv = -1;
+
+	if (linkdata_hosts(d->model, r, &lines) == -1)
+		goto out;
+	if (!force && strvec_equal(&lines, &hf->lines)) {
+		rv = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < r->nlinks; i++)
+		if (!strvec_has(&hf->owned, r->links[i].alias) &&
+		    strvec_push(&hf->owned, r->links[i].alias) == -1)
+			goto out;
+	if (hosts_file_sync(hf->path, hf->owned.v, hf->owned.n, lines.v,
+	    lines.n) == -1) {
+		log_warn("hosts file %s of %s", hf->path, r->name);
+		goto out;
+	}
+	strvec_free(&hf->lines);
+	hf->lines = lines;
+	memset(&lines, 0, sizeof(lines));
+	rv = 0;
+out:
+	strvec_free(&lines);
+	return rv;
+}
+
+static int
+follow_cb(const struct icc_container *r, void *arg)
+{
+	struct iccd *d = arg;
+	struct hostsfile *hf = hmap_get(&d->hostsfiles, r->name);
+
+	if (hf != NULL)
+		(void)hosts_sync(d, r, hf, false);
+	return 0;
+}
+
+/* hosts_follow: after a change to names, refresh the hosts files of the
+ * receivers involved (the names themselves and whoever links to them). */
+static void
+hosts_follow(struct iccd *d, const char *const *names, size_t n)
+{
+	if (d->hostsfiles.n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct icc_container *c = model_find(d->model, names[i]);
+
+		if (c != NULL)
+			follow_cb(c, d);
+		model_receivers(d->model, names[i], follow_cb, d);
+	}
+}
+
+static void
+hosts_forget(struct iccd *d, const char *name)
+{
+	hostsfile_free(hmap_del(&d->hostsfiles, name));
+}
+
+static json_t *
+hosts_state(const struct iccd *d, const char *name)
+{
+	const struct hostsfile *hf = hmap_get(&d->hostsfiles, name);
+	json_t *owned;
+
+	if (hf == NULL)
+		return NULL;
+	owned = json_array();
+	for (size_t i = 0; owned != NULL && i < hf->owned.n; i++)
+		json_array_append_new(owned, json_string(hf->owned.v[i]));
+	return json_pack("{s:s,s:o}", "path", hf->path, "owned", owned);
+}
+
+/* hosts_restore: state_load's callback: a hosts file registered before. */
+static void
+hosts_restore(const char *name, const json_t *hosts, void *arg)
+{
+	struct iccd *d = arg;
+	const char *path = json_string_value(json_object_get(hosts, "path"));
+	struct hostsfile *hf;
+	const json_t *v;
+	size_t i;
+
+	if (path == NULL || path[0] != '/' || strlen(path) >= PATH_MAX ||
+	    (hf = calloc(1, sizeof(*hf))) == NULL)
+		return;
+	snprintf(hf->path, sizeof(hf->path), "%s", path);
+	json_array_foreach(json_object_get(hosts, "owned"), i, v)
+		if (json_is_string(v))
+			strvec_push(&hf->owned, json_string_value(v));
+	if (hmap_put(&d->hostsfiles, name, hf) == -1)
+		hostsfile_free(hf);
+}
+
+static json_t *
+lines_reply(struct strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return json_pack("{s:b,s:o}", "ok", 1, "lines", a);
+}
+
+static json_t *
+cmd_hosts(struct iccd *d, struct request *r)
+{
+	const struct icc_container *c = model_find(d->model, r->name);
+	struct strvec lines = { 0 };
+	struct hostsfile *hf, *old;
+	json_t *rep;
+
+	if (c == NULL)
+		return no_such(r->name);
+	if (r->path[0] != '\0') {
+		if ((hf = calloc(1, sizeof(*hf))) == NULL)
+			return reply_err("out of memory");
+		snprintf(hf->path, sizeof(hf->path), "%s", r->path);
+		old = hmap_get(&d->hostsfiles, r->name);
+		if (old != NULL && strcmp(old->path, hf->path) == 0) {
+			/* Same file again: keep what iccd knows it owns. */
+			free(hf);
+			hf = old;
+		} else if (hmap_put(&d->hostsfiles, r->name, hf) == -1) {
+			hostsfile_free(hf);
+			return reply_err("out of memory");
+		} else
+			hostsfile_free(old);
+		if (hosts_sync(d, c, hf, true) == -1)
+			return reply_err("write: %s: %s", r->path,
+			    strerror(errno));
+		if (persist(d, (const char *const []){ c->name }, 1, false) ==
+		    -1)
+			return reply_err("state: %s: %s", d->state_dir,
+			    strerror(errno));
+	}
+	if (linkdata_hosts(d->model, c, &lines) == -1)
+		return reply_err("out of memory");
+	rep = lines_reply(&lines);
+	strvec_free(&lines);
+	return rep;
+}
+
+static json_t *
+cmd_env(struct iccd *d, struct request *r)
+{
+	const struct icc_container *c = model_find(d->model, r->name);
+	struct strvec vars = { 0 };
+	json_t *rep;
+
+	if (c == NULL)
+		return no_such(r->name);
+	if (linkdata_env(d->model, c, r->alias[0] ? r->alias : NULL,
+	    &vars) == -1) {
+		strvec_free(&vars);
+		if (errno == ENOENT)
+			return reply_err("link: %s has no link \"%s\"",
+			    r->name, r->alias);
+		return reply_err("out of memory");
+	}
+	rep = lines_reply(&vars);
+	strvec_free(&vars);
+	return rep;
+}
+
+/* ---- list and status ---------------------------------------------------- */
+
+static json_t *
+addr_json(int af, const void *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	return json_string(inet_ntop(af, a, s, sizeof(s)));
+}
+
+static json_t *
+ports_json(const struct icc_container *c)
+{
+	json_t *a = json_array();
+	char buf[32];
+
+	for (size_t i = 0; a != NULL && i < c->nports; i++)
+		json_array_append_new(a, json_string(ports_format(&c->ports[i],
+		    buf, sizeof(buf))));
+	return a;
+}
+
+static json_t *
+container_json(const struct icc_container *c)
+{
+	json_t *o, *env = json_array();
+
+	for (size_t i = 0; env != NULL && i < c->nenv; i++)
+		json_array_append_new(env, json_string(c->env[i]));
+	o = json_pack("{s:s,s:b,s:s,s:o,s:s,s:s,s:o,s:o}", "name", c->name,
+	    "running", c->running, "bridge", c->bridge, "ip",
+	    addr_json(AF_INET, &c->ip4), "id", c->id, "hostname", c->hostname,
+	    "expose", ports_json(c), "env", env);
+	if (o != NULL && c->has_ip6)
+		json_object_set_new(o, "ip6", addr_json(AF_INET6, &c->ip6));
+	return o;
+}
+
+struct list_ctx {
+	struct iccd	*d;
+	json_t		*bridges, *containers, *links;
+};
+
+static int
+list_bridge_cb(const struct icc_bridge *b, void *arg)
+{
+	struct list_ctx *ctx = arg;
+
+	return json_array_append_new(ctx->bridges, json_pack("{s:s,s:b}",
+	    "name", b->name, "icc", b->icc));
+}
+
+static json_t *
+link_json(const struct icc_model *m, const struct icc_container *r,
+    const struct icc_link *l)
+{
+	struct elemvec ev = { 0 };
+	json_t *allow = json_array();
+	char buf[ELEM_FMT_LEN];
+
+	if (engine_link_elems(m, r, l, &ev) == -1)
+		return NULL;
+	for (size_t i = 0; allow != NULL && i < ev.n; i++)
+		json_array_append_new(allow, json_string(elem_format(&ev.v[i],
+		    buf, sizeof(buf))));
+	elemvec_free(&ev);
+	return json_pack("{s:s,s:s,s:s,s:s,s:o}", "receiver", r->name,
+	    "source", l->source, "alias", l->alias, "state",
+	    link_active(m, r, l) ? "active" : "pending", "allow", allow);
+}
+
+static int
+list_container_cb(const struct icc_container *c, void *arg)
+{
+	struct list_ctx *ctx = arg;
+
+	if (json_array_append_new(ctx->containers, container_json(c)) == -1)
+		return -1;
+	for (size_t i = 0; i < c->nlinks; i++)
+		if (json_array_append_new(ctx->links, link_json(ctx->d->model,
+		    c, &c->links[i])) == -1)
+			return -1;
+	return 0;
+}
+
+static json_t *
+cmd_list(struct iccd *d)
+{
+	struct list_ctx ctx = { d, json_array(), json_array(), json_array() };
+	json_t *rep;
+
+	if (ctx.bridges == NULL || ctx.containers == NULL || ctx.links == NULL ||
+	    model_bridges(d->model, list_bridge_cb, &ctx) != 0 ||
+	    model_foreach(d->model, list_container_cb, &ctx) != 0) {
+		json_decref(ctx.bridges);
+		json_decref(ctx.containers);
+		json_decref(ctx.links);
+		return reply_err("out of memory");
+	}
+	rep = json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "bridges", ctx.bridges,
+	    "containers", ctx.containers, "links", ctx.links);
+	return rep;
+}
+
+static int
+count_closed_cb(const struct icc_bridge *b, void *arg)
+{
+	if (!b->icc)
+		(*(size_t *)arg)++;
+	return 0;
+}
+
+static json_t *
+cmd_status(struct iccd *d)
+{
+	struct elemvec have = { 0 }, adds = { 0 }, dels = { 0 };
+	size_t closed = 0;
+	bool present, matches;
+	json_t *rep;
+	int rv;
+
+	model_bridges(d->model, count_closed_cb, &closed);
+	rv = kernel_dump_elems(d->k, &have);
+	present = rv == 0;
+	matches = present && elemset_diff(d->desired, &have, &adds,
+	    &dels) == 0 && adds.n == 0 && dels.n == 0;
+	rep = json_pack("{s:b,s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+	    "ok", 1, "table", d->table, "present", present, "matches",
+	    matches, "elements", (json_int_t)elemset_size(d->desired),
+	    "kernel_elements", (json_int_t)have.n, "missing",
+	    (json_int_t)adds.n, "extra", (json_int_t)dels.n,
+	    "closed_bridges", (json_int_t)closed, "containers",
+	    (json_int_t)model_count(d->model), "repairs",
+	    (json_int_t)d->repairs, "last_repair_cause",
+	    d->last_repair_cause[0] ? d->last_repair_cause : "none");
+	elemvec_free(&have);
+	elemvec_free(&adds);
+	elemvec_free(&dels);
+	return rep;
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+json_t *
+daemon_handle(struct iccd *d, const json_t *req, bool may_write)
+{
+	struct request r;
+	char err[ERRLEN];
+	json_t *rep;
+
+	if (request_parse(req, &r, err, sizeof(err)) == -1)
+		return reply_err("%s", err);
+	if ((r.mutates || r.path[0] != '\0') && !may_write) {
+		log_warnx("refused %s from an unprivileged peer",
+		    request_cmd_name(r.cmd));
+		request_clear(&r);
+		return reply_err("permission denied: %s needs root or the "
+		    "iccd group", request_cmd_name(r.cmd));
+	}
+	d->requests++;
+	switch (r.cmd) {
+	case REQ_START:	 rep = cmd_start(d, &r); break;
+	case REQ_STOP:	 rep = cmd_stop(d, &r); break;
+	case REQ_RM:	 rep = cmd_rm(d, &r); break;
+	case REQ_LINK:	 rep = replace_links(d, &r, add_link_fn); break;
+	case REQ_UNLINK: rep = replace_links(d, &r, del_link_fn); break;
+	case REQ_BRIDGE: rep = cmd_bridge(d, &r); break;
+	case REQ_LIST:	 rep = cmd_list(d); break;
+	case REQ_STATUS: rep = cmd_status(d); break;
+	case REQ_ENV:	 rep = cmd_env(d, &r); break;
+	case REQ_HOSTS:	 rep = cmd_hosts(d, &r); break;
+	default:	 rep = reply_err("cmd: not implemented"); break;
+	}
+	request_clear(&r);
+	return rep;
+}
+
+struct closed_ctx {
+	const char	**v;
+	size_t		  n;
+};
+
+static int
+closed_cb(const struct icc_bridge *b, void *arg)
+{
+	struct closed_ctx *ctx = arg;
+	const char **nv;
+
+	if (b->icc)
+		return 0;
+	if ((nv = realloc(ctx->v, (ctx->n + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	ctx->v = nv;
+	ctx->v[ctx->n++] = b->name;
+	return 0;
+}
+
+static int
+push_desired_cb(const struct icc_elem *e, unsigned count, void *arg)
+{
+	return elemvec_push(arg, e);
+}
+
+int
+daemon_sync(struct iccd *d, char *err, size_t errlen)
+{
+	struct closed_ctx closed = { NULL, 0 };
+	struct elemvec all = { 0 };
+	long changed;
+	int rv = -ENOMEM;
+
+	if (elemset_foreach(d->desired, push_desired_cb, &all) != 0 ||
+	    model_bridges(d->model, closed_cb, &closed) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rv = kernel_sync(d->k, &all, closed.v, closed.n, &changed, err, errlen);
+	if (rv == 0 && changed != 0)
+		log_info("table %s synced: %ld element changes%s", d->table,
+		    changed < 0 ? 0 : changed, changed < 0 ? " (rebuilt)" : "");
+out:
+	free(closed.v);
+	elemvec_free(&all);
+	return rv;
+}
+
+int
+daemon_init(struct iccd *d, const char *table, const char *state_dir,
+    bool default_icc, char *err, size_t errlen)
+{
+	struct elemvec all = { 0 }, none = { 0 };
+
+	err[0] = '\0';
+	memset(d, 0, sizeof(*d));
+	snprintf(d->table, sizeof(d->table), "%s", table);
+	if (state_dir != NULL)
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
+	if ((d->model = model_new(default_icc)) == NULL ||
+	    (d->desired = elemset_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (state_dir != NULL && (state_init(state_dir) == -1 ||
+	    state_load(state_dir, d->model, &d->seq, hosts_restore, d, err,
+	    errlen) == -1)) {
+		if (errno != 0 && err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", state_dir,
+			    strerror(errno));
+		return -1;
+	}
+	if (engine_all(d->model, &all) == -1 ||
+	    elemset_commit(d->desired, &none, &all) == -1) {
+		elemvec_free(&all);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	elemvec_free(&all);
+	if ((d->k = kernel_open(table)) == NULL) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	if (daemon_sync(d, err, errlen) != 0)
+		return -1;
+	log_info("loaded %zu containers, %zu elements", model_count(d->model),
+	    elemset_size(d->desired));
+	return 0;
+}
+
+static int
+free_hostsfile_cb(const char *key, void *val, void *arg)
+{
+	hostsfile_free(val);
+	return 0;
+}
+
+void
+daemon_free(struct iccd *d)
+{
+	hmap_foreach(&d->hostsfiles, free_hostsfile_cb, NULL);
+	hmap_clear(&d->hostsfiles);
+	if (d->k != NULL)
+		kernel_close(d->k);
+	elemset_free(d->desired);
+	model_free(d->model);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,66 @@
+/*
+ * daemon.h: iccd's state and request handling: the model, the desired
+ * elements, the kernel handle, and one function per control command.
+ * Every state-changing request is one transaction: validate, change the
+ * model, compute the element delta with the rule engine, commit it to the
+ * kernel as one batch; when the kernel refuses, the model is restored, so
+ * a failed request changes nothing.
+ */
+#ifndef ICCD_DAEMON_H
+#define ICCD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "hmap.h"
+#include "kernel.h"
+#include "model.h"
+
+struct iccd {
+	struct icc_model	*model;
+	struct elemset		*desired;	/* elements with derivation counts */
+	struct kernel		*k;
+	char			 table[64];
+	char			 state_dir[1024];	/* "" : no persistence */
+	uint64_t		 seq;		/* last state write */
+	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
+	bool			 need_sync;	/* kernel may differ: resync */
+	unsigned long		 requests;	/* handled, for status */
+	unsigned long		 repairs;
+	struct timespec		 last_repair;
+	char			 last_repair_cause[128];
+};
+
+/*
+ * daemon_init: set up d: load the declarations saved in state_dir (NULL:
+ * keep nothing on disk; bridges first seen get default_icc), open the
+ * kernel handle for `table`, and make the kernel table match the model in
+ * one transaction (kernel_sync: missing elements added, undeclared ones
+ * removed; a closed bridge is never open meanwhile).  Returns 0, or -1
+ * with a line in err.
+ */
+int daemon_init(struct iccd *d, const char *table, const char *state_dir,
+    bool default_icc, char *err, size_t errlen);
+
+/* daemon_free: release everything (leaves the kernel table in place). */
+void daemon_free(struct iccd *d);
+
+/*
+ * daemon_sync: reconcile the kernel with the model in one transaction
+ * (kernel_sync).  Returns 0 or a negative errno, with a line in err.
+ */
+int daemon_sync(struct iccd *d, char *err, size_t errlen);
+
+/*
+ * daemon_handle: answer one request object (see proto.h).  may_write is
+ * false for peers that may only read (list, status, env, hosts without
+ * --write).  Returns a new reply object (never NULL unless out of memory).
+ */
+json_t *daemon_handle(struct iccd *d, const json_t *req, bool may_write);
+
+#endif

@@ -1,0 +1,520 @@
+/* engine.c: see engine.h. */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+
+/* ---- elements ------------------------------------------------------------ */
+
+void
+elem_init4(struct icc_elem *e, struct in_addr recv, struct in_addr src,
+    const struct icc_ports *p)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = AF_INET;
+	e->proto = p->proto;
+	e->first = p->first;
+	e->last = p->last;
+	e->recv.v4 = recv;
+	e->src.v4 = src;
+}
+
+void
+elem_init6(struct icc_elem *e, const struct in6_addr *recv,
+    const struct in6_addr *src, const struct icc_ports *p)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = AF_INET6;
+	e->proto = p->proto;
+	e->first = p->first;
+	e->last = p->last;
+	e->recv.v6 = *recv;
+	e->src.v6 = *src;
+}
+
+enum icc_set
+elem_set(const struct icc_elem *e)
+{
+	bool range = e->first != e->last;
+
+	if (e->family == AF_INET)
+		return range ? ICC_SET_RANGES4 : ICC_SET_LINKS4;
+	return range ? ICC_SET_RANGES6 : ICC_SET_LINKS6;
+}
+
+const char *
+elem_set_name(enum icc_set s)
+{
+	static const char *names[ICC_SET_NR] = {
+		"links4", "ranges4", "links6", "ranges6"
+	};
+
+	return (unsigned)s < ICC_SET_NR ? names[s] : "?";
+}
+
+char *
+elem_format(const struct icc_elem *e, char *buf, size_t len)
+{
+	char r[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN];
+	struct icc_ports p = { e->first, e->last, e->proto };
+	char ports[24];
+
+	inet_ntop(e->family, &e->recv, r, sizeof(r));
+	inet_ntop(e->family, &e->src, s, sizeof(s));
+	if (p.first == p.last)
+		snprintf(ports, sizeof(ports), "%u", p.first);
+	else
+		snprintf(ports, sizeof(ports), "%u-%u", p.first, p.last);
+	snprintf(buf, len, "%s . %s . %s . %s", r, s, proto_name(p.proto),
+	    ports);
+	return buf;
+}
+
+int
+elem_cmp(const struct icc_elem *a, const struct icc_elem *b)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16;
+	int d;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((d = memcmp(&a->recv, &b->recv, alen)) != 0 ||
+	    (d = memcmp(&a->src, &b->src, alen)) != 0)
+		return d;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	if (a->last != b->last)
+		return a->last < b->last ? -1 : 1;
+	return 0;
+}
+
+/* ---- element vectors ----------------------------------------------------- */
+
+int
+elemvec_push(struct elemvec *ev, const struct icc_elem *e)
+{
+	if (ev->n == ev->cap) {
+		size_t ncap = ev->cap ? ev->cap * 2 : 16;
+		struct icc_elem *nv = realloc(ev->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		ev->v = nv;
+		ev->cap = ncap;
+	}
+	ev->v[ev->n++] = *e;
+	return 0;
+}
+
+static int
+elem_qcmp(const void *a, const void *b)
+{
+	return elem_cmp(a, b);
+}
+
+void
+elemvec_sort(struct elemvec *ev)
+{
+	if (ev->n > 1)
+		qsort(ev->v, ev->n, sizeof(*ev->v), elem_qcmp);
+}
+
+void
+elemvec_clear(struct elemvec *ev)
+{
+	ev->n = 0;
+}
+
+void
+elemvec_free(struct elemvec *ev)
+{
+	free(ev->v);
+	ev->v = NULL;
+	ev->n = ev->cap = 0;
+}
+
+/* ---- derivation: model -> elements -------------------------------------- */
+
+static int
+push_port_elems(const struct icc_container *r, const struct icc_container *s,
+    const struct icc_ports *p, struct elemvec *out)
+{
+	struct icc_elem e;
+
+	elem_init4(&e, r->ip4, s->ip4, p);
+	if (elemvec_push(out, &e) == -1)
+		return -1;
+	if (r->has_ip6 && s->has_ip6) {
+		elem_init6(&e, &r->ip6, &s->ip6, p);
+		if (elemvec_push(out, &e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+engine_link_elems(const struct icc_model *m, const struct icc_container *r,
+    const struct icc_link *l, struct elemvec *out)
+{
+	const struct icc_container *s;
+
+	if (!link_active(m, r, l))
+		return 0;
+	s = model_find(m, l->source);
+	for (size_t i = 0; i < s->nports; i++)
+		if (push_port_elems(r, s, &s->ports[i], out) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+receiver_elems(const struct icc_model *m, const struct icc_container *r,
+    struct elemvec *out)
+{
+	for (size_t i = 0; i < r->nlinks; i++)
+		if (engine_link_elems(m, r, &r->links[i], out) == -1)
+			return -1;
+	return 0;
+}
+
+static bool
+listed(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+struct source_ctx {
+	const struct icc_model	*m;
+	const char		*source;
+	const char *const	*names;
+	size_t			 n;
+	struct elemvec		*out;
+};
+
+/* source_cb: the links of receiver r to ctx->source, unless r is listed
+ * (its links were all counted as a receiver already). */
+static int
+source_cb(const struct icc_container *r, void *arg)
+{
+	struct source_ctx *ctx = arg;
+
+	if (listed(r->name, ctx->names, ctx->n))
+		return 0;
+	for (size_t i = 0; i < r->nlinks; i++) {
+		if (strcmp(r->links[i].source, ctx->source) == 0 &&
+		    engine_link_elems(ctx->m, r, &r->links[i], ctx->out) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+engine_touching(const struct icc_model *m, const char *const *names,
+    size_t n, struct elemvec *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct icc_container *c = model_find(m, names[i]);
+		struct source_ctx ctx = { m, names[i], names, n, out };
+
+		if (c != NULL && receiver_elems(m, c, out) == -1)
+			return -1;
+		if (model_receivers(m, names[i], source_cb, &ctx) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct all_ctx {
+	const struct icc_model	*m;
+	struct elemvec		*out;
+};
+
+static int
+all_cb(const struct icc_container *r, void *arg)
+{
+	struct all_ctx *ctx = arg;
+
+	return receiver_elems(ctx->m, r, ctx->out);
+}
+
+int
+engine_all(const struct icc_model *m, struct elemvec *out)
+{
+	struct all_ctx ctx = { m, out };
+
+	return model_foreach(m, all_cb, &ctx) == 0 ? 0 : -1;
+}
+
+/* ---- counted element sets ---------------------------------------------- */
+
+struct enode {
+	struct enode	*next;
+	struct icc_elem	 e;
+	long		 count;
+};
+
+/* A chained hash of elements with counts; also used for plan deltas. */
+struct elemset {
+	struct enode	**b;
+	size_t		  nb, n;
+};
+
+struct elemset *
+elemset_new(void)
+{
+	return calloc(1, sizeof(struct elemset));
+}
+
+static void
+elemset_clear(struct elemset *s)
+{
+	struct enode *x, *next;
+
+	for (size_t i = 0; i < s->nb; i++)
+		for (x = s->b[i]; x != NULL; x = next) {
+			next = x->next;
+			free(x);
+		}
+	free(s->b);
+	s->b = NULL;
+	s->nb = s->n = 0;
+}
+
+void
+elemset_free(struct elemset *s)
+{
+	if (s == NULL)
+		return;
+	elemset_clear(s);
+	free(s);
+}
+
+static size_t
+eslot(const struct elemset *s, const struct icc_elem *e)
+{
+	return hash_bytes(e, sizeof(*e)) & (s->nb - 1);
+}
+
+static struct enode *
+efind(const struct elemset *s, const struct icc_elem *e)
+{
+	if (s->nb == 0)
+		return NULL;
+	for (struct enode *x = s->b[eslot(s, e)]; x != NULL; x = x->next)
+		if (memcmp(&x->e, e, sizeof(*e)) == 0)
+			return x;
+	return NULL;
+}
+
+static int
+egrow(struct elemset *s)
+{
+	struct elemset ns = { NULL, s->nb ? s->nb * 2 : 64, s->n };
+	struct enode *x, *next;
+
+	if ((ns.b = calloc(ns.nb, sizeof(*ns.b))) == NULL)
+		return -1;
+	for (size_t i = 0; i < s->nb; i++)
+		for (x = s->b[i]; x != NULL; x = next) {
+			size_t k = eslot(&ns, &x->e);
+
+			next = x->next;
+			x->next = ns.b[k];
+			ns.b[k] = x;
+		}
+	free(s->b);
+	*s = ns;
+	return 0;
+}
+
+/* eget: the node of e, created with count 0 when missing; NULL: ENOMEM. */
+static struct enode *
+eget(struct elemset *s, const struct icc_elem *e)
+{
+	struct enode *x = efind(s, e);
+	size_t k;
+
+	if (x != NULL)
+		return x;
+	if (s->n >= s->nb && egrow(s) == -1)
+		return NULL;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	x->e = *e;
+	k = eslot(s, e);
+	x->next = s->b[k];
+	s->b[k] = x;
+	s->n++;
+	return x;
+}
+
+static void
+edel(struct elemset *s, const struct icc_elem *e)
+{
+	struct enode **pp, *x;
+
+	if (s->nb == 0)
+		return;
+	for (pp = &s->b[eslot(s, e)]; (x = *pp) != NULL; pp = &x->next) {
+		if (memcmp(&x->e, e, sizeof(*e)) == 0) {
+			*pp = x->next;
+			free(x);
+			s->n--;
+			return;
+		}
+	}
+}
+
+unsigned
+elemset_count(const struct elemset *s, const struct icc_elem *e)
+{
+	struct enode *x = efind(s, e);
+
+	return x ? (unsigned)x->count : 0;
+}
+
+size_t
+elemset_size(const struct elemset *s)
+{
+	return s->n;
+}
+
+int
+elemset_foreach(const struct elemset *s,
+    int (*fn)(const struct icc_elem *, unsigned, void *), void *arg)
+{
+	int rv;
+
+	for (size_t i = 0; i < s->nb; i++)
+		for (struct enode *x = s->b[i]; x != NULL; x = x->next)
+			if ((rv = fn(&x->e, (unsigned)x->count, arg)) != 0)
+				return rv;
+	return 0;
+}
+
+/* delta_build: count +1 per `after` derivation, -1 per `before` one. */
+static int
+delta_build(struct elemset *d, const struct elemvec *before,
+    const struct elemvec *after)
+{
+	struct enode *x;
+
+	for (size_t i = 0; i < before->n; i++) {
+		if ((x = eget(d, &before->v[i])) == NULL)
+			return -1;
+		x->count--;
+	}
+	for (size_t i = 0; i < after->n; i++) {
+		if ((x = eget(d, &after->v[i])) == NULL)
+			return -1;
+		x->count++;
+	}
+	return 0;
+}
+
+int
+elemset_plan(const struct elemset *s, const struct elemvec *before,
+    const struct elemvec *after, struct elemvec *adds, struct elemvec *dels)
+{
+	struct elemset d = { NULL, 0, 0 };
+	int rv = -1;
+
+	if (delta_build(&d, before, after) == -1)
+		goto out;
+	for (size_t i = 0; i < d.nb; i++) {
+		for (struct enode *x = d.b[i]; x != NULL; x = x->next) {
+			struct enode *cur = efind(s, &x->e);
+			long now = cur ? cur->count : 0, next = now + x->count;
+
+			if (next < 0) {
+				errno = EINVAL;
+				goto out;
+			}
+			if (now == 0 && next > 0 && elemvec_push(adds, &x->e))
+				goto out;
+			if (now > 0 && next == 0 && elemvec_push(dels, &x->e))
+				goto out;
+		}
+	}
+	elemvec_sort(adds);
+	elemvec_sort(dels);
+	rv = 0;
+out:
+	elemset_clear(&d);
+	return rv;
+}
+
+int
+elemset_commit(struct elemset *s, const struct elemvec *before,
+    const struct elemvec *after)
+{
+	struct elemset d = { NULL, 0, 0 };
+	struct enode *x, *cur;
+
+	if (delta_build(&d, before, after) == -1)
+		goto fail;
+	/* Create every node first, so that no step after it can fail. */
+	for (size_t i = 0; i < d.nb; i++)
+		for (x = d.b[i]; x != NULL; x = x->next)
+			if (x->count > 0 && eget(s, &x->e) == NULL)
+				goto fail;
+	for (size_t i = 0; i < d.nb; i++) {
+		for (x = d.b[i]; x != NULL; x = x->next) {
+			if ((cur = efind(s, &x->e)) == NULL)
+				continue;
+			cur->count += x->count;
+			if (cur->count <= 0)
+				edel(s, &x->e);
+		}
+	}
+	elemset_clear(&d);
+	return 0;
+fail:
+	/* Nodes created with count 0 are harmless but must not linger. */
+	for (size_t i = 0; i < d.nb; i++)
+		for (x = d.b[i]; x != NULL; x = x->next)
+			if ((cur = efind(s, &x->e)) != NULL && cur->count == 0)
+				edel(s, &x->e);
+	elemset_clear(&d);
+	errno = ENOMEM;
+	return -1;
+}
+
+int
+elemset_diff(const struct elemset *s, const struct elemvec *have,
+    struct elemvec *adds, struct elemvec *dels)
+{
+	struct elemset h = { NULL, 0, 0 };
+	int rv = -1;
+
+	for (size_t i = 0; i < have->n; i++) {
+		struct enode *x = eget(&h, &have->v[i]);
+
+		if (x == NULL)
+			goto out;
+		if (x->count++ == 0 && efind(s, &have->v[i]) == NULL &&
+		    elemvec_push(dels, &have->v[i]) == -1)
+			goto out;
+	}
+	for (size_t i = 0; i < s->nb; i++)
+		for (struct enode *x = s->b[i]; x != NULL; x = x->next)
+			if (efind(&h, &x->e) == NULL &&
+			    elemvec_push(adds, &x->e) == -1)
+				goto out;
+	elemvec_sort(adds);
+	elemvec_sort(dels);
+	rv = 0;
+out:
+	elemset_clear(&h);
+	return rv;
+}

@@ -1,0 +1,481 @@
+/*
+ * iccctl: control iccd.  Builds one request per invocation, checks it with
+ * the same validator the daemon uses (so bad input is refused before
+ * anything is sent), sends it on the control socket and prints the reply.
+ * See iccctl(8).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "request.h"
+
+static const char *socket_opt;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+"usage: iccctl [--socket PATH] COMMAND [ARGS]\n"
+"  start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] [--hostname HOST]\n"
+"             [--expose PORT[-END][/tcp|udp|sctp]]... [--link SOURCE[:ALIAS]]...\n"
+"             [--env KEY=VALUE]...\n"
+"  stop NAME | rm NAME\n"
+"  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
+"  bridge BR --icc on|off\n"
+"  list [--json] | status [--json]\n"
+"  env NAME [--json] [--link ALIAS] | hosts NAME [--write FILE]\n");
+	exit(status);
+}
+
+static void __attribute__((noreturn))
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iccctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int
+connect_daemon(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = ctl_socket_path(socket_opt);
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		die("--socket: path too long");
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		die("cannot reach iccd at %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* call: validate req locally, send it, return the successful reply. */
+static json_t *
+call(json_t *req)
+{
+	struct request r;
+	char err[512];
+	json_t *rep;
+	int fd;
+
+	if (request_parse(req, &r, err, sizeof(err)) == -1)
+		die("%s", err);
+	request_clear(&r);
+	fd = connect_daemon();
+	if (ctl_write(fd, CTL_REQUEST, req) == -1)
+		die("send: %s", strerror(errno));
+	json_decref(req);
+	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL)
+		die("reply: %s", strerror(errno));
+	close(fd);
+	if (!json_is_true(json_object_get(rep, "ok")))
+		die("%s", json_string_value(json_object_get(rep, "error")) ?
+		    json_string_value(json_object_get(rep, "error")) :
+		    "iccd refused the request");
+	return rep;
+}
+
+static void
+print_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s == NULL)
+		die("out of memory");
+	puts(s);
+	free(s);
+}
+
+static void
+append(json_t *obj, const char *key, const char *val)
+{
+	json_t *a = json_object_get(obj, key);
+
+	if (a == NULL) {
+		a = json_array();
+		json_object_set_new(obj, key, a);
+	}
+	json_array_append_new(a, json_string(val));
+}
+
+/* bad_option: the one line for an option getopt_long refused. */
+static void __attribute__((noreturn))
+bad_option(char **argv)
+{
+	die("%s: unknown option or missing value \"%s\" (see iccctl --help)",
+	    argv[0], argv[optind - 1]);
+}
+
+static json_t *
+new_req(const char *cmd)
+{
+	return json_pack("{s:s}", "cmd", cmd);
+}
+
+/* name_arg: the one positional NAME after options, or die. */
+static const char *
+name_arg(int argc, char **argv, const char *what)
+{
+	if (optind >= argc)
+		die("%s: missing", what);
+	if (optind + 1 != argc)
+		die("unexpected argument \"%s\"", argv[optind + 1]);
+	return argv[optind];
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "bridge", required_argument, NULL, 'b' },
+		{ "ip", required_argument, NULL, '4' },
+		{ "ip6", required_argument, NULL, '6' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "expose", required_argument, NULL, 'e' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "env", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct { int ch; const char *key; } scalar[] = {
+		{ 'b', "bridge" }, { '4', "ip" }, { '6', "ip6" }, { 'i', "id" },
+		{ 'H', "hostname" }
+	};
+	json_t *req = new_req("start");
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'e' || ch == 'l' || ch == 'E') {
+			append(req, ch == 'e' ? "expose" : ch == 'l' ? "links" :
+			    "env", optarg);
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(scalar) / sizeof(scalar[0]); i++)
+			if (scalar[i].ch == ch)
+				json_object_set_new(req, scalar[i].key,
+				    json_string(optarg));
+		if (ch == '?')
+			bad_option(argv);
+	}
+	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
+	    "name")));
+	json_decref(call(req));
+	return 0;
+}
+
+static int
+cmd_name_only(const char *cmd, int argc, char **argv)
+{
+	json_t *req = new_req(cmd);
+
+	if (getopt_long(argc, argv, "", (struct option[]){ { 0 } }, NULL) != -1)
+		bad_option(argv);
+	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
+	    "name")));
+	json_decref(call(req));
+	return 0;
+}
+
+static int
+cmd_link(const char *cmd, int argc, char **argv)
+{
+	json_t *req = new_req(cmd);
+
+	if (getopt_long(argc, argv, "", (struct option[]){ { 0 } }, NULL) != -1)
+		bad_option(argv);
+	if (argc - optind != 2)
+		die("%s: expected RECEIVER %s", cmd, strcmp(cmd, "link") == 0 ?
+		    "SOURCE[:ALIAS]" : "ALIAS");
+	json_object_set_new(req, "name", json_string(argv[optind]));
+	json_object_set_new(req, strcmp(cmd, "link") == 0 ? "link" : "alias",
+	    json_string(argv[optind + 1]));
+	json_decref(call(req));
+	return 0;
+}
+
+static int
+cmd_bridge(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "icc", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *req = new_req("bridge");
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'i')
+			bad_option(argv);
+		json_object_set_new(req, "icc", json_string(optarg));
+	}
+	json_object_set_new(req, "bridge", json_string(name_arg(argc, argv,
+	    "bridge")));
+	json_decref(call(req));
+	return 0;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static void
+print_container(const json_t *c)
+{
+	const json_t *ports = json_object_get(c, "expose"), *p;
+	size_t i;
+
+	printf("container %s %s bridge %s ip %s", jstr(c, "name"),
+	    json_is_true(json_object_get(c, "running")) ? "running" : "stopped",
+	    jstr(c, "bridge"), jstr(c, "ip"));
+	if (json_object_get(c, "ip6"))
+		printf(" ip6 %s", jstr(c, "ip6"));
+	json_array_foreach(ports, i, p)
+		printf("%s%s", i == 0 ? " expose " : ",", json_string_value(p));
+	putchar('\n');
+}
+
+static void
+print_list(const json_t *rep)
+{
+	const json_t *v, *a;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(rep, "bridges"), i, v)
+		printf("bridge %s icc %s\n", jstr(v, "name"),
+		    json_is_true(json_object_get(v, "icc")) ? "on" : "off");
+	json_array_foreach(json_object_get(rep, "containers"), i, v)
+		print_container(v);
+	json_array_foreach(json_object_get(rep, "links"), i, v) {
+		printf("link %s %s alias %s %s\n", jstr(v, "receiver"),
+		    jstr(v, "source"), jstr(v, "alias"), jstr(v, "state"));
+		json_array_foreach(json_object_get(v, "allow"), j, a)
+			printf("  allow %s\n", json_string_value(a));
+	}
+}
+
+static bool
+json_flag(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool json = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'j')
+			bad_option(argv);
+		json = true;
+	}
+	if (optind != argc)
+		die("unexpected argument \"%s\"", argv[optind]);
+	return json;
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	bool json = json_flag(argc, argv);
+	json_t *rep = call(new_req("list"));
+
+	json_object_del(rep, "ok");
+	if (json)
+		print_json(rep);
+	else
+		print_list(rep);
+	json_decref(rep);
+	return 0;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	bool json = json_flag(argc, argv);
+	json_t *rep = call(new_req("status"));
+
+	json_object_del(rep, "ok");
+	if (json)
+		print_json(rep);
+	else {
+		printf("table inet %s: %s, %s model (%lld elements, %lld in "
+		    "kernel, %lld missing, %lld extra)\n", jstr(rep, "table"),
+		    json_is_true(json_object_get(rep, "present")) ? "present" :
+		    "MISSING", json_is_true(json_object_get(rep, "matches")) ?
+		    "matches" : "DIFFERS FROM", (long long)json_integer_value(
+		    json_object_get(rep, "elements")), (long long)
+		    json_integer_value(json_object_get(rep, "kernel_elements")),
+		    (long long)json_integer_value(json_object_get(rep,
+		    "missing")), (long long)json_integer_value(json_object_get(
+		    rep, "extra")));
+		printf("containers %lld, closed bridges %lld\n", (long long)
+		    json_integer_value(json_object_get(rep, "containers")),
+		    (long long)json_integer_value(json_object_get(rep,
+		    "closed_bridges")));
+		printf("repairs %lld, last repair: %s\n", (long long)
+		    json_integer_value(json_object_get(rep, "repairs")),
+		    jstr(rep, "last_repair_cause"));
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static void
+print_lines(const json_t *rep)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "lines"), i, v)
+		puts(json_string_value(v));
+}
+
+/* print_env_json: KEY=VALUE lines as one object, in order. */
+static void
+print_env_json(const json_t *rep)
+{
+	json_t *obj = json_object(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "lines"), i, v) {
+		const char *s = json_string_value(v), *eq = strchr(s, '=');
+		char *key = strndup(s, eq ? (size_t)(eq - s) : strlen(s));
+
+		json_object_set_new(obj, key, json_string(eq ? eq + 1 : ""));
+		free(key);
+	}
+	print_json(obj);
+	json_decref(obj);
+}
+
+static int
+cmd_env(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "link", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *req = new_req("env"), *rep;
+	bool json = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'j')
+			json = true;
+		else if (ch == 'l')
+			json_object_set_new(req, "alias", json_string(optarg));
+		else
+			bad_option(argv);
+	}
+	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
+	    "name")));
+	rep = call(req);
+	if (json)
+		print_env_json(rep);
+	else
+		print_lines(rep);
+	json_decref(rep);
+	return 0;
+}
+
+static int
+cmd_hosts(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "write", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *req = new_req("hosts"), *rep;
+	char cwd[PATH_MAX], abs[2 * PATH_MAX];
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'w')
+			bad_option(argv);
+		/* The daemon writes the file: give it an absolute path. */
+		if (optarg[0] == '/')
+			snprintf(abs, sizeof(abs), "%s", optarg);
+		else if (getcwd(cwd, sizeof(cwd)) != NULL)
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, optarg);
+		else
+			die("write: %s", strerror(errno));
+		json_object_set_new(req, "write", json_string(abs));
+	}
+	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
+	    "name")));
+	rep = call(req);
+	print_lines(rep);
+	json_decref(rep);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd;
+	int ch;
+
+	opterr = 0;	/* one line of our own instead of getopt's */
+	/* '+': stop at the command; each command parses its own options. */
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's': socket_opt = optarg; break;
+		case 'h': usage(0);
+		case 'V': printf("iccctl %s\n", PACKAGE_VERSION); return 0;
+		default: bad_option(argv);
+		}
+	}
+	if (optind >= argc)
+		usage(2);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	/* 0, not 1: glibc then forgets the '+' of the first scan and
+	 * permutes again, so options may follow NAME. */
+	optind = 0;
+	if (strcmp(cmd, "start") == 0) return cmd_start(argc, argv);
+	if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "rm") == 0)
+		return cmd_name_only(cmd, argc, argv);
+	if (strcmp(cmd, "link") == 0 || strcmp(cmd, "unlink") == 0)
+		return cmd_link(cmd, argc, argv);
+	if (strcmp(cmd, "bridge") == 0) return cmd_bridge(argc, argv);
+	if (strcmp(cmd, "list") == 0) return cmd_list(argc, argv);
+	if (strcmp(cmd, "status") == 0) return cmd_status(argc, argv);
+	if (strcmp(cmd, "env") == 0) return cmd_env(argc, argv);
+	if (strcmp(cmd, "hosts") == 0) return cmd_hosts(argc, argv);
+	die("unknown command \"%s\" (see iccctl --help)", cmd);
+}

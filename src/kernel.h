@@ -1,0 +1,116 @@
+/*
+ * kernel.h: the only part of iccd that talks to the kernel (netlink,
+ * NETLINK_NETFILTER, through libmnl + libnftnl).  Like OpenBSD bgpd's
+ * kroute.c: everything else is pure.
+ *
+ * iccd owns exactly one table (family inet, name given to kernel_open) and
+ * never touches another table or flushes the ruleset.  Its layout is
+ * documented in rules/icc.nft:
+ *
+ *   set closed  { type ifname . ifname }            bridges with icc off
+ *   set links4  { type ipv4_addr . ipv4_addr . inet_proto . inet_service }
+ *   set ranges4 { same; flags interval }            port ranges
+ *   set links6 / ranges6                             the IPv6 twins
+ *   chain forward  (filter hook forward priority filter, policy accept):
+ *       iifname . oifname @closed jump isolate
+ *   chain isolate: ct state established,related accept; ICMPv6 neighbour
+ *       discovery accept; one lookup rule per link set, accept; drop
+ *
+ * Every change is one netlink batch (one nftables transaction): either all
+ * of it applies or none.  Errors are negative errno values; where a text
+ * buffer is given it receives one line naming the message the kernel
+ * refused (mapped back by netlink sequence number), e.g.
+ * "add element links4 10.0.0.3 . 10.0.0.2 . tcp . 3306: No such file or
+ * directory".
+ */
+#ifndef ICCD_KERNEL_H
+#define ICCD_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct kernel;
+
+/*
+ * kernel_open: open a netlink socket for table `table` (family inet) in the
+ * caller's network namespace.  Does not touch the kernel's ruleset.
+ * Returns NULL with errno set (socket errors, ENOMEM, ENAMETOOLONG for a
+ * table name over 255 bytes).
+ */
+struct kernel *kernel_open(const char *table);
+void kernel_close(struct kernel *k);
+
+/*
+ * kernel_sync: make the table equal to the given desired state in one
+ * transaction: elements (distinct, any order), closed bridges (names with
+ * icc off).  If the table is missing or its sets/chains differ from the
+ * layout above, it is replaced (delete + create in the same batch, so no
+ * packet ever sees it half-built); otherwise only missing elements are
+ * added and extra ones deleted, and the chains' rules are rewritten in the
+ * same batch.  Uses the ruleset generation id: when the ruleset changes
+ * between the dump and the commit (ERESTART) it dumps again, up to a few
+ * times.  Returns 0, or a negative errno (-EAGAIN when the retries ran
+ * out); err (may be NULL) gets a line as described above.
+ *
+ * *nchanged (may be NULL) gets the number of elements added + deleted
+ * (-1 when the table was rebuilt).
+ */
+int kernel_sync(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, long *nchanged,
+    char *err, size_t errlen);
+
+/*
+ * A batch of changes to the table's sets, committed as one transaction.
+ * kbatch_new returns NULL with errno ENOMEM.  The add/del calls only
+ * record; they return 0 or -1 with errno ENOMEM.
+ */
+struct kbatch;
+struct kbatch *kbatch_new(struct kernel *k);
+void kbatch_free(struct kbatch *b);
+int kbatch_add_elem(struct kbatch *b, const struct icc_elem *e);
+int kbatch_del_elem(struct kbatch *b, const struct icc_elem *e);
+int kbatch_add_closed(struct kbatch *b, const char *bridge);
+int kbatch_del_closed(struct kbatch *b, const char *bridge);
+
+/*
+ * kbatch_commit: send the batch (nothing is sent when it is empty) and read
+ * every ack.  Returns 0, or the first negative errno the kernel answered;
+ * err gets the refused message, e.g. "del element links4 ...: No such file
+ * or directory".  The transaction is all-or-nothing.  b can be reused
+ * after kbatch_reset.
+ */
+int kbatch_commit(struct kbatch *b, char *err, size_t errlen);
+void kbatch_reset(struct kbatch *b);
+
+/*
+ * kernel_dump_elems: append every element of the four link sets to out.
+ * Returns 0 or a negative errno (-ENOENT when the table or a set is
+ * missing).
+ */
+int kernel_dump_elems(struct kernel *k, struct elemvec *out);
+
+/*
+ * kernel_dump_closed: call fn for every bridge in the closed set.
+ * Returns 0 or a negative errno.
+ */
+int kernel_dump_closed(struct kernel *k,
+    void (*fn)(const char *bridge, void *), void *arg);
+
+/*
+ * kernel_delete_table: delete iccd's table (for `iccd --cleanup` and
+ * tests).  Returns 0, -ENOENT when absent, or another negative errno.
+ */
+int kernel_delete_table(struct kernel *k);
+
+/*
+ * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the
+ * inet hooks: load br_netfilter if needed (modprobe is not run: the
+ * sysctl file must exist) and set net.bridge.bridge-nf-call-iptables and
+ * -ip6tables to 1 in the caller's network namespace.  Returns 0, or a
+ * negative errno with err naming the sysctl that could not be set.
+ */
+int kernel_bridge_nf(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,574 @@
+# shellcheck shell=bash
+#
+# lib.sh: the fixture of iccd's integration tests, sourced by every
+# tests/integration/tNN-*.sh.
+#
+# Each run builds its own little world out of network namespaces:
+#
+#   HOST ("host" namespace): bridge br0 10.88.0.1/24 fd88::1/64, iccd
+#   one namespace per container: eth0 (a veth whose peer is a port of
+#   br0 in HOST), lo up, optional IPv6 without DAD
+#
+# so traffic never leaves these namespaces, nothing in the root namespace
+# is touched (except loading br_netfilter when it is missing), and runs
+# can go on side by side: every name is unique to the run and a trap
+# tears everything down however the test ends.
+#
+# Expectations never abort: each failing one prints a FAIL line (what,
+# from, to, expected, got) and `finish` makes the test exit 1.  A setup
+# step that cannot be done is fatal at once (exit 1): broken fixtures must
+# not pass as skipped or green.
+
+set -u
+
+# ---- preconditions --------------------------------------------------------
+
+# make distcheck configures with --disable-root-tests.
+if [ "${ICC_ROOT_TESTS:-yes}" = no ]; then
+	echo "SKIP: root tests disabled by configure"
+	exit 77
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: integration tests need root (network namespaces, nftables)"
+	exit 77
+fi
+
+ICC_TEST=$(basename "$0" .sh)
+
+# fatal: the fixture itself is broken; as root this is a failure, not a
+# skip.  Called inside $(...) it also stops the test itself (USR1), and it
+# writes to stderr so that no command substitution swallows the message.
+fatal() {
+	printf 'FATAL: %s: %s\n' "$ICC_TEST" "$*" >&2
+	[ "$BASHPID" = "$$" ] || kill -USR1 "$$"
+	exit 1
+}
+trap 'exit 1' USR1
+
+# Run straight from a built tree without make: default to the tree above.
+ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
+ICCD_BIN=$ICC_BUILDDIR/src/iccd
+ICCCTL_BIN=$ICC_BUILDDIR/src/iccctl
+ICC_PROBE=$ICC_BUILDDIR/tests/integration/icc-probe
+
+# How long a connection that must fail is given (ms): far above a LAN
+# round trip, so a "fail" is never just a slow success.
+ICC_FAIL_TIMEOUT=${ICC_FAIL_TIMEOUT:-1000}
+
+for tool in ip nft ping sysctl timeout awk diff sort mktemp seq; do
+	command -v "$tool" >/dev/null 2>&1 || fatal "required tool '$tool' not found"
+done
+for bin in "$ICCD_BIN" "$ICCCTL_BIN" "$ICC_PROBE"; do
+	[ -x "$bin" ] || fatal "$bin is missing: build with make (make check builds icc-probe)"
+done
+# Bridged IPv4/IPv6 reaches the inet hooks only through br_netfilter.
+if [ ! -d /proc/sys/net/bridge ]; then
+	modprobe br_netfilter 2>/dev/null ||
+		fatal "br_netfilter is not loaded and modprobe br_netfilter failed"
+	[ -d /proc/sys/net/bridge ] || fatal "br_netfilter loaded but /proc/sys/net/bridge is missing"
+fi
+
+# ---- run state ------------------------------------------------------------
+
+# Short and unique: pid plus a random number.  Only namespace names and
+# the temporary directory carry it; interface names live inside the run's
+# own namespaces, so they cannot clash with another run.
+ICC_RUN="icc$$x$RANDOM"
+ICC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/$ICC_RUN.XXXXXX") || fatal "mktemp failed"
+HOST="$ICC_RUN-host"
+ICC_SOCK=$ICC_TMP/sock
+ICC_STATE=$ICC_TMP/state
+ICC_ICCD_LOG=$ICC_TMP/iccd.log
+ICC_ICCD_PID=
+ICC_FAILS=0
+ICC_CHECKS=0
+ICC_NETNS=()		# every namespace this run created
+ICC_PIDS=()		# every background process this run started
+declare -A ICC_NSOF=()	# container name -> namespace
+declare -A ICC_OWNER=()	# address -> container name ("host" for HOST)
+declare -A ICC_IP4=()	# container name -> IPv4 address
+declare -A ICC_IP6=()	# container name -> IPv6 address ("" if none)
+declare -A ICC_SERVERS=()	# "name proto port" -> pid
+
+# cleanup: kill what we started, delete our namespaces, keep the exit code.
+# Processes still inside our namespaces are ours by construction; killing
+# them by id keeps a namespace from living on after `ip netns del`.
+icc_cleanup() {
+	local rc=$? pid ns
+	trap - EXIT INT TERM USR1
+	if [ "$rc" -ne 0 ] && [ -s "$ICC_ICCD_LOG" ]; then
+		echo "---- iccd log (last 40 lines) ----"
+		tail -n 40 "$ICC_ICCD_LOG"
+		echo "----------------------------------"
+	fi
+	for pid in $ICC_ICCD_PID "${ICC_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for ns in "${ICC_NETNS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	for pid in $ICC_ICCD_PID "${ICC_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${ICC_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$ICC_TMP"
+	exit "$rc"
+}
+trap icc_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- reporting ------------------------------------------------------------
+
+log() { printf '%s\n' "$*"; }
+
+# pass/fail: one line per expectation, so the log reads as a checklist.
+pass() {
+	ICC_CHECKS=$((ICC_CHECKS + 1))
+	printf 'ok: %s\n' "$*"
+}
+fail() {
+	ICC_CHECKS=$((ICC_CHECKS + 1))
+	ICC_FAILS=$((ICC_FAILS + 1))
+	printf 'FAIL: %s\n' "$*"
+}
+
+# finish: end of every test.  A dead iccd is a failure even if every
+# traffic check happened to come out right.
+finish() {
+	if [ -n "$ICC_ICCD_PID" ] && ! kill -0 "$ICC_ICCD_PID" 2>/dev/null; then
+		fail "iccd exited during the test (see its log below)"
+	fi
+	if [ "$ICC_FAILS" -gt 0 ]; then
+		log "$ICC_TEST: $ICC_FAILS of $ICC_CHECKS checks failed"
+		exit 1
+	fi
+	log "$ICC_TEST: all $ICC_CHECKS checks passed"
+	exit 0
+}
+
+# ---- namespaces -----------------------------------------------------------
+
+# in_ns NS CMD...: run CMD inside a namespace of this run.
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# in_host CMD...: run CMD in the host namespace (where iccd and br0 live).
+in_host() { in_ns "$HOST" "$@"; }
+
+# in_ctr NAME CMD...: run CMD inside container NAME.
+in_ctr() {
+	local name=$1
+	shift
+	in_ns "$(ns_of "$name")" "$@"
+}
+
+ns_of() {
+	local ns=${ICC_NSOF[$1]:-}
+	[ -n "$ns" ] || fatal "no container called '$1' in this test"
+	printf '%s\n' "$ns"
+}
+
+# new_netns NAME: create namespace NAME, recorded for cleanup before it
+# exists so that a failure half-way still removes it.
+new_netns() {
+	ICC_NETNS+=("$1")
+	ip netns add "$1" || fatal "ip netns add $1 failed"
+	in_ns "$1" ip link set lo up || fatal "lo up in $1 failed"
+	# No DAD anywhere: tentative addresses would make IPv6 checks racy.
+	in_ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 >/dev/null ||
+		fatal "cannot turn off IPv6 DAD in $1"
+}
+
+# add_bridge BR ADDR4/LEN [ADDR6/LEN]: a bridge in the host namespace.
+# STP and multicast snooping off: ports forward at once and every port
+# sees neighbour solicitations, so only iccd decides what passes.
+add_bridge() {
+	local br=$1 a4=$2 a6=${3:-}
+	in_host ip link add "$br" type bridge stp_state 0 forward_delay 0 \
+		mcast_snooping 0 || fatal "cannot create bridge $br"
+	in_host ip addr add "$a4" dev "$br" || fatal "cannot address $br"
+	ICC_OWNER[${a4%/*}]=host
+	if [ -n "$a6" ]; then
+		in_host ip -6 addr add "$a6" dev "$br" nodad || fatal "cannot address $br (v6)"
+		ICC_OWNER[${a6%/*}]=host
+	fi
+	in_host ip link set "$br" up || fatal "cannot bring $br up"
+}
+
+# setup_host: the host namespace with br0 and bridge netfilter on.
+setup_host() {
+	new_netns "$HOST"
+	in_host sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+		net.bridge.bridge-nf-call-ip6tables=1 >/dev/null ||
+		fatal "cannot set net.bridge.bridge-nf-call-ip(6)tables=1 in the host namespace"
+	ICC_NSOF[host]=$HOST
+	add_bridge br0 10.88.0.1/24 fd88::1/64
+}
+
+# add_container_on BR NAME IP [IP6]: container NAME on bridge BR.
+add_container_on() {
+	local br=$1 name=$2 ip4=$3 ip6=${4:-} ns="$ICC_RUN-$2" port="v-$2"
+	[ "${#port}" -le 15 ] || fatal "container name '$name' too long for an interface name"
+	[ -z "${ICC_NSOF[$name]:-}" ] || fatal "container '$name' added twice"
+	new_netns "$ns"
+	ICC_NSOF[$name]=$ns
+	in_ns "$ns" ip link add eth0 type veth peer name "$port" netns "$HOST" ||
+		fatal "cannot create the veth pair of $name"
+	in_host ip link set "$port" master "$br" up || fatal "cannot attach $port to $br"
+	in_ns "$ns" ip addr add "$ip4/24" dev eth0 || fatal "cannot address $name"
+	if [ -n "$ip6" ]; then
+		in_ns "$ns" ip -6 addr add "$ip6/64" dev eth0 nodad ||
+			fatal "cannot address $name (v6)"
+	fi
+	in_ns "$ns" ip link set eth0 up || fatal "cannot bring eth0 of $name up"
+	ICC_IP4[$name]=$ip4
+	ICC_IP6[$name]=$ip6
+	ICC_OWNER[$ip4]=$name
+	[ -z "$ip6" ] || ICC_OWNER[$ip6]=$name
+}
+
+# add_container NAME IP [IP6]: a container on br0.
+add_container() { add_container_on br0 "$@"; }
+
+# flush_neigh: forget every neighbour entry of the run, as a gratuitous
+# ARP would after an address moved: otherwise a packet to a moved address
+# would still go to the old holder's MAC and fail for the wrong reason.
+flush_neigh() {
+	local ns
+	for ns in "${ICC_NETNS[@]}"; do
+		in_ns "$ns" ip neigh flush all >/dev/null 2>&1
+	done
+}
+
+# move_ip NAME NEWIP [NEWIP6]: give container NAME new addresses inside
+# its namespace (the old ones are removed); servers keep running since
+# they listen on every address.
+move_ip() {
+	local name=$1 ip4=$2 ip6=${3:-} ns old4 old6
+	ns=$(ns_of "$name")
+	old4=${ICC_IP4[$name]}
+	old6=${ICC_IP6[$name]:-}
+	in_ns "$ns" ip addr del "$old4/24" dev eth0 || fatal "cannot remove $old4 from $name"
+	unset "ICC_OWNER[$old4]"
+	in_ns "$ns" ip addr add "$ip4/24" dev eth0 || fatal "cannot give $ip4 to $name"
+	ICC_OWNER[$ip4]=$name
+	ICC_IP4[$name]=$ip4
+	if [ -n "$old6" ]; then
+		in_ns "$ns" ip -6 addr del "$old6/64" dev eth0 || fatal "cannot remove $old6 from $name"
+		unset "ICC_OWNER[$old6]"
+	fi
+	if [ -n "$ip6" ]; then
+		in_ns "$ns" ip -6 addr add "$ip6/64" dev eth0 nodad || fatal "cannot give $ip6 to $name"
+		ICC_OWNER[$ip6]=$name
+	fi
+	ICC_IP6[$name]=$ip6
+	flush_neigh
+	log "moved $name: $old4${old6:+ $old6} -> $ip4${ip6:+ $ip6}"
+}
+
+# ---- iccd and iccctl ------------------------------------------------------
+
+# iccctl ARGS...: the real client on this run's socket.  timeout: a hung
+# daemon must fail the test, not hang make check.
+iccctl() {
+	ICCD_SOCKET=$ICC_SOCK timeout 20 "$ICCCTL_BIN" "$@"
+}
+
+# must ARGS...: an iccctl call that must succeed (setup steps); logged.
+must() {
+	local out rc
+	log "+ iccctl $*"
+	out=$(iccctl "$@" 2>&1)
+	rc=$?
+	[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/  | /'
+	if [ "$rc" -ne 0 ]; then
+		fail "iccctl $*: expected success, got exit $rc"
+		return 1
+	fi
+	return 0
+}
+
+# start_iccd: iccd in the host namespace, in the foreground of a
+# background job; returns once its socket answers `iccctl status`.
+start_iccd() {
+	local i
+	mkdir -p "$ICC_STATE" || fatal "cannot create $ICC_STATE"
+	log "+ iccd --foreground (host namespace)"
+	# ip netns exec execs iccd in place: $! is iccd itself, not a shell.
+	ip netns exec "$HOST" "$ICCD_BIN" --foreground --socket "$ICC_SOCK" \
+		--state-dir "$ICC_STATE" >>"$ICC_ICCD_LOG" 2>&1 &
+	ICC_ICCD_PID=$!
+	for i in $(seq 1 100); do
+		if iccctl status >/dev/null 2>&1; then
+			log "iccd is up (pid $ICC_ICCD_PID, ${i}00 ms at most)"
+			return 0
+		fi
+		kill -0 "$ICC_ICCD_PID" 2>/dev/null ||
+			fatal "iccd exited at start: $(tail -n 5 "$ICC_ICCD_LOG")"
+		sleep 0.1
+	done
+	fatal "iccd did not answer iccctl status within 10 s"
+}
+
+# stop_iccd: SIGTERM, then wait for it to go.
+stop_iccd() {
+	[ -n "$ICC_ICCD_PID" ] || return 0
+	kill "$ICC_ICCD_PID" 2>/dev/null
+	wait "$ICC_ICCD_PID" 2>/dev/null
+	ICC_ICCD_PID=
+}
+
+# ---- the kernel's view ----------------------------------------------------
+
+# nft_table: the whole table as the kernel dumps it.
+nft_table() { in_host nft list table inet icc; }
+
+# kernel_elems [SET...]: "SET ELEMENT" lines, sorted, from the kernel's
+# own dump (default: the four link sets), e.g.
+#   links4 10.88.0.3 . 10.88.0.2 . tcp . 3306
+#   ranges4 10.88.0.3 . 10.88.0.2 . tcp . 7000-7999
+# nft 1.0.6 prints `elements = { a,\n\t\t\t     b }` in hash order, so the
+# elements are joined, split on commas and sorted.
+kernel_elems() {
+	local want=" ${*:-links4 ranges4 links6 ranges6} " dump
+	dump=$(nft_table) || { echo "kernel_elems: nft list table inet icc failed" >&2; return 1; }
+	printf '%s\n' "$dump" | awk -v want="$want" '
+		function flush(   n, i, a, e) {
+			n = split(acc, a, ",")
+			for (i = 1; i <= n; i++) {
+				e = a[i]
+				gsub(/^[ \t]+|[ \t]+$/, "", e)
+				if (e != "" && index(want, " " set " "))
+					print set " " e
+			}
+			acc = ""
+		}
+		$1 == "set" && $3 == "{" { set = $2; inel = 0; next }
+		$1 == "chain" || $1 == "map" { set = ""; next }
+		set != "" && !inel && $1 == "elements" {
+			inel = 1
+			sub(/^[^{]*\{/, "")
+		}
+		inel {
+			line = $0
+			if (index(line, "}")) {
+				sub(/\}.*/, "", line)
+				acc = acc " " line
+				flush()
+				inel = 0
+			} else {
+				acc = acc " " line
+			}
+		}' | LC_ALL=C sort
+}
+
+# expect_elems WHAT [SET...] <<EOF: the link sets hold exactly these
+# "SET ELEMENT" lines (any order), nothing more.
+expect_elems() {
+	local what=$1 want have
+	shift
+	want=$(LC_ALL=C sort)
+	if ! have=$(kernel_elems "$@"); then
+		fail "$what: cannot dump the kernel's sets"
+		return 1
+	fi
+	if [ "$have" = "$want" ]; then
+		pass "$what: kernel sets hold exactly the expected elements"
+		return 0
+	fi
+	fail "$what: kernel sets differ from the expected elements (- expected, + kernel):"
+	diff <(printf '%s\n' "$want") <(printf '%s\n' "$have") | sed -n 's/^[<>]/  &/p' |
+		sed 's/^  </  -/; s/^  >/  +/'
+	return 1
+}
+
+# expect_no_elem_addr WHAT ADDR...: no element of any link set names ADDR
+# as receiver or source.
+expect_no_elem_addr() {
+	local what=$1 have hits addr bad=0
+	shift
+	if ! have=$(kernel_elems); then
+		fail "$what: cannot dump the kernel's sets"
+		return 1
+	fi
+	for addr in "$@"; do
+		hits=$(printf '%s\n' "$have" | awk -v a="$addr" '
+			{ n = split(substr($0, index($0, " ") + 1), f, / \. /) }
+			f[1] == a || f[2] == a')
+		if [ -n "$hits" ]; then
+			fail "$what: kernel elements still name $addr:"
+			printf '%s\n' "$hits" | sed 's/^/  /'
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 1 ] || pass "$what: no kernel element names $*"
+	return "$bad"
+}
+
+# ---- iccctl list ----------------------------------------------------------
+
+# expect_list WHAT LINE...: `iccctl list` has each LINE, whole (leading
+# spaces included).
+expect_list() {
+	local what=$1 out line bad=0
+	shift
+	out=$(iccctl list 2>&1) || { fail "$what: iccctl list failed: $out"; return 1; }
+	for line in "$@"; do
+		if ! printf '%s\n' "$out" | grep -qxF -- "$line"; then
+			fail "$what: iccctl list lacks the line '$line'"
+			bad=1
+		fi
+	done
+	if [ "$bad" -eq 0 ]; then
+		pass "$what: iccctl list shows $*"
+	else
+		printf '%s\n' "$out" | sed 's/^/  list| /'
+	fi
+	return "$bad"
+}
+
+# expect_list_none WHAT REGEX: no line of `iccctl list` matches REGEX.
+expect_list_none() {
+	local what=$1 re=$2 out
+	out=$(iccctl list 2>&1) || { fail "$what: iccctl list failed: $out"; return 1; }
+	if printf '%s\n' "$out" | grep -qE -- "$re"; then
+		fail "$what: iccctl list has a line matching '$re':"
+		printf '%s\n' "$out" | sed 's/^/  list| /'
+		return 1
+	fi
+	pass "$what: iccctl list has no line matching '$re'"
+}
+
+# ---- traffic --------------------------------------------------------------
+
+# owner_of ADDR: the container (or "host") holding ADDR in this test.
+owner_of() {
+	local o=${ICC_OWNER[$1]:-}
+	[ -n "$o" ] || fatal "no container of this test holds $1"
+	printf '%s\n' "$o"
+}
+
+# start_server NAME tcp|udp PORT: an echo server in container NAME (once),
+# ready when it answers on the container's own loopback.
+start_server() {
+	local name=$1 proto=$2 port=$3 key="$1 $2 $3" ns i
+	[ -z "${ICC_SERVERS[$key]:-}" ] || return 0
+	ns=$(ns_of "$name")
+	# Not through in_ns: a direct command makes $! the server itself.
+	ip netns exec "$ns" "$ICC_PROBE" "$proto-server" "$port" \
+		>>"$ICC_TMP/server-$name-$proto-$port.log" 2>&1 &
+	ICC_PIDS+=("$!")
+	ICC_SERVERS[$key]=$!
+	for i in $(seq 1 50); do
+		if in_ns "$ns" "$ICC_PROBE" "$proto" 127.0.0.1 "$port" --timeout 200 >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fatal "the $proto echo server on port $port in $name never answered"
+}
+
+# probe FROM PROTO ADDR PORT [OPTS...]: one icc-probe client in FROM;
+# prints its line, returns its exit code.
+probe() {
+	local from=$1
+	shift
+	in_ctr "$from" "$ICC_PROBE" "$@" 2>&1
+}
+
+# prove_server WHEN PROTO ADDR PORT: the server answers from the host
+# namespace (a path iccd never filters), so a failed probe means blocked,
+# not dead or misaddressed.
+prove_server() {
+	local when=$1 proto=$2 addr=$3 port=$4 out
+	if out=$(in_host "$ICC_PROBE" "$proto" "$addr" "$port" 2>&1); then
+		return 0
+	fi
+	fail "control $when: $proto $addr:$port does not answer the host namespace ($out); the check is void"
+	return 1
+}
+
+# expect_traffic OKFAIL PROTO FROM ADDR PORT [OPTS...]: the core of the
+# expect_* functions below.
+expect_traffic() {
+	local want=$1 proto=$2 from=$3 addr=$4 port=$5 owner out rc what
+	shift 5
+	owner=$(owner_of "$addr")
+	what="$proto $from -> $addr:$port ($owner)${*:+ [$*]}"
+	start_server "$owner" "$proto" "$port"
+	if [ "$want" = ok ]; then
+		out=$(probe "$from" "$proto" "$addr" "$port" "$@")
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			pass "$what: expected to work: $out"
+			return 0
+		fi
+		fail "$what: expected to work with reply; got: $out (exit $rc)"
+		return 1
+	fi
+	prove_server before "$proto" "$addr" "$port" || return 1
+	out=$(probe "$from" "$proto" "$addr" "$port" --timeout "$ICC_FAIL_TIMEOUT" "$@")
+	rc=$?
+	prove_server after "$proto" "$addr" "$port" || return 1
+	if [ "$rc" -eq 1 ]; then
+		pass "$what: expected to fail: $out"
+		return 0
+	fi
+	fail "$what: expected to fail; got: $out (exit $rc)"
+	return 1
+}
+
+expect_tcp_ok() { expect_traffic ok tcp "$@"; }
+expect_tcp_fail() { expect_traffic fail tcp "$@"; }
+expect_udp_ok() { expect_traffic ok udp "$@"; }
+expect_udp_fail() { expect_traffic fail udp "$@"; }
+
+# expect_ping FROM ADDR ok|fail: one ICMP echo, one second.
+expect_ping() {
+	local from=$1 addr=$2 want=$3 owner out rc what
+	owner=$(owner_of "$addr")
+	what="ping $from -> $addr ($owner)"
+	if [ "$want" = fail ] && ! in_host ping -n -c1 -W1 "$addr" >/dev/null 2>&1; then
+		fail "control: $addr does not answer ping from the host namespace; the check is void"
+		return 1
+	fi
+	out=$(in_ctr "$from" ping -n -c1 -W1 "$addr" 2>&1)
+	rc=$?
+	out=$(printf '%s\n' "$out" | grep -E 'packets transmitted|bytes from|unreachable' | head -n 1)
+	if { [ "$want" = ok ] && [ "$rc" -eq 0 ]; } || { [ "$want" = fail ] && [ "$rc" -ne 0 ]; }; then
+		pass "$what: expected to $( [ "$want" = ok ] && echo work || echo fail): $out"
+		return 0
+	fi
+	fail "$what: expected to $( [ "$want" = ok ] && echo work || echo fail); got: $out (exit $rc)"
+	return 1
+}
+expect_ping_ok() { expect_ping "$1" "$2" ok; }
+expect_ping_fail() { expect_ping "$1" "$2" fail; }
+
+# expect_neigh FROM ADDR6: container FROM resolved ADDR6 by neighbour
+# discovery (a link-layer address, not INCOMPLETE or FAILED), so ND
+# crossed the isolated bridge.
+expect_neigh() {
+	local from=$1 addr=$2 out
+	out=$(in_ctr "$from" ip -6 neigh show "$addr" dev eth0 2>&1)
+	if printf '%s\n' "$out" | grep -qE 'lladdr .*(REACHABLE|STALE|DELAY|PROBE)'; then
+		pass "neighbour discovery $from -> $addr: $out"
+		return 0
+	fi
+	fail "neighbour discovery $from -> $addr: expected a resolved entry; got: '${out:-none}'"
+	return 1
+}
+
+# ---- the world every test starts from -------------------------------------
+
+setup_host

@@ -1,0 +1,68 @@
+#!/bin/bash
+# t11-cli-errors: bad input to iccctl gets exactly one line on stderr that
+# names the bad field, a non-zero exit, and changes nothing: the kernel's
+# table and `iccctl list --json` are the same before and after.
+# make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+add_container db 10.88.0.2
+add_container web 10.88.0.3
+start_iccd
+must start db --bridge br0 --ip 10.88.0.2 --expose 3306/tcp
+must start web --bridge br0 --ip 10.88.0.3 --link db:aliasdb
+
+NAME64=$(printf 'n%.0s' $(seq 1 64))
+
+# snapshot: everything bad input must leave alone.
+snapshot() {
+	nft_table 2>&1
+	echo "----"
+	iccctl list --json 2>&1
+}
+
+# expect_refused FIELD ARGS...: iccctl ARGS fails with one stderr line
+# naming FIELD (a whole word, any case) and the state is unchanged.
+expect_refused() {
+	local field=$1 before after err rc nlines
+	shift
+	before=$(snapshot)
+	err=$(iccctl "$@" 2>&1 >/dev/null)
+	rc=$?
+	after=$(snapshot)
+	log "iccctl $*  => exit $rc, stderr: $err"
+	nlines=$(printf '%s' "$err" | grep -c '')
+	if [ "$rc" -eq 0 ]; then
+		fail "iccctl $*: expected a non-zero exit, got 0"
+	elif [ "$nlines" -ne 1 ]; then
+		fail "iccctl $*: expected one line on stderr, got $nlines"
+	elif ! printf '%s\n' "$err" | grep -qiwE -- "-*($field)"; then
+		fail "iccctl $*: the message does not name '$field'"
+	else
+		pass "iccctl $*: refused, names '$field'"
+	fi
+	if [ "$before" != "$after" ]; then
+		fail "iccctl $*: the state changed:"
+		diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/  /'
+	fi
+}
+
+expect_refused ip start db --bridge br0 --ip 10.88.0.300 --expose 3306/tcp
+expect_refused ip start x --bridge br0 --ip not-an-address
+expect_refused ip6 start db --bridge br0 --ip 10.88.0.2 --ip6 fd88::zz --expose 3306/tcp
+expect_refused expose start db --bridge br0 --ip 10.88.0.2 --expose 0/tcp
+expect_refused expose start db --bridge br0 --ip 10.88.0.2 --expose 65536
+expect_refused expose start db --bridge br0 --ip 10.88.0.2 --expose 8000-7000/tcp
+expect_refused expose start db --bridge br0 --ip 10.88.0.2 --expose 80/icmp
+expect_refused name start "" --bridge br0 --ip 10.88.0.9
+expect_refused name start "$NAME64" --bridge br0 --ip 10.88.0.9
+expect_refused icc bridge br0 --icc maybe
+expect_refused 'command|frobnicate' frobnicate db
+expect_refused ip start x --bridge br0
+expect_refused ip start db --bridge br0 --expose 3306/tcp
+
+# The link still works: nothing above touched it.
+expect_tcp_ok web 10.88.0.2 3306
+
+finish

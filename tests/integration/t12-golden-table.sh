@@ -1,0 +1,81 @@
+#!/bin/bash
+# t12-golden-table: the table iccd builds is exactly rules/icc.nft, the
+# documented layout (its comment lines and blank lines aside; nft puts a
+# blank line between objects, so blank lines are dropped on both sides),
+# and links show up as exactly the expected element lines.
+# make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+GOLDEN=$ICC_SRCDIR/rules/icc.nft
+[ -r "$GOLDEN" ] || fatal "$GOLDEN is missing"
+
+# strip: drop comment lines (optional blanks, then '#') and blank lines.
+strip() { sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; }
+
+# skeleton: the table without its element lines (which may span lines).
+skeleton() {
+	awk '
+		!inel && /^[[:space:]]*elements = \{/ { inel = 1 }
+		inel { if (index($0, "}")) inel = 0; next }
+		{ print }'
+}
+
+# element_lines: each set's header and its element lines, as nft prints.
+element_lines() {
+	awk '
+		/^[[:space:]]*set [^ ]+ \{/ { print }
+		!inel && /^[[:space:]]*elements = \{/ { inel = 1 }
+		inel { print; if (index($0, "}")) inel = 0 }'
+}
+
+# same WHAT EXPECTED HAVE: exact comparison with a diff on mismatch.
+same() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1: differs (- expected, + kernel):"
+	diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed -n 's/^</  -/p; s/^>/  +/p'
+	return 1
+}
+
+start_iccd
+golden=$(strip <"$GOLDEN")
+if table=$(nft_table); then
+	same "empty table equals rules/icc.nft" "$golden" "$(strip <<<"$table")"
+else
+	fail "nft list table inet icc failed after iccd started"
+fi
+
+add_container db 10.88.0.2 fd88::2
+add_container web 10.88.0.3 fd88::3
+must start db --bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --expose 3306/tcp --expose 7000-7999/tcp
+must start web --bridge br0 --ip 10.88.0.3 --ip6 fd88::3 --link db:aliasdb
+
+# One element per set: hash sets print in hash order, so more than one
+# element per set would not have a fixed text.
+expected=$(cat <<'END'
+	set closed {
+		elements = { "br0" . "br0" }
+	set links4 {
+		elements = { 10.88.0.3 . 10.88.0.2 . tcp . 3306 }
+	set ranges4 {
+		elements = { 10.88.0.3 . 10.88.0.2 . tcp . 7000-7999 }
+	set links6 {
+		elements = { fd88::3 . fd88::2 . tcp . 3306 }
+	set ranges6 {
+		elements = { fd88::3 . fd88::2 . tcp . 7000-7999 }
+END
+)
+if table=$(nft_table); then
+	same "element lines of two linked containers" "$expected" "$(element_lines <<<"$table")"
+	same "the rest of the table is still rules/icc.nft" "$golden" "$(skeleton <<<"$table" | strip)"
+else
+	fail "nft list table inet icc failed after the links"
+fi
+expect_tcp_ok web 10.88.0.2 3306
+expect_tcp_ok web fd88::2 7999
+
+finish

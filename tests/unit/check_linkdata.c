@@ -1,0 +1,1181 @@
+/*
+ * check_linkdata.c: the link environment against moby's links.go, the
+ * hosts lines against Docker 20.10, and hosts_file_sync on real files.
+ *
+ * Expected environments are written out by hand from reading
+ * daemon/links/links.go (Link.ToEnv, withTCPPriority, 2025 and later):
+ * ports sorted tcp first, then sctp, then udp, each by number; one
+ * <P>_PORT for the first port; four variables per port; the four
+ * _START/_END variables of a run of consecutive ports of one protocol
+ * come after the variables of the first port that breaks the run (or
+ * right after the run when it ends the list); then <P>_NAME, then the
+ * source's env.
+ */
+/* unshare(2) and CLONE_NEWNS for the bind mount test; nftw(3). */
+#define _GNU_SOURCE
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "linkdata.h"
+#include "model.h"
+#include "parse.h"
+#include "suites.h"
+
+#define MAXV	64
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct in_addr
+ip4(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+/* ports_of: parse NULL-terminated "PORT[-END][/proto]" strings. */
+static size_t
+ports_of(const char *const *spec, struct icc_ports *out, size_t max)
+{
+	const char	*why = NULL;
+	size_t		 n;
+
+	for (n = 0; spec[n] != NULL; n++) {
+		ck_assert_uint_lt(n, max);
+		ck_assert_msg(parse_ports(spec[n], &out[n], &why) == 0,
+		    "%s: %s", spec[n], why);
+	}
+	return n;
+}
+
+static size_t
+count(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n] != NULL)
+		n++;
+	return n;
+}
+
+/* expect: sv holds exactly want[] (NULL-terminated), in that order. */
+static void
+expect(const char *what, const struct strvec *sv, const char *const *want)
+{
+	size_t n = count(want);
+
+	for (size_t i = 0; i < sv->n && i < n; i++)
+		ck_assert_msg(strcmp(sv->v[i], want[i]) == 0,
+		    "%s: line %zu: got \"%s\", want \"%s\"", what, i + 1,
+		    sv->v[i], want[i]);
+	ck_assert_msg(sv->n == n, "%s: %zu lines, want %zu%s%s", what, sv->n,
+	    n, sv->n > n ? "; first extra: " : "", sv->n > n ? sv->v[n] : "");
+	ck_assert_ptr_null(sv->v == NULL ? NULL : sv->v[sv->n]);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*p;
+	long	 sz;
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	sz = ftell(f);
+	ck_assert_int_ge(sz, 0);
+	rewind(f);
+	p = malloc((size_t)sz + 1);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, (size_t)sz, f), (size_t)sz);
+	p[sz] = '\0';
+	fclose(f);
+	*len = (size_t)sz;
+	return p;
+}
+
+static void
+spit(const char *path, const char *s, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_msg(fd != -1, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* joined: the strings, each followed by '\n', as a .env file has them. */
+static char *
+joined(const struct strvec *sv)
+{
+	size_t	 len = 1;
+	char	*p, *q;
+
+	for (size_t i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + 1;
+	q = p = malloc(len);
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < sv->n; i++)
+		q += sprintf(q, "%s\n", sv->v[i]);
+	*q = '\0';
+	return p;
+}
+
+/* A container for the model; the caller adds links etc. before cput(). */
+static struct icc_container *
+cnew(const char *name, const char *host, const char *bridge, bool running,
+    const char *addr)
+{
+	struct icc_container *c = container_new();
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->hostname, sizeof(c->hostname), "%s", host);
+	snprintf(c->bridge, sizeof(c->bridge), "%s", bridge);
+	c->running = running;
+	c->ip4 = ip4(addr);
+	return c;
+}
+
+static void
+cports(struct icc_container *c, const char *const *spec)
+{
+	c->ports = calloc(ICC_MAX_PORTS, sizeof(*c->ports));
+	ck_assert_ptr_nonnull(c->ports);
+	c->nports = ports_of(spec, c->ports, ICC_MAX_PORTS);
+}
+
+static void
+cput(struct icc_model *m, struct icc_container *c)
+{
+	ck_assert_int_eq(model_put(m, c), 0);
+}
+
+/* ---- strvec ------------------------------------------------------------- */
+
+START_TEST(test_strvec)
+{
+	struct strvec sv = { 0 };
+
+	ck_assert_int_eq(strvec_push(&sv, "a=1"), 0);
+	ck_assert_int_eq(strvec_pushf(&sv, "%s_%d=%s", "B", 2, ""), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(strvec_pushf(&sv, "K%d", i), 0);
+	ck_assert_uint_eq(sv.n, 102);
+	ck_assert_str_eq(sv.v[0], "a=1");
+	ck_assert_str_eq(sv.v[1], "B_2=");
+	ck_assert_str_eq(sv.v[101], "K99");
+	ck_assert_ptr_null(sv.v[102]);
+	strvec_free(&sv);
+	ck_assert_ptr_null(sv.v);
+	ck_assert_uint_eq(sv.n, 0);
+	strvec_free(&sv);
+}
+END_TEST
+
+/* ---- reference cases (tests/data/links) --------------------------------- */
+
+static const char *const refcases[] = {
+	"case1-mysql", "case2-dashed-alias", "case3-no-ports",
+};
+
+struct refinput {
+	json_t		*root;
+	const char	*receiver, *alias, *source, *ip;
+	struct icc_ports ports[ICC_MAX_PORTS];
+	size_t		 nports;
+	char		*env[ICC_MAX_ENV];
+	size_t		 nenv;
+};
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	ck_assert_msg(s != NULL, "missing string \"%s\"", key);
+	return s;
+}
+
+static void
+ref_load(const char *name, struct refinput *in)
+{
+	char		 path[1024];
+	json_error_t	 err;
+	json_t		*v;
+	size_t		 i;
+	const char	*why = NULL;
+
+	snprintf(path, sizeof(path), "%s/links/%s.json", TESTDATA, name);
+	in->root = json_load_file(path, 0, &err);
+	ck_assert_msg(in->root != NULL, "%s: %s", path, err.text);
+	in->receiver = jstr(in->root, "receiver");
+	in->alias = jstr(in->root, "alias");
+	in->source = jstr(in->root, "source");
+	in->ip = jstr(in->root, "ip");
+	in->nports = in->nenv = 0;
+	json_array_foreach(json_object_get(in->root, "expose"), i, v) {
+		ck_assert_msg(parse_ports(json_string_value(v),
+		    &in->ports[in->nports], &why) == 0, "%s", why);
+		in->nports++;
+	}
+	json_array_foreach(json_object_get(in->root, "env"), i, v)
+		in->env[in->nenv++] = (char *)json_string_value(v);
+}
+
+static char *
+ref_want(const char *name, size_t *len)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/links/%s.env", TESTDATA, name);
+	return slurp(path, len);
+}
+
+/* Each reference case, byte for byte, straight through link_env. */
+START_TEST(test_reference_link_env)
+{
+	struct refinput	 in;
+	struct strvec	 sv = { 0 };
+	char		*want, *got;
+	size_t		 len;
+
+	ref_load(refcases[_i], &in);
+	want = ref_want(refcases[_i], &len);
+	ck_assert_int_eq(link_env(in.receiver, in.alias, ip4(in.ip), in.ports,
+	    in.nports, in.env, in.nenv, &sv), 0);
+	got = joined(&sv);
+	ck_assert_msg(strlen(got) == len && memcmp(got, want, len) == 0,
+	    "%s: got\n%s\nwant\n%s", refcases[_i], got, want);
+	free(got);
+	free(want);
+	strvec_free(&sv);
+	json_decref(in.root);
+}
+END_TEST
+
+/* The same cases through the model: linkdata_env of the receiver. */
+START_TEST(test_reference_model)
+{
+	struct refinput		 in;
+	struct strvec		 sv = { 0 };
+	struct icc_model	*m = model_new(false);
+	struct icc_container	*r, *s;
+	char			*want, *got;
+	size_t			 len;
+
+	ck_assert_ptr_nonnull(m);
+	ref_load(refcases[_i], &in);
+	want = ref_want(refcases[_i], &len);
+	s = cnew(in.source, "", "docker0", true, in.ip);
+	s->ports = calloc(in.nports ? in.nports : 1, sizeof(*s->ports));
+	ck_assert_ptr_nonnull(s->ports);
+	memcpy(s->ports, in.ports, in.nports * sizeof(*s->ports));
+	s->nports = in.nports;
+	for (size_t i = 0; i < in.nenv; i++)
+		ck_assert_int_eq(container_add_env(s, in.env[i]), 0);
+	cput(m, s);
+	r = cnew(in.receiver, "", "docker0", true, "172.17.0.9");
+	ck_assert_int_eq(container_add_link(r, in.source, in.alias), 0);
+	cput(m, r);
+	ck_assert_int_eq(linkdata_env(m, r, NULL, &sv), 0);
+	got = joined(&sv);
+	ck_assert_msg(strlen(got) == len && memcmp(got, want, len) == 0,
+	    "%s: got\n%s\nwant\n%s", refcases[_i], got, want);
+	free(got);
+	free(want);
+	strvec_free(&sv);
+	json_decref(in.root);
+	model_free(m);
+}
+END_TEST
+
+/* ---- derived cases ------------------------------------------------------ */
+
+#define IP	"10.0.0.2"
+
+/* The four variables of port N, PROTO p (upper case P), prefix A. */
+#define PORT4(A, N, p, P)					\
+	A "_PORT_" #N "_" P "=" p "://" IP ":" #N,		\
+	A "_PORT_" #N "_" P "_ADDR=" IP,			\
+	A "_PORT_" #N "_" P "_PORT=" #N,			\
+	A "_PORT_" #N "_" P "_PROTO=" p
+
+/* The four variables of the run S..E. */
+#define RANGE4(A, S, E, p, P)					\
+	A "_PORT_" #S "_" P "_START=" p "://" IP ":" #S,	\
+	A "_PORT_" #S "_" P "_PORT_START=" #S,			\
+	A "_PORT_" #S "_" P "_END=" p "://" IP ":" #E,		\
+	A "_PORT_" #S "_" P "_PORT_END=" #E
+
+struct envcase {
+	const char	*name;
+	const char	*receiver, *alias, *ip;
+	const char	*expose[8];
+	const char	*env[12];
+	const char	*want[MAXV];
+};
+
+static const struct envcase envcases[] = {
+{
+	/* 80-82 starts the list; 443 breaks the run, then the run's vars. */
+	"range at the start", "r", "web", IP,
+	{ "443/tcp", "80-82/tcp", NULL }, { NULL },
+	{ "WEB_PORT=tcp://" IP ":80",
+	  PORT4("WEB", 80, "tcp", "TCP"),
+	  PORT4("WEB", 81, "tcp", "TCP"),
+	  PORT4("WEB", 82, "tcp", "TCP"),
+	  PORT4("WEB", 443, "tcp", "TCP"),
+	  RANGE4("WEB", 80, 82, "tcp", "TCP"),
+	  "WEB_NAME=/r/web", NULL },
+}, {
+	"range in the middle", "r", "mid", IP,
+	{ "9000", "22", "8000-8001", NULL }, { NULL },
+	{ "MID_PORT=tcp://" IP ":22",
+	  PORT4("MID", 22, "tcp", "TCP"),
+	  PORT4("MID", 8000, "tcp", "TCP"),
+	  PORT4("MID", 8001, "tcp", "TCP"),
+	  PORT4("MID", 9000, "tcp", "TCP"),
+	  RANGE4("MID", 8000, 8001, "tcp", "TCP"),
+	  "MID_NAME=/r/mid", NULL },
+}, {
+	/* The run ends the list: its vars follow its own last port. */
+	"range at the end", "r", "tail", IP,
+	{ "6000-6002/udp", "22/tcp", NULL }, { NULL },
+	{ "TAIL_PORT=tcp://" IP ":22",
+	  PORT4("TAIL", 22, "tcp", "TCP"),
+	  PORT4("TAIL", 6000, "udp", "UDP"),
+	  PORT4("TAIL", 6001, "udp", "UDP"),
+	  PORT4("TAIL", 6002, "udp", "UDP"),
+	  RANGE4("TAIL", 6000, 6002, "udp", "UDP"),
+	  "TAIL_NAME=/r/tail", NULL },
+}, {
+	/* Two runs: the first's vars land between 8000 and 8001. */
+	"two runs", "r", "runs", IP,
+	{ "8000-8001", "7000-7001", NULL }, { NULL },
+	{ "RUNS_PORT=tcp://" IP ":7000",
+	  PORT4("RUNS", 7000, "tcp", "TCP"),
+	  PORT4("RUNS", 7001, "tcp", "TCP"),
+	  PORT4("RUNS", 8000, "tcp", "TCP"),
+	  RANGE4("RUNS", 7000, 7001, "tcp", "TCP"),
+	  PORT4("RUNS", 8001, "tcp", "TCP"),
+	  RANGE4("RUNS", 8000, 8001, "tcp", "TCP"),
+	  "RUNS_NAME=/r/runs", NULL },
+}, {
+	/*
+	 * tcp, then sctp before udp (by name).  11/tcp-12/sctp and
+	 * 13/sctp-14/udp are consecutive numbers of different protocols:
+	 * no run.  12-13/sctp is one, reported after 14/udp.  Written out
+	 * without macros as a check on them.
+	 */
+	"protocols", "r", "multi", IP,
+	{ "16/udp", "13/sctp", "11", "14/udp", "12/sctp", NULL }, { NULL },
+	{ "MULTI_PORT=tcp://10.0.0.2:11",
+	  "MULTI_PORT_11_TCP=tcp://10.0.0.2:11",
+	  "MULTI_PORT_11_TCP_ADDR=10.0.0.2",
+	  "MULTI_PORT_11_TCP_PORT=11",
+	  "MULTI_PORT_11_TCP_PROTO=tcp",
+	  "MULTI_PORT_12_SCTP=sctp://10.0.0.2:12",
+	  "MULTI_PORT_12_SCTP_ADDR=10.0.0.2",
+	  "MULTI_PORT_12_SCTP_PORT=12",
+	  "MULTI_PORT_12_SCTP_PROTO=sctp",
+	  "MULTI_PORT_13_SCTP=sctp://10.0.0.2:13",
+	  "MULTI_PORT_13_SCTP_ADDR=10.0.0.2",
+	  "MULTI_PORT_13_SCTP_PORT=13",
+	  "MULTI_PORT_13_SCTP_PROTO=sctp",
+	  "MULTI_PORT_14_UDP=udp://10.0.0.2:14",
+	  "MULTI_PORT_14_UDP_ADDR=10.0.0.2",
+	  "MULTI_PORT_14_UDP_PORT=14",
+	  "MULTI_PORT_14_UDP_PROTO=udp",
+	  "MULTI_PORT_12_SCTP_START=sctp://10.0.0.2:12",
+	  "MULTI_PORT_12_SCTP_PORT_START=12",
+	  "MULTI_PORT_12_SCTP_END=sctp://10.0.0.2:13",
+	  "MULTI_PORT_12_SCTP_PORT_END=13",
+	  "MULTI_PORT_16_UDP=udp://10.0.0.2:16",
+	  "MULTI_PORT_16_UDP_ADDR=10.0.0.2",
+	  "MULTI_PORT_16_UDP_PORT=16",
+	  "MULTI_PORT_16_UDP_PROTO=udp",
+	  "MULTI_NAME=/r/multi", NULL },
+}, {
+	/* <P>_PORT is the first port after sorting: tcp even if highest. */
+	"tcp first", "r", "def", IP,
+	{ "1/udp", "1/sctp", "65535/tcp", NULL }, { NULL },
+	{ "DEF_PORT=tcp://" IP ":65535",
+	  PORT4("DEF", 65535, "tcp", "TCP"),
+	  PORT4("DEF", 1, "sctp", "SCTP"),
+	  PORT4("DEF", 1, "udp", "UDP"),
+	  "DEF_NAME=/r/def", NULL },
+}, {
+	/* Without tcp the first port, and so <P>_PORT, may be sctp. */
+	"no tcp", "r", "notcp", IP,
+	{ "53/udp", "9/sctp", NULL }, { NULL },
+	{ "NOTCP_PORT=sctp://" IP ":9",
+	  PORT4("NOTCP", 9, "sctp", "SCTP"),
+	  PORT4("NOTCP", 53, "udp", "UDP"),
+	  "NOTCP_NAME=/r/notcp", NULL },
+}, {
+	"top ports", "r", "top", IP,
+	{ "1/udp", "65534-65535/tcp", NULL }, { NULL },
+	{ "TOP_PORT=tcp://" IP ":65534",
+	  PORT4("TOP", 65534, "tcp", "TCP"),
+	  PORT4("TOP", 65535, "tcp", "TCP"),
+	  PORT4("TOP", 1, "udp", "UDP"),
+	  RANGE4("TOP", 65534, 65535, "tcp", "TCP"),
+	  "TOP_NAME=/r/top", NULL },
+}, {
+	/* moby's TestLinkEnv, in ToEnv's order. */
+	"single port", "db", "docker", "172.0.17.2",
+	{ "6379/tcp", NULL }, { "PASSWORD=gordon", NULL },
+	{ "DOCKER_PORT=tcp://172.0.17.2:6379",
+	  "DOCKER_PORT_6379_TCP=tcp://172.0.17.2:6379",
+	  "DOCKER_PORT_6379_TCP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6379_TCP_PORT=6379",
+	  "DOCKER_PORT_6379_TCP_PROTO=tcp",
+	  "DOCKER_NAME=/db/docker",
+	  "DOCKER_ENV_PASSWORD=gordon", NULL },
+}, {
+	/* moby's TestLinkNaming: only '-' changes. */
+	"dashed alias", "db", "docker-1", "172.0.17.2",
+	{ "6379/tcp", NULL }, { NULL },
+	{ "DOCKER_1_PORT=tcp://172.0.17.2:6379",
+	  "DOCKER_1_PORT_6379_TCP=tcp://172.0.17.2:6379",
+	  "DOCKER_1_PORT_6379_TCP_ADDR=172.0.17.2",
+	  "DOCKER_1_PORT_6379_TCP_PORT=6379",
+	  "DOCKER_1_PORT_6379_TCP_PROTO=tcp",
+	  "DOCKER_1_NAME=/db/docker-1", NULL },
+}, {
+	/* moby's TestLinkMultipleEnv, in ToEnv's order. */
+	"moby multiple", "db", "docker", "172.0.17.2",
+	{ "6300/udp", "6379/tcp", "6380/tcp", "6381/tcp", "6382/udp", NULL },
+	{ "PASSWORD=gordon", NULL },
+	{ "DOCKER_PORT=tcp://172.0.17.2:6379",
+	  "DOCKER_PORT_6379_TCP=tcp://172.0.17.2:6379",
+	  "DOCKER_PORT_6379_TCP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6379_TCP_PORT=6379",
+	  "DOCKER_PORT_6379_TCP_PROTO=tcp",
+	  "DOCKER_PORT_6380_TCP=tcp://172.0.17.2:6380",
+	  "DOCKER_PORT_6380_TCP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6380_TCP_PORT=6380",
+	  "DOCKER_PORT_6380_TCP_PROTO=tcp",
+	  "DOCKER_PORT_6381_TCP=tcp://172.0.17.2:6381",
+	  "DOCKER_PORT_6381_TCP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6381_TCP_PORT=6381",
+	  "DOCKER_PORT_6381_TCP_PROTO=tcp",
+	  "DOCKER_PORT_6300_UDP=udp://172.0.17.2:6300",
+	  "DOCKER_PORT_6300_UDP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6300_UDP_PORT=6300",
+	  "DOCKER_PORT_6300_UDP_PROTO=udp",
+	  "DOCKER_PORT_6379_TCP_START=tcp://172.0.17.2:6379",
+	  "DOCKER_PORT_6379_TCP_PORT_START=6379",
+	  "DOCKER_PORT_6379_TCP_END=tcp://172.0.17.2:6381",
+	  "DOCKER_PORT_6379_TCP_PORT_END=6381",
+	  "DOCKER_PORT_6382_UDP=udp://172.0.17.2:6382",
+	  "DOCKER_PORT_6382_UDP_ADDR=172.0.17.2",
+	  "DOCKER_PORT_6382_UDP_PORT=6382",
+	  "DOCKER_PORT_6382_UDP_PROTO=udp",
+	  "DOCKER_NAME=/db/docker",
+	  "DOCKER_ENV_PASSWORD=gordon", NULL },
+}, {
+	/* Upper-cased, '-' to '_', dots kept; the name keeps the alias. */
+	"dashes and dots", "r", "my-db.v1-a", IP,
+	{ "5432", NULL }, { NULL },
+	{ "MY_DB.V1_A_PORT=tcp://" IP ":5432",
+	  PORT4("MY_DB.V1_A", 5432, "tcp", "TCP"),
+	  "MY_DB.V1_A_NAME=/r/my-db.v1-a", NULL },
+}, {
+	"no ports", "r", "x", IP,
+	{ NULL }, { "K=v", NULL },
+	{ "X_NAME=/r/x", "X_ENV_K=v", NULL },
+}, {
+	/*
+	 * strings.Cut at the first '=': the rest is the value, '=' and
+	 * spaces included, maybe empty.  No '=': skipped.  Only HOME and
+	 * PATH exactly are dropped.
+	 */
+	"env values", "r", "e", IP,
+	{ NULL },
+	{ "A==b=c", "E=", "S=a b  c", "HOME=/root", "PATH=/bin:/x",
+	  "home=kept", "HOMEDIR=kept", "NOEQUALS", "PATH2=x", "lower_Key=V",
+	  NULL },
+	{ "E_NAME=/r/e", "E_ENV_A==b=c", "E_ENV_E=", "E_ENV_S=a b  c",
+	  "E_ENV_home=kept", "E_ENV_HOMEDIR=kept", "E_ENV_PATH2=x",
+	  "E_ENV_lower_Key=V", NULL },
+}, {
+	/* The port set is a map: overlapping exposes give each port once. */
+	"duplicate ports", "r", "dup", IP,
+	{ "7001-7003/tcp", "7000-7002", "7002/tcp", "7000/tcp", NULL },
+	{ NULL },
+	{ "DUP_PORT=tcp://" IP ":7000",
+	  PORT4("DUP", 7000, "tcp", "TCP"),
+	  PORT4("DUP", 7001, "tcp", "TCP"),
+	  PORT4("DUP", 7002, "tcp", "TCP"),
+	  PORT4("DUP", 7003, "tcp", "TCP"),
+	  RANGE4("DUP", 7000, 7003, "tcp", "TCP"),
+	  "DUP_NAME=/r/dup", NULL },
+}, {
+	/* Same number, other protocol: not a duplicate, not a run. */
+	"duplicate single", "r", "dup2", IP,
+	{ "80/udp", "80/udp", "80", NULL }, { NULL },
+	{ "DUP2_PORT=tcp://" IP ":80",
+	  PORT4("DUP2", 80, "tcp", "TCP"),
+	  PORT4("DUP2", 80, "udp", "UDP"),
+	  "DUP2_NAME=/r/dup2", NULL },
+},
+};
+
+START_TEST(test_derived)
+{
+	const struct envcase	*c = &envcases[_i];
+	struct icc_ports	 ports[8];
+	struct strvec		 sv = { 0 };
+	size_t			 n = ports_of(c->expose, ports, 8);
+
+	ck_assert_int_eq(link_env(c->receiver, c->alias, ip4(c->ip), ports, n,
+	    (char *const *)c->env, count(c->env), &sv), 0);
+	expect(c->name, &sv, c->want);
+	strvec_free(&sv);
+}
+END_TEST
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* moby's TestLinkMultipleEnv list itself: the same set once sorted. */
+START_TEST(test_moby_sorted)
+{
+	static const char *const moby[] = {
+		"DOCKER_ENV_PASSWORD=gordon",
+		"DOCKER_NAME=/db/docker",
+		"DOCKER_PORT=tcp://172.0.17.2:6379",
+		"DOCKER_PORT_6300_UDP=udp://172.0.17.2:6300",
+		"DOCKER_PORT_6300_UDP_ADDR=172.0.17.2",
+		"DOCKER_PORT_6300_UDP_PORT=6300",
+		"DOCKER_PORT_6300_UDP_PROTO=udp",
+		"DOCKER_PORT_6379_TCP=tcp://172.0.17.2:6379",
+		"DOCKER_PORT_6379_TCP_ADDR=172.0.17.2",
+		"DOCKER_PORT_6379_TCP_END=tcp://172.0.17.2:6381",
+		"DOCKER_PORT_6379_TCP_PORT=6379",
+		"DOCKER_PORT_6379_TCP_PORT_END=6381",
+		"DOCKER_PORT_6379_TCP_PORT_START=6379",
+		"DOCKER_PORT_6379_TCP_PROTO=tcp",
+		"DOCKER_PORT_6379_TCP_START=tcp://172.0.17.2:6379",
+		"DOCKER_PORT_6380_TCP=tcp://172.0.17.2:6380",
+		"DOCKER_PORT_6380_TCP_ADDR=172.0.17.2",
+		"DOCKER_PORT_6380_TCP_PORT=6380",
+		"DOCKER_PORT_6380_TCP_PROTO=tcp",
+		"DOCKER_PORT_6381_TCP=tcp://172.0.17.2:6381",
+		"DOCKER_PORT_6381_TCP_ADDR=172.0.17.2",
+		"DOCKER_PORT_6381_TCP_PORT=6381",
+		"DOCKER_PORT_6381_TCP_PROTO=tcp",
+		"DOCKER_PORT_6382_UDP=udp://172.0.17.2:6382",
+		"DOCKER_PORT_6382_UDP_ADDR=172.0.17.2",
+		"DOCKER_PORT_6382_UDP_PORT=6382",
+		"DOCKER_PORT_6382_UDP_PROTO=udp",
+		NULL,
+	};
+	static const char *const expose[] = {
+		"6300/udp", "6379/tcp", "6380/tcp", "6381/tcp", "6382/udp",
+		NULL,
+	};
+	static char *const env[] = { "PASSWORD=gordon" };
+	struct icc_ports	ports[8];
+	struct strvec		sv = { 0 };
+	size_t			n = ports_of(expose, ports, 8);
+
+	ck_assert_int_eq(link_env("db", "docker", ip4("172.0.17.2"), ports, n,
+	    env, 1, &sv), 0);
+	qsort(sv.v, sv.n, sizeof(*sv.v), cmpstr);
+	expect("moby sorted", &sv, moby);
+	strvec_free(&sv);
+}
+END_TEST
+
+/* link_env appends: what was in out stays first. */
+START_TEST(test_link_env_appends)
+{
+	static const char *const want[] = { "KEEP=1", "X_NAME=/r/x", NULL };
+	struct strvec sv = { 0 };
+
+	ck_assert_int_eq(strvec_push(&sv, "KEEP=1"), 0);
+	ck_assert_int_eq(link_env("r", "x", ip4(IP), NULL, 0, NULL, 0, &sv), 0);
+	expect("appends", &sv, want);
+	strvec_free(&sv);
+}
+END_TEST
+
+/* ---- linkdata_env ------------------------------------------------------- */
+
+/*
+ * web (br0, running) links db:first, gone:gone (no such container),
+ * stopped:st, other:ob (on br1), db:second.
+ */
+static struct icc_model *
+env_model(bool web_running)
+{
+	static const char *const dbports[] = { "5432", NULL };
+	struct icc_model	*m = model_new(false);
+	struct icc_container	*c;
+
+	ck_assert_ptr_nonnull(m);
+	c = cnew("db", "dbhost", "br0", true, "10.0.0.2");
+	cports(c, dbports);
+	ck_assert_int_eq(container_add_env(c, "PASSWORD=x"), 0);
+	cput(m, c);
+	cput(m, cnew("stopped", "", "br0", false, "10.0.0.3"));
+	cput(m, cnew("other", "", "br1", true, "10.0.0.4"));
+	c = cnew("web", "", "br0", web_running, "10.0.0.10");
+	ck_assert_int_eq(container_add_link(c, "db", "first"), 0);
+	ck_assert_int_eq(container_add_link(c, "gone", "gone"), 0);
+	ck_assert_int_eq(container_add_link(c, "stopped", "st"), 0);
+	ck_assert_int_eq(container_add_link(c, "other", "ob"), 0);
+	ck_assert_int_eq(container_add_link(c, "db", "second"), 0);
+	cput(m, c);
+	return m;
+}
+
+#define DB_ENV(A, a)						\
+	A "_PORT=tcp://10.0.0.2:5432",				\
+	A "_PORT_5432_TCP=tcp://10.0.0.2:5432",			\
+	A "_PORT_5432_TCP_ADDR=10.0.0.2",			\
+	A "_PORT_5432_TCP_PORT=5432",				\
+	A "_PORT_5432_TCP_PROTO=tcp",				\
+	A "_NAME=/web/" a,					\
+	A "_ENV_PASSWORD=x"
+
+START_TEST(test_env_active_in_order)
+{
+	static const char *const want[] = {
+		"KEEP=1", DB_ENV("FIRST", "first"), DB_ENV("SECOND", "second"),
+		NULL,
+	};
+	struct icc_model	*m = env_model(true);
+	struct strvec		 sv = { 0 };
+
+	ck_assert_int_eq(strvec_push(&sv, "KEEP=1"), 0);
+	ck_assert_int_eq(linkdata_env(m, model_find(m, "web"), NULL, &sv), 0);
+	expect("all", &sv, want);
+	strvec_free(&sv);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(test_env_only)
+{
+	static const char *const want[] = { DB_ENV("SECOND", "second"), NULL };
+	static const char *const none[] = { NULL };
+	struct icc_model	*m = env_model(true);
+	struct icc_container	*web = model_find(m, "web");
+	struct strvec		 sv = { 0 };
+
+	ck_assert_int_eq(linkdata_env(m, web, "second", &sv), 0);
+	expect("only second", &sv, want);
+	strvec_free(&sv);
+	/* A link that exists but is pending prints nothing. */
+	ck_assert_int_eq(linkdata_env(m, web, "st", &sv), 0);
+	ck_assert_int_eq(linkdata_env(m, web, "ob", &sv), 0);
+	ck_assert_int_eq(linkdata_env(m, web, "gone", &sv), 0);
+	expect("only pending", &sv, none);
+	/* Aliases match exactly. */
+	errno = 0;
+	ck_assert_int_eq(linkdata_env(m, web, "SECOND", &sv), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(linkdata_env(m, web, "db", &sv), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	expect("only unknown", &sv, none);
+	strvec_free(&sv);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(test_env_receiver_stopped)
+{
+	static const char *const none[] = { NULL };
+	struct icc_model	*m = env_model(false);
+	struct strvec		 sv = { 0 };
+
+	ck_assert_int_eq(linkdata_env(m, model_find(m, "web"), NULL, &sv), 0);
+	ck_assert_int_eq(linkdata_env(m, model_find(m, "web"), "first", &sv),
+	    0);
+	expect("stopped receiver", &sv, none);
+	/* No links at all. */
+	ck_assert_int_eq(linkdata_env(m, model_find(m, "db"), NULL, &sv), 0);
+	ck_assert_int_eq(linkdata_env(m, model_find(m, "db"), "x", &sv), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	expect("no links", &sv, none);
+	strvec_free(&sv);
+	model_free(m);
+}
+END_TEST
+
+/* ---- linkdata_hosts ----------------------------------------------------- */
+
+static void
+hosts_expect(struct icc_model *m, const char *recv, const char *const *want)
+{
+	struct strvec sv = { 0 };
+
+	ck_assert_int_eq(linkdata_hosts(m, model_find(m, recv), &sv), 0);
+	expect(recv, &sv, want);
+	strvec_free(&sv);
+	model_free(m);
+}
+
+/* The README's Docker 20.10 lines. */
+START_TEST(test_hosts_readme)
+{
+	static const char *const w1[] = {
+		"172.17.0.2\taliasdb 674b5b4c3cd3 db", NULL,
+	};
+	static const char *const w2[] = {
+		"172.17.0.2\tDb-Alias 5f9e86976b80 my-db.1",
+		"172.17.0.2\tsecond 5f9e86976b80 my-db.1", NULL,
+	};
+	static const char *const w3[] = {
+		"172.17.0.3\tnoexp 127a45c9a2b5", NULL,
+	};
+	struct icc_model	*m;
+	struct icc_container	*r;
+
+	m = model_new(false);
+	cput(m, cnew("db", "674b5b4c3cd3", "docker0", true, "172.17.0.2"));
+	r = cnew("web", "", "docker0", true, "172.17.0.5");
+	ck_assert_int_eq(container_add_link(r, "db", "aliasdb"), 0);
+	cput(m, r);
+	hosts_expect(m, "web", w1);
+
+	m = model_new(false);
+	cput(m, cnew("my-db.1", "5f9e86976b80", "docker0", true,
+	    "172.17.0.2"));
+	r = cnew("app", "", "docker0", true, "172.17.0.5");
+	ck_assert_int_eq(container_add_link(r, "my-db.1", "Db-Alias"), 0);
+	ck_assert_int_eq(container_add_link(r, "my-db.1", "second"), 0);
+	cput(m, r);
+	hosts_expect(m, "app", w2);
+
+	m = model_new(false);
+	cput(m, cnew("noexp", "127a45c9a2b5", "docker0", true, "172.17.0.3"));
+	r = cnew("app", "", "docker0", true, "172.17.0.5");
+	ck_assert_int_eq(container_add_link(r, "noexp", "noexp"), 0);
+	cput(m, r);
+	hosts_expect(m, "app", w3);
+}
+END_TEST
+
+/*
+ * No hostname: left out.  IPv6: a second line right after the link's
+ * IPv4 one.  Pending links: nothing, and the order of the others kept.
+ */
+START_TEST(test_hosts_variants)
+{
+	static const char *const want[] = {
+		"10.0.0.4\tfoo bar",
+		"10.0.0.5\tv6 h6 src6",
+		"fd00::5\tv6 h6 src6",
+		"10.0.0.4\tbar",
+		"fd00::8\tv6only h8",
+		NULL,
+	};
+	struct icc_model	*m = model_new(false);
+	struct icc_container	*c;
+
+	ck_assert_ptr_nonnull(m);
+	cput(m, cnew("bar", "", "br0", true, "10.0.0.4"));
+	c = cnew("src6", "h6", "br0", true, "10.0.0.5");
+	c->has_ip6 = true;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00::5", &c->ip6), 1);
+	cput(m, c);
+	/* No IPv4 address (0.0.0.0, which parse_ipv4 refuses): no line. */
+	c = cnew("v6only", "h8", "br0", true, "0.0.0.0");
+	c->has_ip6 = true;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00::8", &c->ip6), 1);
+	cput(m, c);
+	cput(m, cnew("down", "dh", "br0", false, "10.0.0.6"));
+	cput(m, cnew("far", "fh", "br1", true, "10.0.0.7"));
+	c = cnew("r", "", "br0", true, "10.0.0.10");
+	ck_assert_int_eq(container_add_link(c, "bar", "foo"), 0);
+	ck_assert_int_eq(container_add_link(c, "down", "down"), 0);
+	ck_assert_int_eq(container_add_link(c, "src6", "v6"), 0);
+	ck_assert_int_eq(container_add_link(c, "far", "far"), 0);
+	ck_assert_int_eq(container_add_link(c, "nobody", "nobody"), 0);
+	ck_assert_int_eq(container_add_link(c, "bar", "bar"), 0);
+	ck_assert_int_eq(container_add_link(c, "v6only", "v6only"), 0);
+	cput(m, c);
+	hosts_expect(m, "r", want);
+}
+END_TEST
+
+/* ---- hosts_file_sync ---------------------------------------------------- */
+
+/*
+ * Each test gets a fresh directory inside one made per test case.  The
+ * outer one is made and removed by the runner itself (an unchecked
+ * fixture), so a failed test, which never reaches its own teardown in a
+ * forked child, leaves nothing behind.
+ */
+static char tbase[512], tdir[600];
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+static void
+tbase_setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(tbase, sizeof(tbase), "%s/check_linkdata.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : P_tmpdir);
+	if (mkdtemp(tbase) == NULL) {
+		perror(tbase);
+		abort();
+	}
+}
+
+static void
+tbase_teardown(void)
+{
+	nftw(tbase, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+tdir_setup(void)
+{
+	snprintf(tdir, sizeof(tdir), "%s/t.XXXXXX", tbase);
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+}
+
+static void
+tdir_teardown(void)
+{
+	nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *
+tpath(const char *name)
+{
+	static char p[2][1024];
+	static int k;
+
+	k ^= 1;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", tdir, name);
+	return p[k];
+}
+
+/* The directory holds exactly n entries: no temporary file left. */
+static void
+tdir_entries(size_t n)
+{
+	DIR		*d = opendir(tdir);
+	struct dirent	*e;
+	size_t		 k = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			k++;
+	closedir(d);
+	ck_assert_uint_eq(k, n);
+}
+
+static void
+file_is(const char *path, const char *want)
+{
+	size_t	 len;
+	char	*got = slurp(path, &len);
+
+	ck_assert_msg(len == strlen(want) && memcmp(got, want, len) == 0,
+	    "%s: got\n[%s]\nwant\n[%s]", path, got, want);
+	free(got);
+}
+
+START_TEST(test_sync_creates)
+{
+	char *const	 lines[] = { "10.0.0.2\tapi h" };
+	char *const	 owned[] = { "api" };
+	struct stat	 st;
+	mode_t		 old = umask(077);
+
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	    0);
+	umask(old);
+	file_is(tpath("hosts"), "10.0.0.2\tapi h\n");
+	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	tdir_entries(1);
+}
+END_TEST
+
+START_TEST(test_sync_exact_alias)
+{
+	/* "other-long" must not take the line of "other" either. */
+	char *const owned[] = { "api", "gone", "other-long" };
+	char *const lines[] = { "10.0.0.20\tapi h n", "fd00::20\tapi h n" };
+
+	spit(tpath("hosts"),
+	    "127.0.0.1\tlocalhost\n"
+	    "# 10.0.0.1\tapi comment\n"
+	    "#10.0.0.1 api\n"
+	    "\n"
+	    "10.0.0.9\tapi2 x\n"
+	    "10.0.0.8 api-x\n"
+	    "10.0.0.7\tapi old api\n"
+	    "  10.0.0.6   api\t \n"
+	    "fd00::7\tapi\n"
+	    "10.0.0.5\tapi.x\n"
+	    "10.0.0.4\tapix#c\n"
+	    "10.0.0.3\tother api\n"
+	    "10.0.0.2\tgone\n"
+	    "10.0.0.1 keep\r\n"
+	    "10.0.0.1\n"
+	    "1.2.3.4 other", 0644);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 3, lines, 2),
+	    0);
+	file_is(tpath("hosts"),
+	    "127.0.0.1\tlocalhost\n"
+	    "# 10.0.0.1\tapi comment\n"
+	    "#10.0.0.1 api\n"
+	    "\n"
+	    "10.0.0.9\tapi2 x\n"
+	    "10.0.0.8 api-x\n"
+	    "10.0.0.5\tapi.x\n"
+	    "10.0.0.4\tapix#c\n"
+	    "10.0.0.3\tother api\n"
+	    "10.0.0.1 keep\r\n"
+	    "10.0.0.1\n"
+	    "1.2.3.4 other\n"
+	    "10.0.0.20\tapi h n\n"
+	    "fd00::20\tapi h n\n");
+	tdir_entries(1);
+}
+END_TEST
+
+/* Syncing again replaces the lines (a source's new address). */
+START_TEST(test_sync_again)
+{
+	char *const owned[] = { "api" };
+	char *const l1[] = { "10.0.0.2\tapi h" };
+	char *const l2[] = { "10.0.0.3\tapi h" };
+
+	spit(tpath("hosts"), "127.0.0.1\tlocalhost\n", 0644);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, l1, 1), 0);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, l2, 1), 0);
+	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n");
+	/* Nothing owned: only an append. */
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), NULL, 0, l1, 1), 0);
+	file_is(tpath("hosts"),
+	    "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n10.0.0.2\tapi h\n");
+	/* Nothing new: only a removal. */
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n");
+	tdir_entries(1);
+}
+END_TEST
+
+/* A missing final newline is kept unless lines must follow. */
+START_TEST(test_sync_final_newline)
+{
+	char *const owned[] = { "api" };
+	char *const lines[] = { "10.0.0.2\tapi" };
+
+	spit(tpath("hosts"), "a b\n10.0.0.7\tapi\n1.2.3.4 other", 0644);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tpath("hosts"), "a b\n1.2.3.4 other");
+	/* The unterminated last line is the owned one. */
+	spit(tpath("hosts"), "a b\n10.0.0.7 api", 0644);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	    0);
+	file_is(tpath("hosts"), "a b\n10.0.0.2\tapi\n");
+	/* An empty file stays empty. */
+	spit(tpath("hosts"), "", 0644);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tpath("hosts"), "");
+}
+END_TEST
+
+/* Mode and owner survive the rename, which gives a new inode. */
+START_TEST(test_sync_keeps_mode_owner)
+{
+	char *const	owned[] = { "api" };
+	char *const	lines[] = { "10.0.0.2\tapi" };
+	struct stat	before, after;
+	bool		root = geteuid() == 0;
+
+	spit(tpath("hosts"), "127.0.0.1\tlocalhost\n", 0600);
+	if (root)
+		ck_assert_int_eq(chown(tpath("hosts"), 4242, 4343), 0);
+	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	    0);
+	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
+	ck_assert_uint_eq(after.st_mode & 07777, 0600);
+	ck_assert_uint_eq(after.st_uid, before.st_uid);
+	ck_assert_uint_eq(after.st_gid, before.st_gid);
+	ck_assert_uint_ne(after.st_ino, before.st_ino);
+	tdir_entries(1);
+}
+END_TEST
+
+/* When nothing changes the file is not touched at all. */
+START_TEST(test_sync_unchanged)
+{
+	char *const	owned[] = { "api" };
+	char *const	lines[] = { "10.0.0.2\tapi" };
+	struct stat	before, after;
+
+	spit(tpath("hosts"), "# c\n10.0.0.2\tapi\n", 0644);
+	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	    0);
+	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);
+	file_is(tpath("hosts"), "# c\n10.0.0.2\tapi\n");
+}
+END_TEST
+
+/* A symbolic link stays one: its target is rewritten in place. */
+START_TEST(test_sync_symlink)
+{
+	char *const	owned[] = { "api" };
+	char *const	lines[] = { "10.0.0.2\tapi" };
+	struct stat	st;
+
+	spit(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n", 0640);
+	ck_assert_int_eq(symlink("real", tpath("hosts")), 0);
+	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	    0);
+	ck_assert_int_eq(lstat(tpath("hosts"), &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	file_is(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
+	ck_assert_int_eq(stat(tpath("real"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	tdir_entries(2);
+}
+END_TEST
+
+START_TEST(test_sync_errors)
+{
+	char *const lines[] = { "10.0.0.2\tapi" };
+
+	errno = 0;
+	ck_assert_int_eq(hosts_file_sync(tpath("nodir/hosts"), NULL, 0, lines,
+	    1), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(mkdir(tpath("dir"), 0755), 0);
+	errno = 0;
+	ck_assert_int_eq(hosts_file_sync(tpath("dir"), NULL, 0, lines, 1), -1);
+	ck_assert_int_eq(errno, EISDIR);
+	ck_assert_int_eq(rmdir(tpath("dir")), 0);
+	tdir_entries(0);
+}
+END_TEST
+
+/*
+ * A bind-mounted file (Docker's /etc/hosts seen from the container's
+ * mount namespace): rename gives EBUSY, the file is rewritten in place.
+ * Needs root and a private mount namespace, made in a child process so
+ * the runner's namespace is untouched; skipped otherwise.
+ */
+START_TEST(test_sync_bind_mount)
+{
+	char *const	 owned[] = { "api" };
+	char *const	 lines[] = { "10.0.0.2\tapi" };
+	const char	*hosts = tpath("hosts"), *src = tpath("src");
+	pid_t		 pid;
+	int		 status;
+
+	spit(src, "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n", 0644);
+	spit(hosts, "", 0644);
+	if ((pid = fork()) == 0) {
+		if (geteuid() != 0 || unshare(CLONE_NEWNS) == -1 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE,
+		    NULL) == -1 ||
+		    mount(src, hosts, "none", MS_BIND, NULL) == -1)
+			_exit(77);
+		_exit(hosts_file_sync(hosts, owned, 1, lines, 1) == 0 ? 0 : 1);
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "check_linkdata: bind mount test skipped\n");
+		return;
+	}
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	file_is(src, "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
+	file_is(hosts, "");
+	tdir_entries(2);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+Suite *
+linkdata_suite(void)
+{
+	Suite	*s = suite_create("linkdata");
+	TCase	*tc;
+
+	tc = tcase_create("env");
+	tcase_add_test(tc, test_strvec);
+	tcase_add_loop_test(tc, test_reference_link_env, 0,
+	    (int)(sizeof(refcases) / sizeof(refcases[0])));
+	tcase_add_loop_test(tc, test_reference_model, 0,
+	    (int)(sizeof(refcases) / sizeof(refcases[0])));
+	tcase_add_loop_test(tc, test_derived, 0,
+	    (int)(sizeof(envcases) / sizeof(envcases[0])));
+	tcase_add_test(tc, test_moby_sorted);
+	tcase_add_test(tc, test_link_env_appends);
+	tcase_add_test(tc, test_env_active_in_order);
+	tcase_add_test(tc, test_env_only);
+	tcase_add_test(tc, test_env_receiver_stopped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hosts");
+	tcase_add_test(tc, test_hosts_readme);
+	tcase_add_test(tc, test_hosts_variants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hosts_file");
+	tcase_add_unchecked_fixture(tc, tbase_setup, tbase_teardown);
+	tcase_add_checked_fixture(tc, tdir_setup, tdir_teardown);
+	tcase_add_test(tc, test_sync_creates);
+	tcase_add_test(tc, test_sync_exact_alias);
+	tcase_add_test(tc, test_sync_again);
+	tcase_add_test(tc, test_sync_final_newline);
+	tcase_add_test(tc, test_sync_keeps_mode_owner);
+	tcase_add_test(tc, test_sync_unchanged);
+	tcase_add_test(tc, test_sync_symlink);
+	tcase_add_test(tc, test_sync_errors);
+	tcase_add_test(tc, test_sync_bind_mount);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,24 @@
+/*
+ * check_main.c: one runner for every unit suite (as libnl's tests/).
+ * No root, no network: the pure parts of iccd only.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(parse_suite());
+	int failed;
+
+	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, state_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,14 @@
+/* suites.h: every Check suite of the unit runner (check_main.c). */
+#ifndef ICCD_TEST_SUITES_H
+#define ICCD_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *parse_suite(void);
+Suite *model_suite(void);
+Suite *engine_suite(void);
+Suite *linkdata_suite(void);
+Suite *proto_suite(void);
+Suite *state_suite(void);
+
+#endif
