@@ -45,6 +45,17 @@ reply_err(const char *fmt, ...)
 	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
 
+/* elapsed_ns: nanoseconds since *t0 (CLOCK_MONOTONIC). */
+static long
+elapsed_ns(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000000L +
+	    (t1.tv_nsec - t0->tv_nsec);
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 #define TXN_MAX 4
@@ -165,6 +176,7 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 		snprintf(err, len, "kernel: %s", kerr);
 		goto fail;
 	}
+	d->apply_ns = elapsed_ns(&d->t_received);
 	if (persist(d, t->names, t->n, t->newbridge[0] != '\0') == -1) {
 		snprintf(err, len, "state: %s: %s", d->state_dir,
 		    strerror(errno));
@@ -822,8 +834,8 @@ cmd_status(struct iccd *d)
 
 	model_bridges(d->model, count_closed_cb, &closed);
 	rv = kernel_dump_elems(d->k, &have);
-	present = rv == 0;
-	matches = present && elemset_diff(d->desired, &have, &adds,
+	present = rv != -ENOENT;
+	matches = rv == 0 && elemset_diff(d->desired, &have, &adds,
 	    &dels) == 0 && adds.n == 0 && dels.n == 0;
 	rep = json_pack("{s:b,s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
 	    "ok", 1, "table", d->table, "present", present, "matches",
@@ -849,6 +861,8 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write)
 	char err[ERRLEN];
 	json_t *rep;
 
+	clock_gettime(CLOCK_MONOTONIC, &d->t_received);
+	d->apply_ns = -1;
 	if (request_parse(req, &r, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
 	if ((r.mutates || r.path[0] != '\0') && !may_write) {
@@ -873,6 +887,13 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write)
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);
+	/* Timings for benchmarks: request arrival to the kernel's ack, and
+	 * to the reply (which includes the durable state write). */
+	if (rep != NULL && d->apply_ns >= 0) {
+		json_object_set_new(rep, "apply_ns", json_integer(d->apply_ns));
+		json_object_set_new(rep, "total_ns",
+		    json_integer(elapsed_ns(&d->t_received)));
+	}
 	return rep;
 }
 

@@ -31,6 +31,8 @@ struct iccd {
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	bool			 need_sync;	/* kernel may differ: resync */
 	unsigned long		 requests;	/* handled, for status */
+	struct timespec		 t_received;	/* current request's arrival */
+	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
 	unsigned long		 repairs;
 	struct timespec		 last_repair;
 	char			 last_repair_cause[128];

@@ -159,19 +159,64 @@ push_port_elems(const struct icc_container *r, const struct icc_container *s,
 	return 0;
 }
 
+static int
+ports_cmp(const void *a, const void *b)
+{
+	const struct icc_ports *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return (x->last > y->last) - (x->last < y->last);
+}
+
+size_t
+engine_normalize_ports(const struct icc_ports *in, size_t n,
+    struct icc_ports *out)
+{
+	size_t k = 0;
+
+	memcpy(out, in, n * sizeof(*in));
+	qsort(out, n, sizeof(*out), ports_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct icc_ports *prev = k ? &out[k - 1] : NULL;
+
+		/* Overlapping entries of one protocol merge: the kernel
+		 * refuses overlapping intervals in one set.  Adjacent ones
+		 * stay apart, so single ports stay in the fast hash set. */
+		if (prev != NULL && prev->proto == out[i].proto &&
+		    out[i].first <= prev->last) {
+			if (out[i].last > prev->last)
+				prev->last = out[i].last;
+			continue;
+		}
+		out[k++] = out[i];
+	}
+	return k;
+}
+
 int
 engine_link_elems(const struct icc_model *m, const struct icc_container *r,
     const struct icc_link *l, struct elemvec *out)
 {
+	struct icc_ports stack[16], *ports = stack;
 	const struct icc_container *s;
+	size_t n;
+	int rv = 0;
 
 	if (!link_active(m, r, l))
 		return 0;
 	s = model_find(m, l->source);
-	for (size_t i = 0; i < s->nports; i++)
-		if (push_port_elems(r, s, &s->ports[i], out) == -1)
-			return -1;
-	return 0;
+	if (s->nports > sizeof(stack) / sizeof(stack[0]) &&
+	    (ports = calloc(s->nports, sizeof(*ports))) == NULL)
+		return -1;
+	n = engine_normalize_ports(s->ports, s->nports, ports);
+	for (size_t i = 0; i < n && rv == 0; i++)
+		rv = push_port_elems(r, s, &ports[i], out);
+	if (ports != stack)
+		free(ports);
+	return rv;
 }
 
 static int

@@ -82,10 +82,23 @@ void elemvec_clear(struct elemvec *ev);
 void elemvec_free(struct elemvec *ev);
 
 /*
+ * engine_normalize_ports: the exposed ports in[0..n-1] as disjoint
+ * entries: sorted by protocol number then port, overlapping entries of
+ * one protocol merged (7000-7999 + 7500-8500 -> 7000-8500; 7500 inside
+ * 7000-7999 disappears; a duplicate disappears).  Adjacent entries stay
+ * apart (80 + 81 stay two single ports in the hash set, whose deletes are
+ * cheap; interval-set deletes are not).  The kernel refuses overlapping
+ * intervals in one set ("File exists").  out has room for n entries;
+ * returns the number written.
+ */
+size_t engine_normalize_ports(const struct icc_ports *in, size_t n,
+    struct icc_ports *out);
+
+/*
  * engine_link_elems: append to out the elements link l of receiver r
- * grants in m: none unless the link is active; otherwise one per exposed
- * port entry of the source, IPv4 always, IPv6 too when both have one.
- * Returns 0 or -1 with errno ENOMEM.
+ * grants in m: none unless the link is active; otherwise one per entry of
+ * the source's normalized exposed ports (engine_normalize_ports), IPv4
+ * always, IPv6 too when both have one.  Returns 0 or -1 with errno ENOMEM.
  */
 int engine_link_elems(const struct icc_model *m, const struct icc_container *r,
     const struct icc_link *l, struct elemvec *out);

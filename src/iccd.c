@@ -17,6 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
@@ -210,6 +214,10 @@ main(int argc, char **argv)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
 	    o.table, o.icc ? "on" : "off");
+#ifdef HAVE_LIBSYSTEMD
+	/* Type=notify: ready only now that the table matches the state. */
+	sd_notify(0, "READY=1");
+#endif
 	main_loop(&d, ctl, sfd);
 	control_close(ctl);
 	daemon_free(&d);

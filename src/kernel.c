@@ -83,8 +83,9 @@ enum kset {
 
 /*
  * nft's datatype numbers (nftables include/datatype.h).  A concatenation's
- * key type is its fields' types, 6 bits each (TYPE_BITS), first field
- * highest: it is what lets `nft list` print the set's type and elements.
+ * key type is its fields' types, 6 bits each (nft's TYPE_BITS), first
+ * field highest: it is what lets `nft list` print the set's type and
+ * elements.
  */
 #define TYPE_IPADDR		7
 #define TYPE_IP6ADDR		8
@@ -925,9 +926,11 @@ txn_table(struct txn *t, uint16_t type, const char *verb)
 }
 
 /*
- * set_udata: what nft attaches to a set it creates.  The key byte order
- * tells nft how to print the key; a concatenation has none of its own
- * (each field's type knows its own), so nft stores 0, as we do.
+ * set_udata: the key byte order nft attaches to a set it creates.  It
+ * tells nft how to print a plain integer key; a concatenation has none of
+ * its own (each field's type knows its own) and nft stores 0.  nft 1.0.6
+ * lists these sets the same without it, since the concatenated key type
+ * names every field: it is there so the sets carry what nft's would.
  */
 static int
 set_udata(struct nftnl_set *s)
@@ -978,30 +981,34 @@ txn_set(struct txn *t, enum kset i)
 	nftnl_set_free(s);
 }
 
-/* txn_chain: add chain `name` (base: the forward hook) or flush it. */
+/* A DELRULE naming only the chain deletes all its rules. */
 static void
-txn_chain(struct txn *t, const char *name, bool base, bool flush)
+txn_chain_flush(struct txn *t, const char *name)
 {
-	struct nftnl_chain *c;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 
-	if (flush) {
-		/* A DELRULE naming only the chain deletes all its rules. */
-		if ((r = nftnl_rule_alloc()) == NULL) {
-			t->nomem = true;
-			return;
-		}
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
-		nlh = txn_msg(t, NFT_MSG_DELRULE, 0, "flush chain %s", name);
-		if (nlh != NULL) {
-			nftnl_rule_nlmsg_build_payload(nlh, r);
-			txn_next(t);
-		}
-		nftnl_rule_free(r);
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		t->nomem = true;
 		return;
 	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+	nlh = txn_msg(t, NFT_MSG_DELRULE, 0, "flush chain %s", name);
+	if (nlh != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		txn_next(t);
+	}
+	nftnl_rule_free(r);
+}
+
+/* txn_chain_add: a regular chain, or with base the forward hook's. */
+static void
+txn_chain_add(struct txn *t, const char *name, bool base)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+
 	if ((c = nftnl_chain_alloc()) == NULL) {
 		t->nomem = true;
 		return;
@@ -1952,8 +1959,8 @@ sync_rebuild(struct txn *t, const struct kelemvec *want)
 	txn_table(t, NFT_MSG_NEWTABLE, "create");
 	for (s = 0; s < KSET_NR; s++)
 		txn_set(t, set_order[s]);
-	txn_chain(t, FORWARD_CHAIN, true, false);
-	txn_chain(t, ISOLATE_CHAIN, false, false);
+	txn_chain_add(t, FORWARD_CHAIN, true);
+	txn_chain_add(t, ISOLATE_CHAIN, false);
 	txn_rules(t);
 	for (i = 0; i < want->n; i++)
 		txn_elem(t, false, &want->v[i]);
@@ -1981,8 +1988,8 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 		return rc;
 	}
 	if (layout_ok(&l) && !sync_rebuild_cheaper(want, have)) {
-		txn_chain(&t, FORWARD_CHAIN, false, true);
-		txn_chain(&t, ISOLATE_CHAIN, false, true);
+		txn_chain_flush(&t, FORWARD_CHAIN);
+		txn_chain_flush(&t, ISOLATE_CHAIN);
 		txn_rules(&t);
 		n = sync_diff(&t, want, have, true, NULL);
 		n += sync_diff(&t, want, have, false, NULL);
@@ -2021,8 +2028,9 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 		if (rc != -ERESTART && rc != -EINTR && rc != -ENOBUFS)
 			goto out;
 	}
-	errfmt(err, errlen, "sync table inet %s: the ruleset kept changing "
-	    "(%d tries, last: %s)", k->table, SYNC_TRIES, strerror(-rc));
+	errfmt(err, errlen, "sync table inet %s: gave up after %d tries "
+	    "(ruleset changing under us or acks lost; last: %s)", k->table,
+	    SYNC_TRIES, strerror(-rc));
 	rc = -EAGAIN;
 out:
 	free(want.v);

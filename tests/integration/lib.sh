@@ -430,7 +430,7 @@ expect_list() {
 		fi
 	done
 	if [ "$bad" -eq 0 ]; then
-		pass "$what: iccctl list shows $*"
+		pass "$what: iccctl list has $(printf "'%s' " "$@")"
 	else
 		printf '%s\n' "$out" | sed 's/^/  list| /'
 	fi

@@ -22,6 +22,10 @@ skeleton() {
 		{ print }'
 }
 
+# zero_counters: counters move with traffic (the drop counter counts what
+# isolation stopped); the layout around them must not.
+zero_counters() { sed 's/counter packets [0-9]* bytes [0-9]*/counter packets 0 bytes 0/'; }
+
 # element_lines: each set's header and its element lines, as nft prints.
 element_lines() {
 	awk '
@@ -71,7 +75,8 @@ END
 )
 if table=$(nft_table); then
 	same "element lines of two linked containers" "$expected" "$(element_lines <<<"$table")"
-	same "the rest of the table is still rules/icc.nft" "$golden" "$(skeleton <<<"$table" | strip)"
+	same "the rest of the table is still rules/icc.nft" "$golden" \
+		"$(skeleton <<<"$table" | strip | zero_counters)"
 else
 	fail "nft list table inet icc failed after the links"
 fi
