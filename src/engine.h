@@ -134,7 +134,8 @@ size_t elemset_size(const struct elemset *s);
  * replaced by `after`: elements whose count goes from zero to positive are
  * appended to adds, from positive to zero to dels (each once, sorted).
  * s is not changed.  Returns 0 or -1 with errno ENOMEM, or EINVAL when
- * `before` holds derivations s does not have.
+ * an element's count would drop below zero (`before` removes more
+ * derivations of it than s and `after` together hold).
  */
 int elemset_plan(const struct elemset *s, const struct elemvec *before,
     const struct elemvec *after, struct elemvec *adds, struct elemvec *dels);

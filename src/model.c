@@ -113,13 +113,14 @@ container_dup(const struct icc_container *c)
 	if (d == NULL)
 		return NULL;
 	*d = *c;
+	d->nenv = 0;		/* counts the copies made, for the cleanup */
 	d->ports = memdup(c->ports, c->nports * sizeof(*c->ports));
 	d->links = memdup(c->links, c->nlinks * sizeof(*c->links));
 	d->env = calloc(c->nenv ? c->nenv : 1, sizeof(char *));
 	if ((c->nports && d->ports == NULL) || (c->nlinks && d->links == NULL) ||
 	    d->env == NULL)
 		goto fail;
-	for (d->nenv = 0; d->nenv < c->nenv; d->nenv++)
+	for (; d->nenv < c->nenv; d->nenv++)
 		if ((d->env[d->nenv] = strdup(c->env[d->nenv])) == NULL)
 			goto fail;
 	return d;

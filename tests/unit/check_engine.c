@@ -377,7 +377,7 @@ START_TEST(test_elem_cmp)
 		el4("10.0.0.10", "10.0.0.1", IPPROTO_TCP, 1, 1),     /* recv */
 		el4("10.0.1.0", "1.1.1.1", IPPROTO_TCP, 1, 1),	     /* recv */
 		el4("255.255.255.254", "1.1.1.1", IPPROTO_TCP, 1, 1),
-		el6("::2", "::1", IPPROTO_TCP, 1, 1),		     /* family */
+		el6("::2", "::1", IPPROTO_TCP, 1, 1),		     /* v6 */
 		el6("fd00::3", "fd00::2", IPPROTO_TCP, 80, 80),	     /* recv */
 		el6("fd00::3", "fd00::2", IPPROTO_UDP, 53, 53),	     /* proto */
 		el6("fd00::3", "fd00::10", IPPROTO_TCP, 1, 1),	     /* src */
@@ -888,7 +888,8 @@ START_TEST(test_plan_pure)
 	push(&after, z);
 	for (int i = 0; i < 2; i++) {
 		plan(s, &before, &after, &adds, &dels);
-		CHECK_ELEMS(&adds, "adds", "fd00::3 . fd00::2 . tcp . 7000-7999");
+		CHECK_ELEMS(&adds, "adds",
+		    "fd00::3 . fd00::2 . tcp . 7000-7999");
 		CHECK_ELEMS(&dels, "dels", WEB_DB, API_DB);
 		d1 = set_dump(s);
 		ck_assert_str_eq(d1, d0);
@@ -1259,7 +1260,7 @@ START_TEST(test_stop_start)
 }
 END_TEST
 
-/* ---- scale ------------------------------------------------------------------ */
+/* ---- scale -------------------------------------------------------------- */
 
 #define NSRC	100
 #define NRECV	10000

@@ -289,7 +289,7 @@ START_TEST(test_receivers_order_once)
 	c = mkc("zeta", "docker0", "172.17.0.3", true);
 	mklink(c, "db", "db");
 	put(m, c);
-	c = mkc("alpha", "docker0", "172.17.0.4", false);	/* stopped too */
+	c = mkc("alpha", "docker0", "172.17.0.4", false);	/* stopped */
 	mklink(c, "db", "db");
 	put(m, c);
 	c = mkc("mid", "br1", "10.1.0.2", true);	/* other bridge too */
@@ -775,8 +775,9 @@ START_TEST(test_link_active)
 		memset(&l, 0, sizeof(l));
 		snprintf(l.source, sizeof(l.source), "%s", cases[i].source);
 		snprintf(l.alias, sizeof(l.alias), "alias");
-		ck_assert_msg(link_active(m, model_find(m, cases[i].recv), &l) ==
-		    cases[i].active, "case %zu %s -> %s: not %s", i,
+		c = model_find(m, cases[i].recv);
+		ck_assert_msg(link_active(m, c, &l) == cases[i].active,
+		    "case %zu %s -> %s: not %s", i,
 		    cases[i].recv, cases[i].source,
 		    cases[i].active ? "active" : "pending");
 	}
