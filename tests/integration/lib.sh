@@ -18,6 +18,18 @@
 # from, to, expected, got) and `finish` makes the test exit 1.  A setup
 # step that cannot be done is fatal at once (exit 1): broken fixtures must
 # not pass as skipped or green.
+#
+# What a test uses:
+#   add_container NAME IP [IP6]     add_container_on BR ...   add_bridge
+#   move_ip NAME IP [IP6]           in_ctr NAME CMD / in_host CMD
+#   start_iccd / stop_iccd          iccctl ARGS (raw) / must ARGS (must succeed)
+#   expect_{tcp,udp}_{ok,fail} FROM ADDR PORT [icc-probe options]
+#   expect_ping_{ok,fail} FROM ADDR expect_neigh FROM ADDR6
+#   kernel_elems [SET...]           expect_elems WHAT [SET...] <<EOF
+#   expect_no_elem_addr WHAT ADDR.. expect_list WHAT LINE...  expect_list_none
+#   pass / fail / finish
+# FROM may be "host" (the host namespace); servers are started on demand
+# in whichever container holds ADDR.
 
 set -u
 
@@ -332,6 +344,11 @@ stop_iccd() {
 
 # nft_table: the whole table as the kernel dumps it.
 nft_table() { in_host nft list table inet icc; }
+
+# zero_counters: counters move with any traffic (the drop counter of
+# isolate also counts the containers' own IPv6 multicast chatter, e.g. MLD
+# reports), so comparisons of the table's layout zero them.
+zero_counters() { sed 's/counter packets [0-9]* bytes [0-9]*/counter packets 0 bytes 0/'; }
 
 # kernel_elems [SET...]: "SET ELEMENT" lines, sorted, from the kernel's
 # own dump (default: the four link sets), e.g.

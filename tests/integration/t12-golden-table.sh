@@ -22,10 +22,6 @@ skeleton() {
 		{ print }'
 }
 
-# zero_counters: counters move with traffic (the drop counter counts what
-# isolation stopped); the layout around them must not.
-zero_counters() { sed 's/counter packets [0-9]* bytes [0-9]*/counter packets 0 bytes 0/'; }
-
 # element_lines: each set's header and its element lines, as nft prints.
 element_lines() {
 	awk '
