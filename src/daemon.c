@@ -247,7 +247,7 @@ persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
 		json_t *hosts;
 		int rv;
 
-		if (c == NULL) {
+		if (c == NULL || !c->has_identity) {
 			if (state_remove_container(d->state_dir, names[i]) == -1)
 				return -1;
 			continue;
@@ -261,6 +261,171 @@ persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
 	if (bridges && state_save_bridges(d->state_dir, d->model) == -1)
 		return -1;
 	return 0;
+}
+
+/* ---- rules files ------------------------------------------------------- */
+
+/* merge_files: append to c what the rules files declare for its name. */
+static int
+merge_files(const struct rules *rs, struct icc_container *c, char *err,
+    size_t len)
+{
+	char at[ICC_ORIGIN_MAX];
+
+	for (size_t i = 0; i < rs->nexposes; i++) {
+		const struct rules_expose *e = &rs->exposes[i];
+
+		if (strcmp(e->name, c->name) != 0)
+			continue;
+		rules_origin_format(&e->at, at, sizeof(at));
+		if (container_add_port(c, &e->ports, at) == -1) {
+			snprintf(err, len, "%s: expose: %s", at, strerror(errno));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < rs->nlinks; i++) {
+		const struct rules_link *l = &rs->links[i];
+
+		if (strcmp(l->receiver, c->name) != 0)
+			continue;
+		rules_origin_format(&l->at, at, sizeof(at));
+		if (container_add_file_link(c, l->source, l->alias, at) == -1) {
+			snprintf(err, len, "%s: link: %s", at, errno == EEXIST ?
+			    "alias already links this receiver to another "
+			    "source" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* rules_declare: the files declare exposes or links for name. */
+static bool
+rules_declare(const struct rules *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nexposes; i++)
+		if (strcmp(rs->exposes[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < rs->nlinks; i++)
+		if (strcmp(rs->links[i].receiver, name) == 0)
+			return true;
+	return false;
+}
+
+/* declared_only: the record of a name that only rules files declare: no
+ * identity, never running, only the files' ports and links. */
+static struct icc_container *
+declared_only(const struct rules *rs, const char *name, char *err, size_t len)
+{
+	struct icc_container *c = container_new();
+
+	if (c == NULL) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (merge_files(rs, c, err, len) == -1) {
+		container_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct build_ctx {
+	const struct rules	*rs;
+	struct icc_model	*m;
+	char			*err;
+	size_t			 len;
+};
+
+static int
+copy_bridge_cb(const struct icc_bridge *b, void *arg)
+{
+	struct icc_bridge *nb = model_bridge_add(arg, b->name);
+
+	if (nb == NULL)
+		return -1;
+	nb->icc = b->icc;
+	return 0;
+}
+
+/* rebuild_cb: c's event declarations plus the files' ones, into ctx->m. */
+static int
+rebuild_cb(const struct icc_container *c, void *arg)
+{
+	struct build_ctx *ctx = arg;
+	struct icc_container *nc;
+
+	if (!c->has_identity)
+		return 0;	/* made again from the files below */
+	if ((nc = container_dup(c)) == NULL) {
+		snprintf(ctx->err, ctx->len, "out of memory");
+		return -1;
+	}
+	container_strip_files(nc);
+	if (merge_files(ctx->rs, nc, ctx->err, ctx->len) == -1 ||
+	    model_put(ctx->m, nc) == -1) {
+		if (errno == ENOMEM)
+			snprintf(ctx->err, ctx->len, "out of memory");
+		container_free(nc);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_declared(struct build_ctx *ctx, const char *name)
+{
+	struct icc_container *nc;
+
+	if (model_find(ctx->m, name) != NULL)
+		return 0;
+	if ((nc = declared_only(ctx->rs, name, ctx->err, ctx->len)) == NULL)
+		return -1;
+	if (model_put(ctx->m, nc) == -1) {
+		snprintf(ctx->err, ctx->len, "out of memory");
+		container_free(nc);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * build_model: a new model holding d's bridges and containers with the
+ * declarations of rs merged in (the old file declarations dropped), plus
+ * a record for every name only the files declare.  NULL with err set.
+ */
+static struct icc_model *
+build_model(struct iccd *d, const struct rules *rs, char *err, size_t len)
+{
+	struct build_ctx ctx = { rs, model_new(model_default_icc(d->model)),
+	    err, len };
+	struct icc_bridge *b;
+	int rv = 0;
+
+	if (ctx.m == NULL || model_bridges(d->model, copy_bridge_cb,
+	    ctx.m) != 0) {
+		snprintf(err, len, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < rs->nbridges; i++) {
+		if ((b = model_bridge_add(ctx.m, rs->bridges[i].name)) == NULL) {
+			snprintf(err, len, "out of memory");
+			goto fail;
+		}
+		b->icc = rs->bridges[i].icc;
+	}
+	if (model_foreach(d->model, rebuild_cb, &ctx) != 0)
+		goto fail;
+	for (size_t i = 0; rv == 0 && i < rs->nexposes; i++)
+		rv = add_declared(&ctx, rs->exposes[i].name);
+	for (size_t i = 0; rv == 0 && i < rs->nlinks; i++)
+		rv = add_declared(&ctx, rs->links[i].receiver);
+	if (rv == 0)
+		return ctx.m;
+fail:
+	model_free(ctx.m);
+	return NULL;
 }
 
 /* ---- state-changing commands -------------------------------------------- */
@@ -306,6 +471,8 @@ cmd_start(struct iccd *d, struct request *r)
 	struct txn t;
 	json_t *rep;
 
+	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
+		return reply_err("%s", err);
 	if (txn_begin(d, &t, names, 1) == -1)
 		goto nomem;
 	if (model_bridge(d->model, r->c->bridge) == NULL)
@@ -375,6 +542,18 @@ cmd_rm(struct iccd *d, struct request *r)
 		return reply_err("out of memory");
 	}
 	container_free(model_take(d->model, r->name));
+	if (rules_declare(&d->rules, r->name)) {
+		/* rm forgets what events declared; the files still speak. */
+		struct icc_container *nc = declared_only(&d->rules, r->name,
+		    err, sizeof(err));
+
+		if (nc == NULL || model_put(d->model, nc) == -1) {
+			container_free(nc);
+			txn_restore(d, &t);
+			txn_free(&t);
+			return reply_err("out of memory");
+		}
+	}
 	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
 	    reply_ok();
 	if (model_find(d->model, r->name) == NULL)
@@ -397,6 +576,12 @@ replace_links(struct iccd *d, struct request *r,
 
 	if (c == NULL)
 		return no_such(r->name);
+	for (size_t i = 0; r->cmd == REQ_UNLINK && i < c->nlinks; i++)
+		if (strcmp(c->links[i].alias, r->alias) == 0 &&
+		    c->links[i].origin[0] != '\0')
+			return reply_err("alias: \"%s\" is declared in %s: "
+			    "change the rules file and reload", r->alias,
+			    c->links[i].origin);
 	if ((nc = container_dup(c)) == NULL)
 		return reply_err("out of memory");
 	if (fn(nc, r) == -1) {
@@ -733,6 +918,18 @@ ports_json(const struct icc_container *c)
 	return a;
 }
 
+/* port_origins_json: per exposed port, "event" or the rules file line. */
+static json_t *
+port_origins_json(const struct icc_container *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < c->nports; i++)
+		json_array_append_new(a, json_string(c->port_origin != NULL &&
+		    c->port_origin[i] != NULL ? c->port_origin[i] : "event"));
+	return a;
+}
+
 static json_t *
 container_json(const struct icc_container *c)
 {
@@ -740,10 +937,11 @@ container_json(const struct icc_container *c)
 
 	for (size_t i = 0; env != NULL && i < c->nenv; i++)
 		json_array_append_new(env, json_string(c->env[i]));
-	o = json_pack("{s:s,s:b,s:s,s:o,s:s,s:s,s:o,s:o}", "name", c->name,
-	    "running", c->running, "bridge", c->bridge, "ip",
-	    addr_json(AF_INET, &c->ip4), "id", c->id, "hostname", c->hostname,
-	    "expose", ports_json(c), "env", env);
+	o = json_pack("{s:s,s:b,s:b,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "name",
+	    c->name, "running", c->running, "started", c->has_identity,
+	    "bridge", c->bridge, "ip", addr_json(AF_INET, &c->ip4), "id", c->id,
+	    "hostname", c->hostname, "expose", ports_json(c), "expose_from",
+	    port_origins_json(c), "env", env);
 	if (o != NULL && c->has_ip6)
 		json_object_set_new(o, "ip6", addr_json(AF_INET6, &c->ip6));
 	return o;
@@ -777,9 +975,10 @@ link_json(const struct icc_model *m, const struct icc_container *r,
 		json_array_append_new(allow, json_string(elem_format(&ev.v[i],
 		    buf, sizeof(buf))));
 	elemvec_free(&ev);
-	return json_pack("{s:s,s:s,s:s,s:s,s:o}", "receiver", r->name,
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "receiver", r->name,
 	    "source", l->source, "alias", l->alias, "state",
-	    link_active(m, r, l) ? "active" : "pending", "allow", allow);
+	    link_active(m, r, l) ? "active" : "pending", "from",
+	    l->origin[0] ? l->origin : "event", "allow", allow);
 }
 
 static int
@@ -823,6 +1022,20 @@ count_closed_cb(const struct icc_bridge *b, void *arg)
 	return 0;
 }
 
+/* The last repair's time (UTC) and duration; "none" and -1 before one. */
+static void
+status_repair(const struct iccd *d, json_t *rep)
+{
+	char when[32] = "none";
+	struct tm tm;
+
+	if (d->repairs > 0 && gmtime_r(&d->last_repair.tv_sec, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(rep, "last_repair_at", json_string(when));
+	json_object_set_new(rep, "last_repair_us",
+	    json_integer(d->repairs > 0 ? d->last_repair_us : -1));
+}
+
 static json_t *
 cmd_status(struct iccd *d)
 {
@@ -846,10 +1059,154 @@ cmd_status(struct iccd *d)
 	    (json_int_t)model_count(d->model), "repairs",
 	    (json_int_t)d->repairs, "last_repair_cause",
 	    d->last_repair_cause[0] ? d->last_repair_cause : "none");
+	if (rep != NULL)
+		status_repair(d, rep);
 	elemvec_free(&have);
 	elemvec_free(&adds);
 	elemvec_free(&dels);
 	return rep;
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static int
+collect_cb(const struct icc_elem *e, unsigned count, void *arg)
+{
+	return elemvec_push(arg, e);
+}
+
+struct closed_diff {
+	const struct icc_model	*old;
+	struct kbatch		*b;
+};
+
+/* closed_diff_cb: a bridge whose icc mode differs between the models. */
+static int
+closed_diff_cb(const struct icc_bridge *nb, void *arg)
+{
+	struct closed_diff *cd = arg;
+	const struct icc_bridge *ob = model_bridge(cd->old, nb->name);
+	bool was_closed = ob != NULL && !ob->icc;
+
+	if (!nb->icc && !was_closed)
+		return kbatch_add_closed(cd->b, nb->name);
+	if (nb->icc && was_closed)
+		return kbatch_del_closed(cd->b, nb->name);
+	return 0;
+}
+
+/* desired_of: the counted element set model m derives. */
+static struct elemset *
+desired_of(const struct icc_model *m)
+{
+	struct elemvec all = { 0 }, none = { 0 };
+	struct elemset *es = elemset_new();
+
+	if (es == NULL || engine_all(m, &all) == -1 ||
+	    elemset_commit(es, &none, &all) == -1) {
+		elemset_free(es);
+		es = NULL;
+	}
+	elemvec_free(&all);
+	return es;
+}
+
+/*
+ * swap_model: replace d's model by m (derived with rules nr) in one
+ * transaction: the element and closed-set differences go in one batch;
+ * when the kernel refuses, d is unchanged.
+ */
+static int
+swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
+{
+	struct elemvec have = { 0 }, adds = { 0 }, dels = { 0 };
+	struct elemset *es = desired_of(m);
+	struct closed_diff cd = { d->model, kbatch_new(d->k) };
+	char kerr[ERRLEN];
+	int rv = -1;
+
+	if (es == NULL || cd.b == NULL ||
+	    elemset_foreach(d->desired, collect_cb, &have) != 0 ||
+	    elemset_diff(es, &have, &adds, &dels) == -1 ||
+	    model_bridges(m, closed_diff_cb, &cd) != 0) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < dels.n; i++)
+		if (kbatch_del_elem(cd.b, &dels.v[i]) == -1)
+			goto out;
+	for (size_t i = 0; i < adds.n; i++)
+		if (kbatch_add_elem(cd.b, &adds.v[i]) == -1)
+			goto out;
+	if (kbatch_commit(cd.b, kerr, sizeof(kerr)) != 0) {
+		snprintf(err, len, "kernel: %s", kerr);
+		goto out;
+	}
+	log_info("reload: %zu elements added, %zu deleted", adds.n, dels.n);
+	model_free(d->model);
+	d->model = m;
+	elemset_free(d->desired);
+	d->desired = es;
+	es = NULL;
+	rv = 0;
+out:
+	kbatch_free(cd.b);
+	elemset_free(es);
+	elemvec_free(&have);
+	elemvec_free(&adds);
+	elemvec_free(&dels);
+	return rv;
+}
+
+static int
+follow_all_cb(const char *name, void *val, void *arg)
+{
+	struct iccd *d = arg;
+	const struct icc_container *c = model_find(d->model, name);
+
+	if (c != NULL)
+		(void)hosts_sync(d, c, val, false);
+	return 0;
+}
+
+int
+daemon_reload(struct iccd *d, char *err, size_t len)
+{
+	struct rules nr = { 0 };
+	struct icc_model *m;
+
+	if (d->rules_dir[0] == '\0') {
+		snprintf(err, len, "reload: iccd runs without --rules-dir");
+		return -1;
+	}
+	if (rules_load_dir(d->rules_dir, &nr, err, len) == -1)
+		return -1;
+	if ((m = build_model(d, &nr, err, len)) == NULL) {
+		rules_free(&nr);
+		return -1;
+	}
+	if (swap_model(d, m, err, len) == -1) {
+		model_free(m);
+		rules_free(&nr);
+		return -1;
+	}
+	rules_free(&d->rules);
+	d->rules = nr;
+	if (d->state_dir[0] != '\0' &&
+	    state_save_bridges(d->state_dir, d->model) == -1)
+		log_warn("state: %s", d->state_dir);
+	hmap_foreach(&d->hostsfiles, follow_all_cb, d);
+	return 0;
+}
+
+static json_t *
+cmd_reload(struct iccd *d)
+{
+	char err[ERRLEN];
+
+	if (daemon_reload(d, err, sizeof(err)) == -1)
+		return reply_err("%s", err);
+	return reply_ok();
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -884,6 +1241,7 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write)
 	case REQ_STATUS: rep = cmd_status(d); break;
 	case REQ_ENV:	 rep = cmd_env(d, &r); break;
 	case REQ_HOSTS:	 rep = cmd_hosts(d, &r); break;
+	case REQ_RELOAD: rep = cmd_reload(d); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);
@@ -947,8 +1305,46 @@ out:
 }
 
 int
+daemon_repair(struct iccd *d, const char *cause, const struct timespec *t0,
+    long *us, char *err, size_t errlen)
+{
+	int rv;
+
+	if ((rv = daemon_sync(d, err, errlen)) != 0) {
+		d->need_sync = true;
+		return rv;
+	}
+	d->need_sync = false;
+	d->repairs++;
+	d->last_repair_us = elapsed_ns(t0) / 1000;
+	clock_gettime(CLOCK_REALTIME, &d->last_repair);
+	snprintf(d->last_repair_cause, sizeof(d->last_repair_cause), "%s",
+	    cause);
+	if (us != NULL)
+		*us = d->last_repair_us;
+	return 0;
+}
+
+/* load_rules: read the rules files at start and merge them in. */
+static int
+load_rules(struct iccd *d, char *err, size_t errlen)
+{
+	struct icc_model *m;
+
+	if (d->rules_dir[0] == '\0')
+		return 0;
+	if (rules_load_dir(d->rules_dir, &d->rules, err, errlen) == -1)
+		return -1;
+	if ((m = build_model(d, &d->rules, err, errlen)) == NULL)
+		return -1;
+	model_free(d->model);
+	d->model = m;
+	return 0;
+}
+
+int
 daemon_init(struct iccd *d, const char *table, const char *state_dir,
-    bool default_icc, char *err, size_t errlen)
+    const char *rules_dir, bool default_icc, char *err, size_t errlen)
 {
 	struct elemvec all = { 0 }, none = { 0 };
 
@@ -957,6 +1353,8 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 	snprintf(d->table, sizeof(d->table), "%s", table);
 	if (state_dir != NULL)
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
+	if (rules_dir != NULL)
+		snprintf(d->rules_dir, sizeof(d->rules_dir), "%s", rules_dir);
 	if ((d->model = model_new(default_icc)) == NULL ||
 	    (d->desired = elemset_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -970,6 +1368,8 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 			    strerror(errno));
 		return -1;
 	}
+	if (load_rules(d, err, errlen) == -1)
+		return -1;
 	if (engine_all(d->model, &all) == -1 ||
 	    elemset_commit(d->desired, &none, &all) == -1) {
 		elemvec_free(&all);
@@ -1004,5 +1404,6 @@ daemon_free(struct iccd *d)
 		kernel_close(d->k);
 	elemset_free(d->desired);
 	model_free(d->model);
+	rules_free(&d->rules);
 	memset(d, 0, sizeof(*d));
 }

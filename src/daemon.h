@@ -20,6 +20,7 @@
 #include "hmap.h"
 #include "kernel.h"
 #include "model.h"
+#include "rules.h"
 
 struct iccd {
 	struct icc_model	*model;
@@ -27,6 +28,8 @@ struct iccd {
 	struct kernel		*k;
 	char			 table[64];
 	char			 state_dir[1024];	/* "" : no persistence */
+	char			 rules_dir[1024];	/* "" : no rules files */
+	struct rules		 rules;		/* what the files declared */
 	uint64_t		 seq;		/* last state write */
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	bool			 need_sync;	/* kernel may differ: resync */
@@ -34,20 +37,30 @@ struct iccd {
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
 	unsigned long		 repairs;
-	struct timespec		 last_repair;
+	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
+	long			 last_repair_us;	/* event read -> synced */
 };
 
 /*
  * daemon_init: set up d: load the declarations saved in state_dir (NULL:
- * keep nothing on disk; bridges first seen get default_icc), open the
+ * keep nothing on disk; bridges first seen get default_icc) and those of
+ * the rules files in rules_dir (NULL: none; see rules.h), open the
  * kernel handle for `table`, and make the kernel table match the model in
  * one transaction (kernel_sync: missing elements added, undeclared ones
  * removed; a closed bridge is never open meanwhile).  Returns 0, or -1
  * with a line in err.
  */
 int daemon_init(struct iccd *d, const char *table, const char *state_dir,
-    bool default_icc, char *err, size_t errlen);
+    const char *rules_dir, bool default_icc, char *err, size_t errlen);
+
+/*
+ * daemon_reload: read the rules directory again and apply what changed in
+ * one transaction (SIGHUP, `iccctl reload`).  A bad file changes nothing.
+ * Returns 0, or -1 with a line in err ("FILE:LINE:COL: message" for a
+ * bad file, "kernel: ..." when the kernel refused).
+ */
+int daemon_reload(struct iccd *d, char *err, size_t errlen);
 
 /* daemon_free: release everything (leaves the kernel table in place). */
 void daemon_free(struct iccd *d);
@@ -57,6 +70,19 @@ void daemon_free(struct iccd *d);
  * (kernel_sync).  Returns 0 or a negative errno, with a line in err.
  */
 int daemon_sync(struct iccd *d, char *err, size_t errlen);
+
+/*
+ * daemon_repair: someone else changed the kernel table (cause: what
+ * kernel_monitor_read said): daemon_sync, and on success count the repair
+ * for `iccctl status`: repairs, last_repair (now, wall clock),
+ * last_repair_cause and last_repair_us, the microseconds from t0
+ * (CLOCK_MONOTONIC: when the event was read) to the sync's return, which
+ * *us (may be NULL) gets too.  On failure need_sync is set so that the
+ * main loop tries again.  Returns 0 or a negative errno, with a line in
+ * err.
+ */
+int daemon_repair(struct iccd *d, const char *cause,
+    const struct timespec *t0, long *us, char *err, size_t errlen);
 
 /*
  * daemon_handle: answer one request object (see proto.h).  may_write is

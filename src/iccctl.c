@@ -35,7 +35,8 @@ usage(int status)
 "  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
 "  bridge BR --icc on|off\n"
 "  list [--json] | status [--json]\n"
-"  env NAME [--json] [--link ALIAS] | hosts NAME [--write FILE]\n");
+"  env NAME [--json] [--link ALIAS] | hosts NAME [--write FILE]\n"
+"  reload\n");
 	exit(status);
 }
 
@@ -251,13 +252,25 @@ print_container(const json_t *c)
 	const json_t *ports = json_object_get(c, "expose"), *p;
 	size_t i;
 
-	printf("container %s %s bridge %s ip %s", jstr(c, "name"),
-	    json_is_true(json_object_get(c, "running")) ? "running" : "stopped",
-	    jstr(c, "bridge"), jstr(c, "ip"));
-	if (json_object_get(c, "ip6"))
-		printf(" ip6 %s", jstr(c, "ip6"));
-	json_array_foreach(ports, i, p)
+	const json_t *from = json_object_get(c, "expose_from");
+	const char *at;
+
+	if (!json_is_true(json_object_get(c, "started")))
+		printf("container %s declared", jstr(c, "name"));
+	else {
+		printf("container %s %s bridge %s ip %s", jstr(c, "name"),
+		    json_is_true(json_object_get(c, "running")) ? "running" :
+		    "stopped", jstr(c, "bridge"), jstr(c, "ip"));
+		if (json_object_get(c, "ip6"))
+			printf(" ip6 %s", jstr(c, "ip6"));
+	}
+	json_array_foreach(ports, i, p) {
+		at = json_string_value(json_array_get(from, i));
 		printf("%s%s", i == 0 ? " expose " : ",", json_string_value(p));
+		/* Ports from rules files say where: 80/tcp(a.rules:3). */
+		if (at != NULL && strcmp(at, "event") != 0)
+			printf("(%s)", at);
+	}
 	putchar('\n');
 }
 
@@ -273,8 +286,11 @@ print_list(const json_t *rep)
 	json_array_foreach(json_object_get(rep, "containers"), i, v)
 		print_container(v);
 	json_array_foreach(json_object_get(rep, "links"), i, v) {
-		printf("link %s %s alias %s %s\n", jstr(v, "receiver"),
+		printf("link %s %s alias %s %s", jstr(v, "receiver"),
 		    jstr(v, "source"), jstr(v, "alias"), jstr(v, "state"));
+		if (strcmp(jstr(v, "from"), "event") != 0)
+			printf(" from %s", jstr(v, "from"));
+		putchar('\n');
 		json_array_foreach(json_object_get(v, "allow"), j, a)
 			printf("  allow %s\n", json_string_value(a));
 	}
@@ -339,9 +355,14 @@ cmd_status(int argc, char **argv)
 		    json_integer_value(json_object_get(rep, "containers")),
 		    (long long)json_integer_value(json_object_get(rep,
 		    "closed_bridges")));
-		printf("repairs %lld, last repair: %s\n", (long long)
+		printf("repairs %lld, last repair: %s", (long long)
 		    json_integer_value(json_object_get(rep, "repairs")),
 		    jstr(rep, "last_repair_cause"));
+		if (json_integer_value(json_object_get(rep, "repairs")) > 0)
+			printf(" (at %s, took %lld us)", jstr(rep,
+			    "last_repair_at"), (long long)json_integer_value(
+			    json_object_get(rep, "last_repair_us")));
+		printf("\n");
 	}
 	json_decref(rep);
 	return 0;
@@ -437,6 +458,17 @@ cmd_hosts(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_reload(int argc, char **argv)
+{
+	if (getopt_long(argc, argv, "", (struct option[]){ { 0 } }, NULL) != -1)
+		bad_option(argv);
+	if (optind != argc)
+		die("unexpected argument \"%s\"", argv[optind]);
+	json_decref(call(new_req("reload")));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -477,5 +509,6 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "status") == 0) return cmd_status(argc, argv);
 	if (strcmp(cmd, "env") == 0) return cmd_env(argc, argv);
 	if (strcmp(cmd, "hosts") == 0) return cmd_hosts(argc, argv);
+	if (strcmp(cmd, "reload") == 0) return cmd_reload(argc, argv);
 	die("unknown command \"%s\" (see iccctl --help)", cmd);
 }

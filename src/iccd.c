@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_LIBSYSTEMD
@@ -26,11 +27,13 @@
 #include "log.h"
 #include "parse.h"
 #include "proto.h"
+#include "rules.h"
 
 struct options {
 	bool		 foreground;
 	const char	*socket;
 	const char	*state_dir;
+	const char	*rules_dir;
 	const char	*table;
 	const char	*group;
 	int		 icc;
@@ -42,8 +45,9 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: iccd [--foreground] [--socket PATH] [--state-dir DIR] "
-	    "[--table NAME]\n"
-	    "            [--icc on|off] [--group NAME] [--log-level LEVEL]\n");
+	    "[--rules-dir DIR]\n"
+	    "            [--table NAME] [--icc on|off] [--group NAME] "
+	    "[--log-level LEVEL]\n");
 	exit(status);
 }
 
@@ -54,6 +58,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "rules-dir", required_argument, NULL, 'r' },
 		{ "table", required_argument, NULL, 't' },
 		{ "icc", required_argument, NULL, 'i' },
 		{ "group", required_argument, NULL, 'g' },
@@ -65,12 +70,13 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:t:i:g:l:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:l:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
 		case 's': o->socket = optarg; break;
 		case 'd': o->state_dir = optarg; break;
+		case 'r': o->rules_dir = optarg; break;
 		case 't': o->table = optarg; break;
 		case 'g': o->group = optarg; break;
 		case 'i':
@@ -131,14 +137,19 @@ signals_block(void)
 
 /* on_signal: returns false when iccd must exit. */
 static bool
-on_signal(int sfd)
+on_signal(struct iccd *d, int sfd)
 {
 	struct signalfd_siginfo si;
+	char err[512];
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			log_info("SIGHUP: nothing to reload yet");
-		else {
+		if (si.ssi_signo == SIGHUP) {
+			if (daemon_reload(d, err, sizeof(err)) == -1)
+				log_warnx("SIGHUP: reload refused, nothing "
+				    "changed: %s", err);
+			else
+				log_info("SIGHUP: rules reloaded");
+		} else {
 			log_info("signal %u: exiting, table left in place "
 			    "(bridges stay closed)", si.ssi_signo);
 			return false;
@@ -160,24 +171,90 @@ resync(struct iccd *d, const char *cause)
 	d->need_sync = false;
 }
 
-static void
-main_loop(struct iccd *d, struct control *ctl, int sfd)
+/*
+ * monitor_open: watch nftables events so that the table is repaired when
+ * someone else changes it.  $ICCD_DEBUG_MONITOR_RCVBUF (bytes) sets the
+ * event socket's buffer, for tests that provoke overruns.  The table was
+ * synced before the monitor listened: sync once more so that a change
+ * made in between is not missed.  Returns the fd, or -1 (logged):
+ * iccd then runs without self-healing.
+ */
+static int
+monitor_open(struct iccd *d)
 {
-	struct pollfd pfd[2 + CONTROL_MAX_CLIENTS];
+	const char *env = getenv("ICCD_DEBUG_MONITOR_RCVBUF");
+	size_t rcvbuf = 0;
+	int fd;
+
+	if (env != NULL && (rcvbuf = strtoul(env, NULL, 10)) == 0)
+		fatalx("ICCD_DEBUG_MONITOR_RCVBUF: expected a size in bytes");
+	if ((fd = kernel_monitor_open(d->k, rcvbuf)) == -1) {
+		log_warn("table inet %s: cannot watch nftables events, "
+		    "changes by others will not be repaired", d->table);
+		return -1;
+	}
+	resync(d, "monitor started");
+	return fd;
+}
+
+/*
+ * on_monitor: someone else changed the table (or events were lost):
+ * put it back, timed from the moment the events were read.  Returns the
+ * monitor's fd, or -1 when it failed for good.
+ */
+static int
+on_monitor(struct iccd *d, int mfd)
+{
+	struct timespec t0;
+	char cause[128], err[512];
+	long us;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = kernel_monitor_read(d->k, cause, sizeof(cause));
+	if (rc == 0)
+		return mfd;
+	if (rc < 0 && rc != -ENOBUFS) {
+		log_warnx("table inet %s: reading nftables events: %s; changes "
+		    "by others will no longer be repaired", d->table,
+		    strerror(-rc));
+		return -1;
+	}
+	if (rc == -ENOBUFS)
+		log_warnx("table inet %s: nftables %s: resyncing", d->table,
+		    cause);
+	if (daemon_repair(d, cause, &t0, &us, err, sizeof(err)) != 0) {
+		log_warnx("repair of table inet %s (%s) failed: %s", d->table,
+		    cause, err);
+		return mfd;
+	}
+	log_info("repaired table inet %s in %ld us (%s)", d->table, us, cause);
+	return mfd;
+}
+
+static void
+main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
+{
+	struct pollfd pfd[3 + CONTROL_MAX_CLIENTS];
 	size_t n;
 
 	for (;;) {
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
-		n = control_pollfds(ctl, pfd + 1);
-		if (poll(pfd, n + 1, 1000) == -1) {
+		pfd[1].fd = mfd;		/* -1: poll skips it */
+		pfd[1].events = POLLIN;
+		n = control_pollfds(ctl, pfd + 2);
+		if (poll(pfd, n + 2, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if ((pfd[0].revents & POLLIN) && !on_signal(sfd))
+		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
 			return;
-		control_dispatch(ctl, pfd + 1, n);
+		/* Before requests: they would fail on a broken table. */
+		if (mfd != -1 && pfd[1].revents != 0)
+			mfd = on_monitor(d, mfd);
+		control_dispatch(ctl, pfd + 2, n);
 		if (d->need_sync)
 			resync(d, "a change could not be recorded");
 	}
@@ -186,12 +263,14 @@ main_loop(struct iccd *d, struct control *ctl, int sfd)
 int
 main(int argc, char **argv)
 {
-	struct options o = { false, NULL, ICC_STATE_DIR, ICC_TABLE, NULL, 0,
-	    LOG_LVL_INFO };
+	struct options o = {
+		.state_dir = ICC_STATE_DIR, .rules_dir = ICC_RULES_DIR,
+		.table = ICC_TABLE, .level = LOG_LVL_INFO
+	};
 	static struct iccd d;
 	struct control *ctl;
 	char err[512];
-	int sfd;
+	int sfd, mfd;
 
 	log_init("iccd", 1, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
@@ -203,10 +282,12 @@ main(int argc, char **argv)
 		fatalx("--state-dir: path too long");
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	if (daemon_init(&d, o.table, o.state_dir, o.icc, err, sizeof(err)) == -1)
+	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.icc, err,
+	    sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((sfd = signals_block()) == -1)
 		fatal("signalfd");
+	mfd = monitor_open(&d);
 	if ((ctl = control_open(o.socket, lookup_group(o.group), handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
@@ -218,7 +299,7 @@ main(int argc, char **argv)
 	/* Type=notify: ready only now that the table matches the state. */
 	sd_notify(0, "READY=1");
 #endif
-	main_loop(&d, ctl, sfd);
+	main_loop(&d, ctl, sfd, mfd);
 	control_close(ctl);
 	daemon_free(&d);
 	return 0;

@@ -80,6 +80,17 @@ container_new(void)
 	return calloc(1, sizeof(struct icc_container));
 }
 
+static void
+free_port_origins(struct icc_container *c)
+{
+	if (c->port_origin == NULL)
+		return;
+	for (size_t i = 0; i < c->nports; i++)
+		free(c->port_origin[i]);
+	free(c->port_origin);
+	c->port_origin = NULL;
+}
+
 void
 container_free(struct icc_container *c)
 {
@@ -88,6 +99,7 @@ container_free(struct icc_container *c)
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->env);
+	free_port_origins(c);
 	free(c->ports);
 	free(c->links);
 	free(c);
@@ -114,6 +126,14 @@ container_dup(const struct icc_container *c)
 		return NULL;
 	*d = *c;
 	d->nenv = 0;		/* counts the copies made, for the cleanup */
+	d->port_origin = NULL;
+	if (c->port_origin != NULL && (d->port_origin = calloc(c->nports,
+	    sizeof(char *))) == NULL)
+		goto fail;
+	for (size_t i = 0; d->port_origin != NULL && i < c->nports; i++)
+		if (c->port_origin[i] != NULL && (d->port_origin[i] =
+		    strdup(c->port_origin[i])) == NULL)
+			goto fail;
 	d->ports = memdup(c->ports, c->nports * sizeof(*c->ports));
 	d->links = memdup(c->links, c->nlinks * sizeof(*c->links));
 	d->env = calloc(c->nenv ? c->nenv : 1, sizeof(char *));
@@ -133,6 +153,13 @@ fail:
 int
 container_add_link(struct icc_container *c, const char *source,
     const char *alias)
+{
+	return container_add_file_link(c, source, alias, "");
+}
+
+int
+container_add_file_link(struct icc_container *c, const char *source,
+    const char *alias, const char *origin)
 {
 	struct icc_link *nl;
 
@@ -155,6 +182,7 @@ container_add_link(struct icc_container *c, const char *source,
 	memset(&nl[c->nlinks], 0, sizeof(*nl));
 	snprintf(nl[c->nlinks].source, sizeof(nl->source), "%s", source);
 	snprintf(nl[c->nlinks].alias, sizeof(nl->alias), "%s", alias);
+	snprintf(nl[c->nlinks].origin, sizeof(nl->origin), "%s", origin);
 	c->nlinks++;
 	return 0;
 }
@@ -172,6 +200,78 @@ container_del_link(struct icc_container *c, const char *alias)
 	}
 	errno = ENOENT;
 	return -1;
+}
+
+int
+container_add_port(struct icc_container *c, const struct icc_ports *p,
+    const char *origin)
+{
+	struct icc_ports *np;
+	char **no, *copy = NULL;
+
+	if (c->nports >= ICC_MAX_PORTS) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (origin != NULL && (copy = strdup(origin)) == NULL)
+		return -1;
+	/* Origins exist only once a rules file contributed a port. */
+	if ((copy != NULL || c->port_origin != NULL) &&
+	    (no = realloc(c->port_origin, (c->nports + 1) * sizeof(*no))) !=
+	    NULL) {
+		if (c->port_origin == NULL)
+			memset(no, 0, c->nports * sizeof(*no));
+		c->port_origin = no;
+	} else if (copy != NULL || c->port_origin != NULL) {
+		free(copy);
+		return -1;
+	}
+	if ((np = realloc(c->ports, (c->nports + 1) * sizeof(*np))) == NULL) {
+		free(copy);
+		return -1;
+	}
+	c->ports = np;
+	c->ports[c->nports] = *p;
+	if (c->port_origin != NULL)
+		c->port_origin[c->nports] = copy;
+	c->nports++;
+	return 0;
+}
+
+void
+container_strip_files(struct icc_container *c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nlinks; i++)
+		if (c->links[i].origin[0] == '\0')
+			c->links[k++] = c->links[i];
+	c->nlinks = k;
+	if (c->port_origin == NULL)
+		return;
+	k = 0;
+	for (size_t i = 0; i < c->nports; i++) {
+		if (c->port_origin[i] != NULL) {
+			free(c->port_origin[i]);
+			continue;
+		}
+		c->ports[k++] = c->ports[i];
+	}
+	free(c->port_origin);
+	c->port_origin = NULL;
+	c->nports = k;
+}
+
+bool
+container_has_files(const struct icc_container *c)
+{
+	for (size_t i = 0; i < c->nlinks; i++)
+		if (c->links[i].origin[0] != '\0')
+			return true;
+	for (size_t i = 0; c->port_origin != NULL && i < c->nports; i++)
+		if (c->port_origin[i] != NULL)
+			return true;
+	return false;
 }
 
 int
@@ -394,7 +494,7 @@ model_put(struct icc_model *m, struct icc_container *c)
 {
 	struct icc_container *old = model_find(m, c->name);
 
-	if (model_bridge_add(m, c->bridge) == NULL)
+	if (c->has_identity && model_bridge_add(m, c->bridge) == NULL)
 		return -1;
 	if (old != NULL) {
 		index_links_del(m, old);

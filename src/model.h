@@ -21,9 +21,12 @@
 
 #include "parse.h"
 
+#define ICC_ORIGIN_MAX	 160	/* "FILE:LINE" of a rules file entry */
+
 struct icc_link {
 	char	source[ICC_NAME_MAX + 1];
 	char	alias[ICC_NAME_MAX + 1];
+	char	origin[ICC_ORIGIN_MAX];	/* "" from events, else "FILE:LINE" */
 };
 
 struct icc_container {
@@ -31,11 +34,15 @@ struct icc_container {
 	char		  id[ICC_ID_MAX + 1];		/* "" when unknown */
 	char		  hostname[ICC_HOST_MAX + 1];	/* "" when none */
 	char		  bridge[ICC_IFNAME_MAX + 1];
+	bool		  has_identity;	/* started once: bridge and ip are set;
+					 * false for a name only rules files
+					 * declare (never running) */
 	bool		  running;
 	struct in_addr	  ip4;
 	bool		  has_ip6;
 	struct in6_addr	  ip6;
 	struct icc_ports *ports;	/* exposed ports, as given */
+	char		**port_origin;	/* per port: NULL (event) or "FILE:LINE" */
 	size_t		  nports;
 	struct icc_link	 *links;	/* links where this is the receiver */
 	size_t		  nlinks;
@@ -76,10 +83,35 @@ int container_add_link(struct icc_container *c, const char *source,
     const char *alias);
 
 /*
+ * container_add_file_link: the same for a link a rules file declares at
+ * origin ("FILE:LINE"); a link with the same alias and source already
+ * there (from an event) is kept as it is.
+ */
+int container_add_file_link(struct icc_container *c, const char *source,
+    const char *alias, const char *origin);
+
+/*
  * container_del_link: remove the link with that alias.  Returns 0, or -1
  * with errno ENOENT.
  */
 int container_del_link(struct icc_container *c, const char *alias);
+
+/*
+ * container_add_port: append p with origin (NULL for an event, else
+ * "FILE:LINE", copied).  Returns 0, or -1 with errno E2BIG
+ * (ICC_MAX_PORTS) or ENOMEM.
+ */
+int container_add_port(struct icc_container *c, const struct icc_ports *p,
+    const char *origin);
+
+/*
+ * container_strip_files: drop every port and link that came from rules
+ * files (origin set), keeping the event ones in order.
+ */
+void container_strip_files(struct icc_container *c);
+
+/* container_has_files: c holds ports or links from rules files. */
+bool container_has_files(const struct icc_container *c);
 
 /*
  * container_add_env: append a copy of "KEY=VALUE"; a later entry with the

@@ -25,6 +25,7 @@ static const struct {
 	[REQ_STATUS] = { "status", false, { NULL } },
 	[REQ_ENV]    = { "env", false, { "name", "alias" } },
 	[REQ_HOSTS]  = { "hosts", false, { "name", "write" } },
+	[REQ_RELOAD] = { "reload", true, { NULL } },
 };
 
 const char *
@@ -184,7 +185,7 @@ start_ports(const json_t *obj, struct icc_container *c, char *err, size_t len)
 		if (parse_ports(json_string_value(e), &c->ports[i], &why) == -1)
 			return fail(err, len, "expose: %s: %s",
 			    json_string_value(e), why);
-		c->nports++;
+		c->nports++;	/* no origins: every port is the event's */
 	}
 	return 0;
 }
@@ -241,6 +242,7 @@ parse_start(const json_t *obj, struct request *r, char *err, size_t len)
 	if ((r->c = container_new()) == NULL)
 		return fail(err, len, "out of memory");
 	r->c->running = true;
+	r->c->has_identity = true;
 	if (start_ident(obj, r->c, err, len) == -1 ||
 	    start_ports(obj, r->c, err, len) == -1 ||
 	    start_links(obj, r->c, err, len) == -1 ||
@@ -403,12 +405,15 @@ request_encode_start(const struct icc_container *c)
 	json_t *o, *ports = json_array(), *links = json_array();
 
 	inet_ntop(AF_INET, &c->ip4, a4, sizeof(a4));
+	/* Only what events declared: rules files are read anew. */
 	for (size_t i = 0; ports != NULL && i < c->nports; i++)
-		json_array_append_new(ports, json_string(ports_format(
-		    &c->ports[i], buf, sizeof(buf))));
+		if (c->port_origin == NULL || c->port_origin[i] == NULL)
+			json_array_append_new(ports, json_string(ports_format(
+			    &c->ports[i], buf, sizeof(buf))));
 	for (size_t i = 0; links != NULL && i < c->nlinks; i++)
-		json_array_append_new(links, json_pack("s++",
-		    c->links[i].source, ":", c->links[i].alias));
+		if (c->links[i].origin[0] == '\0')
+			json_array_append_new(links, json_pack("s++",
+			    c->links[i].source, ":", c->links[i].alias));
 	o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "cmd", "start",
 	    "name", c->name, "bridge", c->bridge, "ip", a4, "expose", ports,
 	    "links", links, "env", strings_json(c->env, c->nenv));

@@ -236,6 +236,7 @@ load_container(const char *path, const char *fname, json_t *o, struct icc_contai
 		return -1;
 	}
 	r.c->running = json_is_true(running);
+	r.c->has_identity = true;
 	json_decref(running);
 	*out = r.c;
 	r.c = NULL;
