@@ -16,7 +16,8 @@ set -euo pipefail
 
 BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
 	libmnl-dev libjansson-dev check)
-RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps)
+RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
+	busybox-static containernetworking-plugins util-linux)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -145,6 +145,25 @@ static int persist(struct iccd *, const char *const *, size_t, bool);
 static void hosts_forget(struct iccd *, const char *);
 
 /*
+ * resync_for_retry: a delete found nothing: someone changed the table
+ * behind iccd's back (before the monitor repaired it).  Make the kernel
+ * match what iccd had before this request, so the same batch can be sent
+ * once more, instead of failing every later request that touches it.
+ */
+static bool
+resync_for_retry(struct iccd *d, const char *kerr)
+{
+	char err[ERRLEN];
+
+	log_warnx("kernel table drifted (%s): resyncing and retrying", kerr);
+	if (daemon_sync(d, err, sizeof(err)) != 0) {
+		log_warnx("resync: %s", err);
+		return false;
+	}
+	return true;
+}
+
+/*
  * txn_commit: the model has been changed; send the element delta (plus
  * the closed-set change of a new bridge) as one batch.  On success the
  * desired set follows; on failure the model is restored and err says why.
@@ -172,7 +191,10 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 	    !model_bridge(d->model, t->newbridge)->icc &&
 	    kbatch_add_closed(b, t->newbridge) == -1)
 		goto nomem;
-	if ((rv = kbatch_commit(b, kerr, sizeof(kerr))) != 0) {
+	if ((rv = kbatch_commit(b, kerr, sizeof(kerr))) == -ENOENT &&
+	    resync_for_retry(d, kerr))
+		rv = kbatch_commit(b, kerr, sizeof(kerr));
+	if (rv != 0) {
 		snprintf(err, len, "kernel: %s", kerr);
 		goto fail;
 	}

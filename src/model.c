@@ -494,7 +494,7 @@ model_put(struct icc_model *m, struct icc_container *c)
 {
 	struct icc_container *old = model_find(m, c->name);
 
-	if (c->has_identity && model_bridge_add(m, c->bridge) == NULL)
+	if (c->bridge[0] != '\0' && model_bridge_add(m, c->bridge) == NULL)
 		return -1;
 	if (old != NULL) {
 		index_links_del(m, old);

@@ -1,0 +1,57 @@
+/*
+ * netinfo.h: find a container's addresses and bridge by asking the
+ * kernel (rtnetlink through libmnl; no `ip`, no /sys).
+ *
+ * The container's interface is looked up inside its network namespace;
+ * it must be a veth.  Its peer (IFLA_LINK, an ifindex in the peer's
+ * namespace) is looked up in the host namespace, and it must be a veth
+ * pointing back at the container's interface, enslaved to a bridge.  The
+ * peer really lives in that host namespace: the container side reports
+ * the peer's namespace as an nsid (IFLA_LINK_NETNSID), which must equal
+ * the nsid the container's namespace gives the host namespace
+ * (RTM_GETNSID), so an unrelated interface with the same ifindex in
+ * another namespace is never taken for the peer.
+ *
+ * Needs CAP_SYS_ADMIN (setns) in both namespaces.  The process returns to
+ * its own network namespace before netinfo_lookup returns.  Not
+ * thread-safe: setns changes the namespace of the calling thread only,
+ * and the caller is meant to be single-threaded.
+ */
+#ifndef ICCD_NETINFO_H
+#define ICCD_NETINFO_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct netinfo {
+	char		ifname[IF_NAMESIZE];	/* the container's interface */
+	unsigned	ifindex;		/* in the container's namespace */
+	struct in_addr	ip4;			/* network byte order */
+	bool		has_ip6;
+	struct in6_addr	ip6;			/* network byte order */
+	char		peer[IF_NAMESIZE];	/* host side of the veth */
+	unsigned	peer_ifindex;		/* in the host namespace */
+	char		bridge[IF_NAMESIZE];	/* the peer's master */
+};
+
+/*
+ * netinfo_lookup: fill ni for the container whose network namespace is
+ * the file ctr_ns (e.g. /proc/PID/ns/net).  host_ns: the namespace of the
+ * veth peer and bridge (a path such as /run/netns/NAME), or NULL for the
+ * caller's own.  ifname: the container's interface, or NULL for its first
+ * non-loopback one (lowest ifindex).
+ *
+ * Addresses: the first primary IPv4 address of the interface (required),
+ * and its first IPv6 address of global scope whose duplicate address
+ * detection has not failed (optional; a tentative one counts: it is the
+ * container's, only not yet usable).
+ *
+ * Returns 0, or -1 with one line in err naming what was wrong (the
+ * namespace, the interface, the peer or the bridge) and errno set.
+ */
+int netinfo_lookup(const char *ctr_ns, const char *host_ns,
+    const char *ifname, struct netinfo *ni, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * ociconf.c: see ociconf.h.
+ *
+ * Where ociconf.h is silent:
+ *  - A "pid" of 0 counts as absent: runc omits it in a stopped state,
+ *    other runtimes may write 0.
+ *  - Only io.iccd.* annotation values must be strings; other annotations
+ *    belong to others and are not looked at.
+ *  - The OCI id is sent as the container's id only when iccd accepts it
+ *    as one (parse_id): it is informative, and a runtime's id rules are
+ *    not iccd's.
+ */
+#include "ociconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ann {
+	ANN_NAME, ANN_EXPOSE, ANN_LINKS, ANN_ENV, ANN_INTERFACE,
+	ANN_HOST_NETNS, ANN_ON_ERROR, ANN_NR
+};
+
+static const char *const ann_key[ANN_NR] = {
+	[ANN_NAME]	 = OCI_ANN_PREFIX "name",
+	[ANN_EXPOSE]	 = OCI_ANN_PREFIX "expose",
+	[ANN_LINKS]	 = OCI_ANN_PREFIX "links",
+	[ANN_ENV]	 = OCI_ANN_PREFIX "env",
+	[ANN_INTERFACE]	 = OCI_ANN_PREFIX "interface",
+	[ANN_HOST_NETNS] = OCI_ANN_PREFIX "host-netns",
+	[ANN_ON_ERROR]	 = OCI_ANN_PREFIX "on-error",
+};
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -1;
+}
+
+/*
+ * member_str: the string member `key` of obj into *out (NULL when absent).
+ * -1 when it is not a string or holds a NUL byte (a C string would stop
+ * there and hide the rest).
+ */
+static int
+member_str(const json_t *obj, const char *key, const char **out, char *err,
+    size_t len)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, len, "%s: not a string", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail(err, len, "%s: contains a NUL byte", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* state_annotations: keep the state's annotations; note on-error=warn. */
+static int
+state_annotations(const json_t *state, struct oci_hook *h, char *err,
+    size_t len)
+{
+	json_t *ann = json_object_get(state, "annotations");
+	const char *s;
+
+	if (ann == NULL)
+		return 0;
+	if (!json_is_object(ann))
+		return fail(err, len, "annotations: not an object");
+	h->state_ann = json_incref(ann);
+	if (member_str(ann, ann_key[ANN_ON_ERROR], &s, err, len) == 0 &&
+	    s != NULL && strcmp(s, "warn") == 0)
+		h->warn = true;
+	return 0;
+}
+
+static int
+state_mode(const json_t *state, enum oci_mode mode, struct oci_hook *h,
+    char *err, size_t len)
+{
+	const char *s;
+
+	if (member_str(state, "status", &s, err, len) == -1)
+		return -1;
+	h->mode = mode;
+	if (mode != OCI_MODE_AUTO)
+		return 0;
+	if (s == NULL)
+		return fail(err, len, "status: missing: give start or stop");
+	if (strcmp(s, "creating") == 0 || strcmp(s, "created") == 0)
+		h->mode = OCI_MODE_START;
+	else if (strcmp(s, "stopped") == 0)
+		h->mode = OCI_MODE_STOP;
+	else
+		return fail(err, len, "status: \"%.32s\" is neither creating, "
+		    "created nor stopped: give start or stop", s);
+	return 0;
+}
+
+static int
+state_pid(const json_t *state, struct oci_hook *h, char *err, size_t len)
+{
+	const json_t *v = json_object_get(state, "pid");
+
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > INT_MAX)
+			return fail(err, len, "pid: not a process id");
+		h->pid = (int)json_integer_value(v);
+	}
+	if (h->mode == OCI_MODE_START && h->pid == 0)
+		return fail(err, len, "pid: missing: the runtime must give the "
+		    "container's pid at createRuntime");
+	return 0;
+}
+
+static int
+state_bundle(const json_t *state, struct oci_hook *h, char *err, size_t len)
+{
+	const char *s;
+
+	if (member_str(state, "bundle", &s, err, len) == -1)
+		return -1;
+	if (s == NULL || *s == '\0') {
+		if (h->mode == OCI_MODE_START)
+			return fail(err, len, "bundle: missing");
+		return 0;
+	}
+	if (s[0] != '/')
+		return fail(err, len, "bundle: not an absolute path");
+	/* Room for "/config.json" after it. */
+	if (strlen(s) + sizeof("/config.json") > sizeof(h->bundle))
+		return fail(err, len, "bundle: path too long");
+	snprintf(h->bundle, sizeof(h->bundle), "%s", s);
+	return 0;
+}
+
+int
+oci_state_parse(const json_t *state, enum oci_mode mode, struct oci_hook *h,
+    char *err, size_t len)
+{
+	const char *s;
+
+	memset(h, 0, sizeof(*h));
+	if (!json_is_object(state))
+		return fail(err, len, "state: not a JSON object");
+	if (state_annotations(state, h, err, len) == -1)
+		return -1;
+	if (member_str(state, "ociVersion", &s, err, len) == -1)
+		return -1;
+	if (s == NULL)
+		return fail(err, len, "ociVersion: missing");
+	if (strncmp(s, "1.", 2) != 0)
+		return fail(err, len, "ociVersion: unsupported \"%.32s\" (this "
+		    "hook knows 1.x)", s);
+	if (member_str(state, "id", &s, err, len) == -1)
+		return -1;
+	if (s == NULL || *s == '\0')
+		return fail(err, len, "id: missing");
+	if (strlen(s) > OCI_ID_MAX)
+		return fail(err, len, "id: longer than %d bytes", OCI_ID_MAX);
+	snprintf(h->oci_id, sizeof(h->oci_id), "%s", s);
+	if (state_mode(state, mode, h, err, len) == -1 ||
+	    state_pid(state, h, err, len) == -1 ||
+	    state_bundle(state, h, err, len) == -1)
+		return -1;
+	return 0;
+}
+
+int
+oci_name_from_id(const char *id, char *name, const char **why)
+{
+	char cut[ICC_NAME_MAX + 1];
+
+	snprintf(cut, strlen(id) > ICC_NAME_MAX ? OCI_SHORT_ID + 1 :
+	    sizeof(cut), "%s", id);
+	if (parse_name(cut, why) == -1)
+		return -1;
+	memcpy(name, cut, sizeof(cut));
+	return 0;
+}
+
+/* trim: the bytes [p, end) without leading and trailing blanks, copied. */
+static char *
+trim_copy(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return strndup(p, (size_t)(end - p));
+}
+
+/* blank: s holds nothing but spaces and tabs. */
+static bool
+blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
+}
+
+/* list_entry: check entry n (1-based) of a comma list, append it to a. */
+static int
+list_entry(json_t *a, const char *key, const char *e, size_t n,
+    int (*check)(const char *, const char **), char *err, size_t len)
+{
+	const char *why;
+
+	if (*e == '\0')
+		return fail(err, len, "%s: entry %zu is empty", key, n);
+	if (check != NULL && check(e, &why) == -1)
+		return fail(err, len, "%s: %.64s: %s", key, e, why);
+	if (json_array_append_new(a, json_string(e)) == -1)
+		return fail(err, len, "%s: out of memory", key);
+	return 0;
+}
+
+json_t *
+oci_split_list(const char *key, const char *s, size_t max,
+    int (*check)(const char *, const char **), char *err, size_t len)
+{
+	json_t *a = json_array();
+	const char *p = s, *end;
+	size_t n = 0;
+	char *e;
+	int rv;
+
+	if (a == NULL) {
+		fail(err, len, "%s: out of memory", key);
+		return NULL;
+	}
+	if (blank(s))
+		return a;
+	for (;;) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		if (++n > max) {
+			fail(err, len, "%s: more than %zu entries", key, max);
+			goto bad;
+		}
+		if ((e = trim_copy(p, end)) == NULL) {
+			fail(err, len, "%s: out of memory", key);
+			goto bad;
+		}
+		rv = list_entry(a, key, e, n, check, err, len);
+		free(e);
+		if (rv == -1)
+			goto bad;
+		if (*end == '\0')
+			return a;
+		p = end + 1;
+	}
+bad:
+	json_decref(a);
+	return NULL;
+}
+
+/* check_ports, check_link: list checkers over parse.h's parsers. */
+static int
+check_ports(const char *s, const char **why)
+{
+	struct icc_ports p;
+
+	return parse_ports(s, &p, why);
+}
+
+static int
+check_link(const char *s, const char **why)
+{
+	char source[ICC_NAME_MAX + 1], alias[ICC_NAME_MAX + 1];
+
+	return parse_link(s, source, alias, why);
+}
+
+/* ann_str: the io.iccd.* annotation a (NULL when absent). */
+static const char *
+ann_str(const json_t *ann, enum ann a)
+{
+	return json_string_value(json_object_get(ann, ann_key[a]));
+}
+
+/*
+ * merge_annotations: config.json's annotations overridden by the state's,
+ * as one new object.  Every io.iccd.* key must be known and a string.
+ */
+static json_t *
+merge_annotations(const struct oci_hook *h, const json_t *config, char *err,
+    size_t len)
+{
+	json_t *ann = json_object(), *cfg = NULL, *v;
+	const char *key, *s;
+	size_t known;
+
+	if (config != NULL && (cfg = json_object_get(config,
+	    "annotations")) != NULL && !json_is_object(cfg)) {
+		fail(err, len, "annotations (config.json): not an object");
+		goto bad;
+	}
+	if (ann == NULL || (cfg != NULL && json_object_update(ann, cfg) == -1) ||
+	    (h->state_ann != NULL && json_object_update(ann, h->state_ann) ==
+	    -1)) {
+		fail(err, len, "annotations: out of memory");
+		goto bad;
+	}
+	json_object_foreach(ann, key, v) {
+		if (strncmp(key, OCI_ANN_PREFIX, strlen(OCI_ANN_PREFIX)) != 0)
+			continue;
+		for (known = 0; known < ANN_NR; known++)
+			if (strcmp(key, ann_key[known]) == 0)
+				break;
+		if (known == ANN_NR) {
+			fail(err, len, "%.64s: unknown annotation", key);
+			goto bad;
+		}
+		if (member_str(ann, key, &s, err, len) == -1)
+			goto bad;
+	}
+	return ann;
+bad:
+	json_decref(ann);
+	return NULL;
+}
+
+static int
+ann_on_error(const json_t *ann, struct oci_hook *h, char *err, size_t len)
+{
+	const char *s = ann_str(ann, ANN_ON_ERROR);
+
+	h->warn = s != NULL && strcmp(s, "warn") == 0;
+	if (s != NULL && !h->warn && strcmp(s, "fail") != 0)
+		return fail(err, len, "%s: \"%.32s\": want fail or warn",
+		    ann_key[ANN_ON_ERROR], s);
+	return 0;
+}
+
+static int
+ann_name(const json_t *ann, struct oci_hook *h, char *err, size_t len)
+{
+	const char *s = ann_str(ann, ANN_NAME), *why;
+
+	if (parse_id(h->oci_id, &why) == 0)
+		snprintf(h->id, sizeof(h->id), "%s", h->oci_id);
+	if (s == NULL) {
+		if (oci_name_from_id(h->oci_id, h->name, &why) == -1)
+			return fail(err, len, "%s: missing, and the OCI id "
+			    "\"%.64s\" is no valid name (%s)", ann_key[ANN_NAME],
+			    h->oci_id, why);
+		return 0;
+	}
+	if (parse_name(s, &why) == -1)
+		return fail(err, len, "%s: %s", ann_key[ANN_NAME], why);
+	snprintf(h->name, sizeof(h->name), "%s", s);
+	return 0;
+}
+
+/*
+ * links_consistent: what request_parse would refuse about the links as a
+ * whole, named after the annotation: a link to the container itself, or
+ * one alias for two sources.
+ */
+static int
+links_consistent(const struct oci_hook *h, char *err, size_t len)
+{
+	char src[ICC_NAME_MAX + 1], alias[ICC_NAME_MAX + 1];
+	char src2[ICC_NAME_MAX + 1], alias2[ICC_NAME_MAX + 1];
+	const char *key = ann_key[ANN_LINKS], *why;
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(h->links); i++) {
+		parse_link(json_string_value(json_array_get(h->links, i)), src,
+		    alias, &why);
+		if (strcmp(src, h->name) == 0)
+			return fail(err, len, "%s: %s: a container cannot link "
+			    "to itself", key, src);
+		for (j = 0; j < i; j++) {
+			parse_link(json_string_value(json_array_get(h->links,
+			    j)), src2, alias2, &why);
+			if (strcmp(alias, alias2) == 0 && strcmp(src, src2) != 0)
+				return fail(err, len, "%s: alias \"%s\" used "
+				    "for %s and %s", key, alias, src2, src);
+		}
+	}
+	return 0;
+}
+
+static int
+ann_lists(const json_t *ann, struct oci_hook *h, char *err, size_t len)
+{
+	const char *s;
+
+	s = ann_str(ann, ANN_EXPOSE);
+	if ((h->expose = oci_split_list(ann_key[ANN_EXPOSE], s ? s : "",
+	    ICC_MAX_PORTS, check_ports, err, len)) == NULL)
+		return -1;
+	s = ann_str(ann, ANN_LINKS);
+	if ((h->links = oci_split_list(ann_key[ANN_LINKS], s ? s : "",
+	    ICC_MAX_LINKS, check_link, err, len)) == NULL)
+		return -1;
+	return links_consistent(h, err, len);
+}
+
+static int
+ann_env(const json_t *ann, struct oci_hook *h, char *err, size_t len)
+{
+	const char *key = ann_key[ANN_ENV], *s = ann_str(ann, ANN_ENV), *why;
+	json_error_t jerr;
+	json_t *e;
+	size_t i, klen;
+
+	if (s == NULL) {
+		h->env = json_array();
+		return h->env == NULL ? fail(err, len, "%s: out of memory",
+		    key) : 0;
+	}
+	/* Decoding refuses \u0000, so no entry can hide a NUL byte. */
+	if ((h->env = json_loads(s, 0, &jerr)) == NULL)
+		return fail(err, len, "%s: not JSON: %s (want an array of "
+		    "\"KEY=VALUE\" strings)", key, jerr.text);
+	if (!json_is_array(h->env))
+		return fail(err, len, "%s: not a JSON array of \"KEY=VALUE\" "
+		    "strings", key);
+	if (json_array_size(h->env) > ICC_MAX_ENV)
+		return fail(err, len, "%s: more than %d entries", key,
+		    ICC_MAX_ENV);
+	json_array_foreach(h->env, i, e) {
+		if (!json_is_string(e))
+			return fail(err, len, "%s: entry %zu is not a string",
+			    key, i + 1);
+		if (parse_env(json_string_value(e), &klen, &why) == -1)
+			return fail(err, len, "%s: entry %zu: %s", key, i + 1,
+			    why);
+	}
+	return 0;
+}
+
+static int
+ann_netns(const json_t *ann, struct oci_hook *h, char *err, size_t len)
+{
+	const char *s, *why;
+
+	if ((s = ann_str(ann, ANN_INTERFACE)) != NULL) {
+		if (parse_ifname(s, &why) == -1)
+			return fail(err, len, "%s: %s", ann_key[ANN_INTERFACE],
+			    why);
+		snprintf(h->ifname, sizeof(h->ifname), "%s", s);
+	}
+	if ((s = ann_str(ann, ANN_HOST_NETNS)) != NULL) {
+		if (s[0] != '/')
+			return fail(err, len, "%s: not an absolute path",
+			    ann_key[ANN_HOST_NETNS]);
+		if (strlen(s) >= sizeof(h->host_netns))
+			return fail(err, len, "%s: path too long",
+			    ann_key[ANN_HOST_NETNS]);
+		snprintf(h->host_netns, sizeof(h->host_netns), "%s", s);
+	}
+	return 0;
+}
+
+static int
+config_hostname(const json_t *config, struct oci_hook *h, char *err,
+    size_t len)
+{
+	const char *s, *why;
+
+	if (config == NULL)
+		return 0;
+	if (member_str(config, "hostname", &s, err, len) == -1)
+		return -1;
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (parse_hostname(s, &why) == -1)
+		return fail(err, len, "hostname (config.json): %s", why);
+	snprintf(h->hostname, sizeof(h->hostname), "%s", s);
+	return 0;
+}
+
+int
+oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
+    size_t len)
+{
+	json_t *ann;
+	int rv;
+
+	if (config != NULL && !json_is_object(config))
+		return fail(err, len, "config.json: not a JSON object");
+	if ((ann = merge_annotations(h, config, err, len)) == NULL)
+		return -1;
+	/* on-error first: a caller honours it whatever fails next. */
+	rv = ann_on_error(ann, h, err, len);
+	if (rv == 0)
+		rv = ann_name(ann, h, err, len);
+	if (rv == 0)
+		rv = ann_lists(ann, h, err, len);
+	if (rv == 0)
+		rv = ann_env(ann, h, err, len);
+	if (rv == 0)
+		rv = ann_netns(ann, h, err, len);
+	if (rv == 0)
+		rv = config_hostname(config, h, err, len);
+	json_decref(ann);
+	return rv;
+}
+
+void
+oci_hook_clear(struct oci_hook *h)
+{
+	json_decref(h->expose);
+	json_decref(h->links);
+	json_decref(h->env);
+	json_decref(h->state_ann);
+	h->expose = h->links = h->env = h->state_ann = NULL;
+}
+
+/* set_str: obj[key] = s; false when out of memory. */
+static bool
+set_str(json_t *obj, const char *key, const char *s)
+{
+	return json_object_set_new(obj, key, json_string(s)) == 0;
+}
+
+/* set_list: obj[key] = a when a is a non-empty array. */
+static bool
+set_list(json_t *obj, const char *key, json_t *a)
+{
+	return a == NULL || json_array_size(a) == 0 ||
+	    json_object_set(obj, key, a) == 0;
+}
+
+json_t *
+oci_start_request(const struct oci_hook *h, const char *bridge,
+    const struct in_addr *ip4, const struct in6_addr *ip6)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	json_t *req = json_object();
+	bool ok;
+
+	if (req == NULL)
+		return NULL;
+	inet_ntop(AF_INET, ip4, a4, sizeof(a4));
+	ok = set_str(req, "cmd", "start") && set_str(req, "name", h->name) &&
+	    set_str(req, "bridge", bridge) && set_str(req, "ip", a4);
+	if (ok && ip6 != NULL)
+		ok = set_str(req, "ip6", inet_ntop(AF_INET6, ip6, a6,
+		    sizeof(a6)));
+	if (ok && h->id[0] != '\0')
+		ok = set_str(req, "id", h->id);
+	if (ok && h->hostname[0] != '\0')
+		ok = set_str(req, "hostname", h->hostname);
+	ok = ok && set_list(req, "expose", h->expose) &&
+	    set_list(req, "links", h->links) && set_list(req, "env", h->env);
+	if (!ok) {
+		json_decref(req);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return req;
+}
+
+json_t *
+oci_stop_request(const struct oci_hook *h)
+{
+	json_t *req = json_pack("{s:s,s:s}", "cmd", "stop", "name", h->name);
+
+	if (req == NULL)
+		errno = ENOMEM;
+	return req;
+}

@@ -1,0 +1,384 @@
+/*
+ * icc-oci-hook: declare OCI containers (runc, crun, Podman, CRI-O) to iccd
+ * from the runtime's hooks.
+ *
+ *   icc-oci-hook [--socket PATH] [--warn-only] [start | stop]
+ *
+ * The runtime writes its state (runtime-spec "state") on stdin.
+ *
+ * start (createRuntime): read the bundle's config.json, take the
+ * container's name, ports, links, env and hostname from its annotations
+ * (see ociconf.h), find its addresses and bridge in its network namespace
+ * (/proc/PID/ns/net; see netinfo.h) and send iccd one "start" request, the
+ * one `iccctl start` would send.
+ *
+ * stop (poststop): send "stop" for the name; the container's declarations
+ * stay, as after `iccctl stop` (a link to it turns pending).  The pid is
+ * not needed: a poststop state has none.  Nothing is sent when iccd does
+ * not run the name, or runs it under another OCI id (a newer container of
+ * that name: see stop_needed).
+ *
+ * Without start or stop the state's status decides: "creating" or
+ * "created" start, "stopped" stops.  That is what a single oci-hooks(5)
+ * file for both stages needs (contrib/oci/iccd-hook.json).
+ *
+ * Failure (bad annotation, no veth or bridge, iccd unreachable or
+ * refusing): one line on stderr and exit 1, so the runtime does not start
+ * a container whose isolation was not set up.  With --warn-only or the
+ * annotation io.iccd.on-error=warn the line is a warning (also sent to
+ * syslog, since runtimes drop a successful hook's stderr) and the exit
+ * status 0.
+ *
+ * The socket: --socket, else $ICCD_SOCKET, else ICC_SOCKET (proto.h).
+ * Each exchange with iccd gives up after HOOK_TIMEOUT seconds, so a stuck
+ * iccd cannot hang the runtime.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "netinfo.h"
+#include "ociconf.h"
+#include "proto.h"
+#include "request.h"
+
+#define HOOK_TIMEOUT	10	/* seconds per send or receive */
+#define ERRLEN		1024
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+"usage: icc-oci-hook [--socket PATH] [--warn-only] [start | stop]\n"
+"  reads the OCI state on stdin; start at createRuntime, stop at poststop;\n"
+"  without start or stop the state's status decides\n");
+	exit(status);
+}
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* read_state: the runtime's state from stdin, at most OCI_STATE_MAX. */
+static json_t *
+read_state(char *err, size_t len)
+{
+	char *buf = malloc(OCI_STATE_MAX + 1);
+	size_t n = 0;
+	json_error_t jerr;
+	json_t *state = NULL;
+	ssize_t r;
+
+	if (buf == NULL) {
+		fail(err, len, "state: out of memory");
+		return NULL;
+	}
+	while (n <= OCI_STATE_MAX && (r = read(STDIN_FILENO, buf + n,
+	    OCI_STATE_MAX + 1 - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			fail(err, len, "state: stdin: %s", strerror(errno));
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	if (n > OCI_STATE_MAX)
+		fail(err, len, "state: larger than %u bytes", OCI_STATE_MAX);
+	else if ((state = json_loadb(buf, n, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
+		fail(err, len, "state: not JSON: %s", jerr.text);
+out:
+	free(buf);
+	return state;
+}
+
+/* read_config: the bundle's config.json. */
+static json_t *
+read_config(const struct oci_hook *h, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *config;
+
+	snprintf(path, sizeof(path), "%s/config.json", h->bundle);
+	if ((config = json_load_file(path, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		if (jerr.line > 0)
+			fail(err, len, "config.json: %s: line %d: %s", path,
+			    jerr.line, jerr.text);
+		else
+			fail(err, len, "config.json: %s", jerr.text);
+	}
+	return config;
+}
+
+/* connect_iccd: a connected socket with HOOK_TIMEOUT on each direction. */
+static int
+connect_iccd(const char *path, char *err, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = HOOK_TIMEOUT };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return fail(err, len, "socket: path too long: %s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return fail(err, len, "socket: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fail(err, len, "cannot reach iccd at %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *
+io_error(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK ? "timed out" : strerror(e);
+}
+
+/*
+ * ask_iccd: check req as iccd will, send it, and return the reply when it
+ * is "ok" (the caller json_decref's it); NULL with one line in err.  Takes
+ * req.
+ */
+static json_t *
+ask_iccd(json_t *req, const char *what, char *err, size_t len)
+{
+	const char *path = ctl_socket_path(NULL), *msg;
+	char why[ERRLEN];
+	struct request r;
+	json_t *rep = NULL;
+	int fd = -1;
+
+	if (request_parse(req, &r, why, sizeof(why)) == -1) {
+		fail(err, len, "%s: %s", what, why);
+		goto out;
+	}
+	request_clear(&r);
+	if ((fd = connect_iccd(path, err, len)) == -1)
+		goto out;
+	if (ctl_write(fd, CTL_REQUEST, req) == -1) {
+		fail(err, len, "iccd at %s: send: %s", path, io_error(errno));
+		goto out;
+	}
+	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL) {
+		fail(err, len, "iccd at %s: reply: %s", path, io_error(errno));
+		goto out;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		msg = json_string_value(json_object_get(rep, "error"));
+		fail(err, len, "iccd refused %s: %s", what, msg ? msg :
+		    "no reason given");
+		json_decref(rep);
+		rep = NULL;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	json_decref(req);
+	return rep;
+}
+
+/* call_iccd: ask_iccd when only success matters. */
+static int
+call_iccd(json_t *req, const char *what, char *err, size_t len)
+{
+	json_t *rep = ask_iccd(req, what, err, len);
+
+	json_decref(rep);
+	return rep == NULL ? -1 : 0;
+}
+
+static int
+hook_start(const struct oci_hook *h, char *err, size_t len)
+{
+	char ns[64], what[ICC_NAME_MAX + 16];
+	struct netinfo ni;
+	json_t *req;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", h->pid);
+	if (netinfo_lookup(ns, h->host_netns[0] ? h->host_netns : NULL,
+	    h->ifname[0] ? h->ifname : NULL, &ni, err, len) == -1)
+		return -1;
+	if ((req = oci_start_request(h, ni.bridge, &ni.ip4, ni.has_ip6 ?
+	    &ni.ip6 : NULL)) == NULL)
+		return fail(err, len, "start: out of memory");
+	snprintf(what, sizeof(what), "start of %s", h->name);
+	return call_iccd(req, what, err, len);
+}
+
+/*
+ * stop_needed: whether h->name is running in iccd as this container.  A
+ * name iccd does not hold, or holds stopped, needs nothing.  One that now
+ * carries another OCI id belongs to a newer container of that name (a
+ * late poststop of the old one must not stop it); with no id on either
+ * side there is no telling, and the name decides.
+ */
+static int
+stop_needed(const struct oci_hook *h, bool *needed, char *err, size_t len)
+{
+	const char *id;
+	json_t *rep, *c;
+	size_t i;
+
+	*needed = false;
+	if ((rep = ask_iccd(json_pack("{s:s}", "cmd", "list"), "list", err,
+	    len)) == NULL)
+		return -1;
+	json_array_foreach(json_object_get(rep, "containers"), i, c) {
+		if (!json_is_string(json_object_get(c, "name")) ||
+		    strcmp(json_string_value(json_object_get(c, "name")),
+		    h->name) != 0)
+			continue;
+		id = json_string_value(json_object_get(c, "id"));
+		*needed = json_is_true(json_object_get(c, "running"));
+		if (*needed && id != NULL && id[0] != '\0' &&
+		    h->id[0] != '\0' && strcmp(id, h->id) != 0) {
+			fprintf(stderr, "icc-oci-hook: %s now belongs to "
+			    "container %.64s: left alone\n", h->name, id);
+			*needed = false;
+		}
+		break;
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int
+hook_stop(const struct oci_hook *h, char *err, size_t len)
+{
+	char what[ICC_NAME_MAX + 16];
+	bool needed;
+	json_t *req;
+
+	if (stop_needed(h, &needed, err, len) == -1)
+		return -1;
+	if (!needed)
+		return 0;
+	if ((req = oci_stop_request(h)) == NULL)
+		return fail(err, len, "stop: out of memory");
+	snprintf(what, sizeof(what), "stop of %s", h->name);
+	return call_iccd(req, what, err, len);
+}
+
+/*
+ * run: the whole hook; -1 with one line in err.  A poststop may find the
+ * bundle gone: then the state's annotations alone name the container.
+ */
+static int
+run(enum oci_mode mode, struct oci_hook *h, char *err, size_t len)
+{
+	json_t *state, *config = NULL;
+	int rv;
+
+	if ((state = read_state(err, len)) == NULL)
+		return -1;
+	rv = oci_state_parse(state, mode, h, err, len);
+	json_decref(state);
+	if (rv == -1)
+		return -1;
+	if (h->bundle[0] != '\0')
+		config = read_config(h, err, len);
+	if (config == NULL && h->mode == OCI_MODE_START)
+		return -1;
+	rv = oci_config_parse(h, config, err, len);
+	json_decref(config);
+	if (rv == -1)
+		return -1;
+	return h->mode == OCI_MODE_START ? hook_start(h, err, len) :
+	    hook_stop(h, err, len);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "warn-only", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum oci_mode mode = OCI_MODE_AUTO;
+	struct oci_hook h;
+	char err[ERRLEN];
+	bool warn_only = false;
+	int ch, rv;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			/* ctl_socket_path reads it: one source of truth. */
+			if (setenv(ICC_SOCKET_ENV, optarg, 1) == -1) {
+				fprintf(stderr, "icc-oci-hook: --socket: %s\n",
+				    strerror(errno));
+				return 1;
+			}
+			break;
+		case 'w': warn_only = true; break;
+		case 'h': usage(0);
+		case 'V': printf("icc-oci-hook %s\n", PACKAGE_VERSION); return 0;
+		default:
+			fprintf(stderr, "icc-oci-hook: unknown option or missing "
+			    "value \"%s\" (see icc-oci-hook --help)\n",
+			    argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind + 1 == argc && strcmp(argv[optind], "start") == 0)
+		mode = OCI_MODE_START;
+	else if (optind + 1 == argc && strcmp(argv[optind], "stop") == 0)
+		mode = OCI_MODE_STOP;
+	else if (optind != argc) {
+		fprintf(stderr, "icc-oci-hook: unexpected argument \"%s\" "
+		    "(want start or stop)\n", argv[optind]);
+		return 1;
+	}
+	memset(&h, 0, sizeof(h));
+	rv = run(mode, &h, err, sizeof(err));
+	if (rv == -1 && (warn_only || h.warn)) {
+		fprintf(stderr, "icc-oci-hook: warning: %s (on-error=warn: "
+		    "the container goes on without iccd)\n", err);
+		openlog("icc-oci-hook", LOG_PID, LOG_DAEMON);
+		syslog(LOG_WARNING, "%s (on-error=warn: the container goes on "
+		    "without iccd)", err);
+		closelog();
+		rv = 0;
+	} else if (rv == -1) {
+		fprintf(stderr, "icc-oci-hook: %s\n", err);
+		rv = 1;
+	}
+	oci_hook_clear(&h);
+	return rv;
+}
