@@ -15,7 +15,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
-	libmnl-dev libjansson-dev check)
+	libmnl-dev libjansson-dev check libsystemd-dev)
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
 

@@ -1,0 +1,181 @@
+#!/bin/bash
+# t-manpages: the man pages document exactly what the programs take, and
+# are clean troff.
+#
+#  - iccctl: the commands of `iccctl --help` and those of iccctl(8)'s
+#    COMMANDS section are the same, and so are the options of each command
+#    and the global options (SYNOPSIS and the list in DESCRIPTION);
+#    --help and --version, which the usage does not list, must work.
+#  - iccd: the options of `iccd --help`, of iccd(8)'s SYNOPSIS and of its
+#    OPTIONS section are the same.
+#  - `groff -ww -z -mandoc` has nothing to say about any page in doc/.
+# make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+
+ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
+ICCCTL=$ICC_BUILDDIR/src/iccctl
+ICCD=$ICC_BUILDDIR/src/iccd
+DOC=$ICC_SRCDIR/doc
+
+failures=0
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failures=$((failures + 1))
+}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/icc-manpages.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+for f in "$ICCCTL" "$ICCD"; do
+	[ -x "$f" ] || { echo "FAIL: $f not built"; exit 1; }
+done
+
+# ---- extraction ----------------------------------------------------------
+
+# help_iccctl: "cmd NAME" and "NAME --option" lines, and "global --option",
+# from `iccctl --help`.  A usage line holds commands separated by " | ";
+# a line starting with '[' continues the last command.
+help_iccctl() {
+	"$ICCCTL" --help | awk '
+	function opts(who, s) {
+		while (match(s, /--[a-z0-9][a-z0-9-]*/)) {
+			print who, substr(s, RSTART, RLENGTH)
+			s = substr(s, RSTART + RLENGTH)
+		}
+	}
+	NR == 1 { opts("global", $0); next }
+	{
+		sub(/^[ \t]+/, "")
+		if ($0 ~ /^\[/) { opts(cmd, $0); next }
+		n = split($0, seg, / \| /)
+		for (i = 1; i <= n; i++) {
+			split(seg[i], w, " ")
+			cmd = w[1]
+			print "cmd", cmd
+			opts(cmd, seg[i])
+		}
+	}' | sort -u
+}
+
+# man_iccctl: the same from doc/iccctl.8: commands are the top-level
+# ".It Ic NAME" (or ".It Xo" + ".Ic NAME") items of COMMANDS, options
+# every "Fl -x" until the next command; global options come from SYNOPSIS
+# ("global") and from the DESCRIPTION's option list ("described").
+man_iccctl() {
+	awk '
+	function fl(who, s) {
+		while (match(s, /(Fl| \|) -[a-z0-9][a-z0-9-]*/)) {
+			o = substr(s, RSTART, RLENGTH)
+			sub(/^.* -/, "--", o)
+			print who, o
+			s = substr(s, RSTART + RLENGTH)
+		}
+	}
+	/^\.Sh / { sec = $2; depth = 0; cmd = ""; next }
+	/^\.Bl/ { depth++ }
+	/^\.El/ { depth-- }
+	sec == "SYNOPSIS" { fl("global", $0) }
+	sec == "DESCRIPTION" && depth == 1 && /^\.It Fl/ { fl("described", $0) }
+	sec == "COMMANDS" && depth == 1 && /^\.It / {
+		cmd = ""
+		if ($2 == "Ic") cmd = $3
+		xo = $2 == "Xo"
+	}
+	sec == "COMMANDS" && xo && /^\.Ic / { cmd = $2; xo = 0 }
+	sec == "COMMANDS" && cmd != "" { print "cmd", cmd; fl(cmd, $0) }
+	' "$DOC/iccctl.8" | sort -u
+}
+
+# help_iccd: the options of `iccd --help`, one a line.
+help_iccd() {
+	"$ICCD" --help | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
+}
+
+# man_iccd SECTION: the "Fl -x" options of iccd(8)'s SYNOPSIS, or the
+# ".It Fl -x" items of its OPTIONS.
+man_iccd() {
+	awk -v want="$1" '
+	/^\.Sh / { sec = $2; next }
+	sec != want { next }
+	want == "OPTIONS" && !/^\.It Fl/ { next }
+	{
+		s = $0
+		while (match(s, /(Fl| \|) -[a-z0-9][a-z0-9-]*/)) {
+			o = substr(s, RSTART, RLENGTH)
+			sub(/^.* -/, "--", o)
+			print o
+			s = substr(s, RSTART + RLENGTH)
+		}
+	}' "$DOC/iccd.8" | sort -u
+}
+
+# same WHAT A B: files A and B hold the same lines, else one FAIL with the
+# difference.
+same() {
+	local what=$1 a=$2 b=$3 d
+	if ! d=$(diff "$a" "$b"); then
+		fail "$what differ (< $(basename "$a"), > $(basename "$b")):"
+		printf '%s\n' "$d" | sed 's/^/    /'
+	fi
+}
+
+# ---- iccctl ----------------------------------------------------------------
+
+help_iccctl >"$TMP/help-iccctl"
+man_iccctl >"$TMP/man-iccctl"
+[ "$(grep -c '^cmd ' "$TMP/help-iccctl")" -ge 10 ] ||
+	fail "iccctl --help: too few commands parsed: $(cat "$TMP/help-iccctl")"
+
+grep '^cmd ' "$TMP/help-iccctl" >"$TMP/help-cmds"
+grep '^cmd ' "$TMP/man-iccctl" >"$TMP/man-cmds"
+same "iccctl commands" "$TMP/help-cmds" "$TMP/man-cmds"
+
+grep -v '^cmd \|^global \|^described ' "$TMP/help-iccctl" >"$TMP/help-opts"
+grep -v '^cmd \|^global \|^described ' "$TMP/man-iccctl" >"$TMP/man-opts"
+same "iccctl command options" "$TMP/help-opts" "$TMP/man-opts"
+
+# --help and --version are not in the usage text; they must work.
+"$ICCCTL" --help >/dev/null 2>&1 || fail "iccctl --help: exit status $?"
+"$ICCCTL" --version 2>&1 | grep -q '^iccctl [0-9]' ||
+	fail "iccctl --version: $("$ICCCTL" --version 2>&1)"
+{ grep '^global ' "$TMP/help-iccctl"; echo "global --help"
+  echo "global --version"; } | sort -u >"$TMP/help-global"
+grep '^global ' "$TMP/man-iccctl" >"$TMP/man-global"
+same "iccctl global options (SYNOPSIS)" "$TMP/help-global" "$TMP/man-global"
+sed -n 's/^described /global /p' "$TMP/man-iccctl" >"$TMP/man-described"
+same "iccctl global options (DESCRIPTION)" "$TMP/help-global" \
+	"$TMP/man-described"
+
+# ---- iccd --------------------------------------------------------------------
+
+{ help_iccd; echo --help; echo --version; } | sort -u >"$TMP/help-iccd"
+[ "$(wc -l <"$TMP/help-iccd")" -ge 8 ] ||
+	fail "iccd --help: too few options parsed: $(cat "$TMP/help-iccd")"
+"$ICCD" --version 2>&1 | grep -q '^iccd [0-9]' ||
+	fail "iccd --version: $("$ICCD" --version 2>&1)"
+man_iccd SYNOPSIS >"$TMP/man-iccd-synopsis"
+man_iccd OPTIONS >"$TMP/man-iccd-options"
+same "iccd options (SYNOPSIS)" "$TMP/help-iccd" "$TMP/man-iccd-synopsis"
+same "iccd options (OPTIONS)" "$TMP/help-iccd" "$TMP/man-iccd-options"
+
+# ---- troff -------------------------------------------------------------------
+
+if ! command -v groff >/dev/null 2>&1; then
+	fail "groff not found (Debian: groff-base)"
+else
+	for page in "$DOC"/*.[1-9]; do
+		out=$(groff -ww -z -mandoc "$page" 2>&1)
+		[ -z "$out" ] || fail "groff -ww on $(basename "$page"): $out"
+	done
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "t-manpages: $failures failure(s)"
+	exit 1
+fi
+echo "t-manpages: iccctl $(wc -l <"$TMP/help-cmds") commands," \
+    "$(wc -l <"$TMP/help-opts") command options; iccd" \
+    "$(wc -l <"$TMP/help-iccd") options: all documented"
+exit 0
