@@ -105,6 +105,34 @@ int kernel_dump_closed(struct kernel *k,
 int kernel_delete_table(struct kernel *k);
 
 /*
+ * The monitor: iccd's table repaired when anyone else changes it.
+ *
+ * kernel_monitor_open: subscribe k to nftables change events
+ * (NFNLGRP_NFTABLES) of the caller's network namespace, on a socket of
+ * its own.  rcvbuf: its receive buffer in bytes, 0 for the default
+ * (4 MB; iccd's own batches are heard too, one event per element); tests
+ * ask for a tiny one to provoke overruns.  Returns the socket's
+ * descriptor, non-blocking, to poll for POLLIN (k keeps it; kernel_close
+ * closes it), or -1 with errno set.  A second call returns the same one.
+ */
+int kernel_monitor_open(struct kernel *k, size_t rcvbuf);
+
+/*
+ * kernel_monitor_read: read every queued event without waiting (at most
+ * a few thousand datagrams: poll again for the rest).  Events of k's own
+ * batches (their netlink portid is k's), of other tables and of other
+ * families are ignored.  Returns 1 when someone else changed the table
+ * (cause gets the most telling event, who made it and how many more,
+ * e.g. "table deleted by nft[1234] (+9 more events)", "set links4:
+ * element deleted", "chain isolate: rule added"); 0 when not; -ENOBUFS
+ * when the kernel dropped events for want of buffer (the buffer is
+ * doubled, up to 64 MB; cause says so; the caller must resync anyway:
+ * a change may have been among them); another negative errno on a
+ * socket error (-EBADF when the monitor is not open).
+ */
+int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
+
+/*
  * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the
  * inet hooks: load br_netfilter if needed (modprobe is not run: the
  * sysctl file must exist) and set net.bridge.bridge-nf-call-iptables and
