@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <grp.h>
 #include <poll.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +120,54 @@ static json_t *
 handle(const json_t *req, bool may_write, void *arg)
 {
 	return daemon_handle(arg, req, may_write);
+}
+
+/*
+ * lock_or_die: hold an exclusive lock on DIR/NAME for the life of the
+ * process, so that a second iccd on the same state or table fails at once
+ * instead of both fighting over it (two daemons on one table would repair
+ * each other's changes forever).  The lock dies with the process, even
+ * on SIGKILL.
+ */
+static void
+lock_or_die(const char *dir, const char *name, const char *what)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("%s: %s", what, dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fatal("%s: %s", what, path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("%s: %s is in use by another iccd", what, path);
+		fatal("%s: lock %s", what, path);
+	}
+	/* fd stays open on purpose: it holds the lock. */
+}
+
+/*
+ * lock_table_or_die: one iccd per table and network namespace.  Returns
+ * the lock's path (static storage) for removal at a clean exit.
+ */
+static const char *
+lock_table_or_die(const char *table)
+{
+	static char path[PATH_MAX];
+	char name[128];
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) == -1)
+		fatal("/proc/self/ns/net");
+	if (mkdir(ICC_LOCK_DIR, 0755) == -1 && errno != EEXIST)
+		fatal("%s", ICC_LOCK_DIR);
+	snprintf(name, sizeof(name), "inet-%s-netns%llu.lock", table,
+	    (unsigned long long)st.st_ino);
+	lock_or_die(ICC_LOCK_DIR, name, "--table");
+	snprintf(path, sizeof(path), "%s/%s", ICC_LOCK_DIR, name);
+	return path;
 }
 
 /* signals_block: signals arrive on a signalfd, read in the main loop. */
@@ -268,6 +319,7 @@ main(int argc, char **argv)
 		.table = ICC_TABLE, .level = LOG_LVL_INFO
 	};
 	static struct iccd d;
+	const char *table_lock;
 	struct control *ctl;
 	char err[512];
 	int sfd, mfd;
@@ -280,6 +332,8 @@ main(int argc, char **argv)
 		fatalx("must run as root (needs CAP_NET_ADMIN)");
 	if (strlen(o.state_dir) >= 1000)
 		fatalx("--state-dir: path too long");
+	lock_or_die(o.state_dir, "lock", "--state-dir");
+	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.icc, err,
@@ -302,5 +356,6 @@ main(int argc, char **argv)
 	main_loop(&d, ctl, sfd, mfd);
 	control_close(ctl);
 	daemon_free(&d);
+	unlink(table_lock);	/* still held: nobody else can be using it */
 	return 0;
 }

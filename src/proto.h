@@ -29,6 +29,7 @@
 #define ICC_STATE_DIR	"/var/lib/iccd"
 #define ICC_TABLE	"icc"
 #define ICC_SOCKET_ENV	"ICCD_SOCKET"
+#define ICC_LOCK_DIR	"/run/iccd"	/* per-table locks */
 
 #define CTL_VERSION	1
 #define CTL_REQUEST	1
