@@ -320,6 +320,7 @@ main(int argc, char **argv)
 	};
 	static struct iccd d;
 	const char *table_lock;
+	gid_t group;
 	struct control *ctl;
 	char err[512];
 	int sfd, mfd;
@@ -332,6 +333,7 @@ main(int argc, char **argv)
 		fatalx("must run as root (needs CAP_NET_ADMIN)");
 	if (strlen(o.state_dir) >= 1000)
 		fatalx("--state-dir: path too long");
+	group = lookup_group(o.group);	/* bad input first: nothing touched */
 	lock_or_die(o.state_dir, "lock", "--state-dir");
 	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
@@ -342,7 +344,7 @@ main(int argc, char **argv)
 	if ((sfd = signals_block()) == -1)
 		fatal("signalfd");
 	mfd = monitor_open(&d);
-	if ((ctl = control_open(o.socket, lookup_group(o.group), handle,
+	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
 	if (!o.foreground && daemon(0, 0) == -1)

@@ -55,6 +55,8 @@
 #include "engine.h"
 
 /* As nftables: 2 MB batch pages, room past the page for one message. */
+/* MNL_SOCKET_BUFFER_SIZE's largest value, as a constant. */
+#define NL_BUF_SIZE		8192
 #define BATCH_PAGE_SIZE		(2 * 1024 * 1024)
 /* Largest message: an element list (16-bit nest length) plus headers. */
 #define NLMSG_MAXSIZE		(UINT16_MAX + 4096)
@@ -517,7 +519,7 @@ gen_cb(const struct nlmsghdr *nlh, void *arg)
 static int
 genid_get(struct kernel *k, uint32_t *genid)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_BUF_SIZE] = { 0 };	/* no stray bytes sent */
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -664,7 +666,7 @@ out:
 static int
 layout_dump(struct kernel *k, struct layout *l)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_BUF_SIZE] = { 0 };	/* no stray bytes sent */
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -787,7 +789,7 @@ static int
 elems_dump(struct kernel *k, enum kset s, int (*fn)(const struct kelem *,
     void *), void *arg, bool *odd)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_BUF_SIZE] = { 0 };	/* no stray bytes sent */
 	struct elemdump d = { s, fn, arg, false };
 	struct nlmsghdr *nlh;
 	int rc;
@@ -1703,7 +1705,7 @@ elem_match(const struct kelem *ke, void *arg)
 static int
 elem_exists(struct kernel *k, const struct kelem *ke)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_BUF_SIZE] = { 0 };	/* no stray bytes sent */
 	const struct setspec *sp = &setspecs[ke->set];
 	struct elemfind f = { ke, false };
 	struct elemdump d = { (enum kset)ke->set, elem_match, &f, false };

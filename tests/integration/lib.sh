@@ -114,7 +114,13 @@ icc_cleanup() {
 		tail -n 40 "$ICC_ICCD_LOG"
 		echo "----------------------------------"
 	fi
-	for pid in $ICC_ICCD_PID "${ICC_PIDS[@]}"; do
+	# iccd first, and waited for: under valgrind its leak report comes
+	# at exit, and the SIGKILL sweep below must not cut it short.
+	if [ -n "$ICC_ICCD_PID" ]; then
+		kill "$ICC_ICCD_PID" 2>/dev/null
+		iccd_reap "$ICC_ICCD_PID" || rc=1
+	fi
+	for pid in "${ICC_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
 	for ns in "${ICC_NETNS[@]}"; do
@@ -122,7 +128,7 @@ icc_cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
-	for pid in $ICC_ICCD_PID "${ICC_PIDS[@]}"; do
+	for pid in "${ICC_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
 	for ns in "${ICC_NETNS[@]}"; do
@@ -317,10 +323,19 @@ start_iccd() {
 	mkdir -p "$ICC_STATE" || fatal "cannot create $ICC_STATE"
 	log "+ iccd --foreground (host namespace)"
 	# ip netns exec execs iccd in place: $! is iccd itself, not a shell.
-	ip netns exec "$HOST" "$ICCD_BIN" --foreground --socket "$ICC_SOCK" \
-		--state-dir "$ICC_STATE" >>"$ICC_ICCD_LOG" 2>&1 &
+	# ICC_VALGRIND=1 (set by quickstart.sh test): iccd under memcheck;
+	# any error or leak makes valgrind exit 99, which iccd_reap fails on.
+	local -a wrap=()
+	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
+		--show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
+		"--log-file=$ICC_TMP/valgrind.%p")
+	ip netns exec "$HOST" "${wrap[@]}" "$ICCD_BIN" --foreground \
+		--socket "$ICC_SOCK" --state-dir "$ICC_STATE" \
+		>>"$ICC_ICCD_LOG" 2>&1 &
 	ICC_ICCD_PID=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		if iccctl status >/dev/null 2>&1; then
 			log "iccd is up (pid $ICC_ICCD_PID, ${i}00 ms at most)"
 			return 0
@@ -329,15 +344,29 @@ start_iccd() {
 			fatal "iccd exited at start: $(tail -n 5 "$ICC_ICCD_LOG")"
 		sleep 0.1
 	done
-	fatal "iccd did not answer iccctl status within 10 s"
+	fatal "iccd did not answer iccctl status within 30 s"
+}
+
+# iccd_reap PID: wait for an iccd that was told to stop; under valgrind,
+# exit status 99 means memcheck found an error or a leak: show it, fail.
+iccd_reap() {
+	local rc=0
+	wait "$1" 2>/dev/null || rc=$?
+	if [ "$rc" -eq 99 ]; then
+		echo "FAIL: valgrind found errors or leaks in iccd (pid $1):"
+		cat "$ICC_TMP"/valgrind.* 2>/dev/null
+		return 1
+	fi
+	return 0
 }
 
 # stop_iccd: SIGTERM, then wait for it to go.
 stop_iccd() {
-	[ -n "$ICC_ICCD_PID" ] || return 0
-	kill "$ICC_ICCD_PID" 2>/dev/null
-	wait "$ICC_ICCD_PID" 2>/dev/null
+	local pid=$ICC_ICCD_PID
+	[ -n "$pid" ] || return 0
 	ICC_ICCD_PID=
+	kill "$pid" 2>/dev/null
+	iccd_reap "$pid" || fail "iccd under valgrind: errors or leaks (above)"
 }
 
 # ---- the kernel's view ----------------------------------------------------
