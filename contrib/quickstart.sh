@@ -18,6 +18,8 @@ BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
 	libmnl-dev libjansson-dev check libsystemd-dev)
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
+# Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot.
+TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -60,10 +62,15 @@ build() {
 
 # ---- test -------------------------------------------------------------------
 
-# summary: one closing line from automake's test-suite.log, so that a
-# reader (or CI) sees the counts without opening the logs.
+# Totals over every pass of `test`, for the closing line.
+TOTAL_PASS=0
+TOTAL_FAIL=0
+TOTAL_SKIP=0
+
+# summary DIR: count one pass's results from DIR/test-suite.log into the
+# totals and print them, so a reader (or CI) sees the counts per pass.
 summary() {
-	local log=$TOP/test-suite.log k n pass=0 fail=0 skip=0 error=0 xfail=0 xpass=0
+	local log=$1/test-suite.log k n pass=0 fail=0 skip=0 error=0 xfail=0 xpass=0
 	[ -r "$log" ] || return 0
 	while read -r k n; do
 		case $k in
@@ -75,16 +82,85 @@ summary() {
 		XPASS:) xpass=$n ;;
 		esac
 	done < <(sed -n 's/^# \([A-Z]*:\) *\([0-9]*\)$/\1 \2/p' "$log")
-	echo "tests: $((pass + xfail)) passed, $((fail + error + xpass)) failed, $skip skipped"
+	TOTAL_PASS=$((TOTAL_PASS + pass + xfail))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail + error + xpass))
+	TOTAL_SKIP=$((TOTAL_SKIP + skip))
+	echo "pass: $((pass + xfail)) passed, $((fail + error + xpass)) failed, $skip skipped"
 }
 
+# check_pass NAME DIR MAKEARGS...: one `make check` pass in build dir DIR.
+check_pass() {
+	local name=$1 dir=$2 rc=0
+	shift 2
+	say "$name"
+	rm -f "$dir/test-suite.log"
+	# VERBOSE=1: automake prints the logs of failed tests.
+	make -C "$dir" -j"$(nproc)" check VERBOSE=1 "$@" || rc=$?
+	summary "$dir"
+	[ "$rc" -eq 0 ] || [ -r "$dir/test-suite.log" ] || TOTAL_FAIL=$((TOTAL_FAIL + 1))
+	return "$rc"
+}
+
+# one_check NAME CMD...: a check outside automake, counted as one test.
+one_check() {
+	local name=$1
+	shift
+	say "$name"
+	if "$@"; then
+		TOTAL_PASS=$((TOTAL_PASS + 1))
+		return 0
+	fi
+	echo "FAIL: $name"
+	TOTAL_FAIL=$((TOTAL_FAIL + 1))
+	return 1
+}
+
+# unit_valgrind: the unit runner in one process under memcheck.
+unit_valgrind() {
+	CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 "$TOP/tests/unit/check_iccd"
+}
+
+# sanitized_build: a second tree, unpacked from `make dist` (automake
+# refuses a VPATH build next to an in-tree one), built with ASan + UBSan
+# (configure --enable-sanitizers).
+sanitized_build() {
+	local tarball
+	make dist >/dev/null || return 1
+	tarball=$TOP/$(sed -n "s/^PACKAGE_TARNAME = //p" Makefile)-$(sed -n "s/^PACKAGE_VERSION = //p" Makefile).tar.gz
+	rm -rf "$TOP/build-san"
+	mkdir -p "$TOP/build-san"
+	tar -xzf "$tarball" -C "$TOP/build-san" --strip-components=1 || return 1
+	(cd "$TOP/build-san" && ./configure -q --enable-sanitizers &&
+		make -j"$(nproc)")
+}
+
+# run_tests: every suite, then the same suites again under valgrind and
+# under AddressSanitizer + UndefinedBehaviorSanitizer, then distcheck, a
+# fuzzing smoke run and the benchmark's smoke size.  ICC_QUICK=1 stops
+# after the first pass.
 run_tests() {
 	local rc=0
-	say "make check (unit and integration tests)"
 	cd "$TOP"
-	# VERBOSE=1: automake prints the logs of failed tests.
-	make -j"$(nproc)" check VERBOSE=1 || rc=$?
-	summary
+	check_pass "make check (unit and integration tests)" "$TOP" || rc=1
+	if [ "${ICC_QUICK:-0}" != 1 ]; then
+		one_check "unit tests under valgrind" unit_valgrind || rc=1
+		check_pass "integration tests with iccd under valgrind" "$TOP" \
+			ICC_VALGRIND=1 TESTS="\$(INTEGRATION_TESTS)" || rc=1
+		if one_check "ASan + UBSan build" sanitized_build; then
+			check_pass "make check with ASan + UBSan" "$TOP/build-san" \
+				ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 || rc=1
+		else
+			rc=1
+		fi
+		one_check "make distcheck" make -j"$(nproc)" distcheck || rc=1
+		one_check "fuzzing smoke run (make fuzz, 30 s)" make fuzz FUZZ_SECONDS=30 || rc=1
+		if grep -q '^bench-smoke:' Makefile; then
+			one_check "benchmark smoke size (make bench-smoke)" make bench-smoke || rc=1
+		fi
+	fi
+	echo
+	echo "tests: $TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
 	return "$rc"
 }
 
@@ -222,7 +298,11 @@ demo | test) ;;
 *) usage ;;
 esac
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0 $1): it installs packages and uses network namespaces"
-install_missing "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"
+if [ "$1" = test ]; then
+	install_missing "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
+else
+	install_missing "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"
+fi
 build
 case $1 in
 demo) demo ;;

@@ -177,6 +177,8 @@ engine_normalize_ports(const struct icc_ports *in, size_t n,
 {
 	size_t k = 0;
 
+	if (n == 0)
+		return 0;	/* in may be NULL: memcpy/qsort must not see it */
 	memcpy(out, in, n * sizeof(*in));
 	qsort(out, n, sizeof(*out), ports_cmp);
 	for (size_t i = 0; i < n; i++) {

@@ -315,24 +315,32 @@ read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
 	return rv;
 }
 
-/* stop_claimed: a container loaded earlier (lower seq) that still holds
- * one of c's addresses lost it in a takeover that was written half-way. */
+/* stop_holder: h (loaded earlier) holds an address c claims: h lost it. */
+static void
+stop_holder(struct icc_model *m, const struct icc_container *h,
+    const struct icc_container *c)
+{
+	if (h == NULL || strcmp(h->name, c->name) == 0)
+		return;
+	log_warnx("state: %s and %s both claim an address on %s; %s "
+	    "(written later) keeps it", h->name, c->name, c->bridge, c->name);
+	model_set_running(m, h->name, false);
+}
+
+/*
+ * stop_claimed: containers loaded earlier (lower seq) that still hold one
+ * of c's addresses lost it in a takeover that was written half-way.  The
+ * IPv4 and the IPv6 address may have had two different holders: both
+ * lose (a holder of both is stopped once, and then holds neither).
+ */
 static void
 stop_claimed(struct icc_model *m, const struct icc_container *c)
 {
-	struct icc_container *h;
-
 	if (!c->running)
 		return;
-	h = model_holder4(m, c->bridge, c->ip4);
-	if (h == NULL && c->has_ip6)
-		h = model_holder6(m, c->bridge, &c->ip6);
-	if (h != NULL && strcmp(h->name, c->name) != 0) {
-		log_warnx("state: %s and %s both claim an address on %s; %s "
-		    "(written later) keeps it", h->name, c->name, c->bridge,
-		    c->name);
-		model_set_running(m, h->name, false);
-	}
+	stop_holder(m, model_holder4(m, c->bridge, c->ip4), c);
+	if (c->has_ip6)
+		stop_holder(m, model_holder6(m, c->bridge, &c->ip6), c);
 }
 
 int
@@ -348,7 +356,7 @@ state_load(const char *dir, struct icc_model *m, uint64_t *seq,
 	if (load_bridges(dir, m, err, errlen) == -1)
 		return -1;
 	rv = read_containers(dir, &v, &n, err, errlen);
-	if (rv == 0)
+	if (rv == 0 && n > 1)	/* qsort(NULL, 0) is undefined */
 		qsort(v, n, sizeof(*v), cmp_loaded);
 	for (size_t i = 0; i < n; i++) {
 		if (rv == 0) {
