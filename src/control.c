@@ -20,6 +20,10 @@
 #include "log.h"
 #include "proto.h"
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
 struct client {
 	int		 fd;
 	bool		 may_write;
@@ -188,6 +192,17 @@ peer_in_group(const struct control *c, int fd)
 	return false;
 }
 
+/* readers: clients that may only read. */
+static size_t
+readers(const struct control *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nclients; i++)
+		n += !c->clients[i].may_write;
+	return n;
+}
+
 static void
 client_accept(struct control *c)
 {
@@ -210,7 +225,7 @@ client_accept(struct control *c)
 		close(fd);
 		return;
 	}
-	cl = &c->clients[c->nclients++];
+	cl = &c->clients[c->nclients];
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = fd;
 	cl->uid = cred.uid;
@@ -218,6 +233,16 @@ client_accept(struct control *c)
 	cl->may_write = cred.uid == 0 || (c->group != (gid_t)-1 &&
 	    (cred.gid == c->group || peer_in_group(c, fd)));
 	cl->since = now();
+	/* Read-only peers may not fill every slot: the last ones stay
+	 * free for root and the group, who change state. */
+	if (!cl->may_write && readers(c) >= CONTROL_MAX_CLIENTS -
+	    CONTROL_RESERVED) {
+		log_warnx("%s: client pid %ld refused: too many read-only "
+		    "clients", __func__, (long)cred.pid);
+		close(fd);
+		return;
+	}
+	c->nclients++;
 }
 
 /* client_reply: serialise rep (consumed) as a reply frame for writing. */
@@ -299,8 +324,10 @@ rbuf_reserve(struct client *cl, size_t want)
 {
 	unsigned char *nb;
 
-	if (want <= cl->rcap)
-		return 0;
+	if (cl->rlen < cl->rcap)
+		return 0;	/* room left for the next read */
+	if (want > cl->rlen + 65536)
+		want = cl->rlen + 65536;
 	if ((nb = realloc(cl->rbuf, want)) == NULL)
 		return -1;
 	cl->rbuf = nb;
@@ -328,7 +355,11 @@ client_read(struct control *c, struct client *cl)
 		}
 		if (rbuf_reserve(cl, need) == -1)
 			return -1;
-		n = read(cl->fd, cl->rbuf + cl->rlen, need - cl->rlen);
+		/* Memory follows the bytes that came, not the length a
+		 * header claims: 256 clients each announcing ICC_REQ_MAX
+		 * and sending nothing must not cost 512 MiB. */
+		n = read(cl->fd, cl->rbuf + cl->rlen, MIN(cl->rcap,
+		    (size_t)need) - cl->rlen);	/* never past this frame */
 		if (n == 0)
 			return -1;
 		if (n == -1)
@@ -385,10 +416,12 @@ control_pollfds(struct control *c, struct pollfd *pfd)
 static bool
 client_timed_out(const struct client *cl, time_t t)
 {
-	/* An idle connection between requests may stay; one stuck inside a
-	 * frame or not reading its reply may not. */
-	return (cl->rlen > 0 || cl->wbuf != NULL) &&
-	    t - cl->since > CONTROL_TIMEOUT;
+	/* One stuck inside a frame or not reading its reply goes after
+	 * CONTROL_TIMEOUT; an idle one between requests after
+	 * CONTROL_IDLE_TIMEOUT, so idle peers cannot hold every slot. */
+	if (cl->rlen > 0 || cl->wbuf != NULL)
+		return t - cl->since > CONTROL_TIMEOUT;
+	return t - cl->since > CONTROL_IDLE_TIMEOUT;
 }
 
 void

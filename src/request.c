@@ -296,6 +296,10 @@ parse_hosts_req(const json_t *obj, struct request *r, char *err, size_t len)
 		return 0;
 	if (s[0] != '/')
 		return fail(err, len, "write: not an absolute path");
+	/* iccd writes as root: a file called anything but "hosts" (say
+	 * /etc/ld.so.preload) must never be its target. */
+	if (strcmp(strrchr(s, '/') + 1, "hosts") != 0)
+		return fail(err, len, "write: the file must be named \"hosts\"");
 	if (strlen(s) >= sizeof(r->path))
 		return fail(err, len, "write: path too long");
 	snprintf(r->path, sizeof(r->path), "%s", s);
