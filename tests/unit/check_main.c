@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, linkdata_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, state_suite());
+	srunner_add_suite(sr, request_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, ocihook_suite());

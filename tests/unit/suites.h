@@ -10,6 +10,7 @@ Suite *engine_suite(void);
 Suite *linkdata_suite(void);
 Suite *proto_suite(void);
 Suite *state_suite(void);
+Suite *request_suite(void);
 Suite *rules_suite(void);
 Suite *control_suite(void);
 Suite *ocihook_suite(void);
