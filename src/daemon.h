@@ -33,6 +33,8 @@ struct iccd {
 	uint64_t		 seq;		/* last state write */
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	bool			 need_sync;	/* kernel may differ: resync */
+	struct elemvec		 ct_pending;	/* removed access whose flows
+						 * are cut after the replies */
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
@@ -83,6 +85,13 @@ int daemon_sync(struct iccd *d, char *err, size_t errlen);
  */
 int daemon_repair(struct iccd *d, const char *cause,
     const struct timespec *t0, long *us, char *err, size_t errlen);
+
+/*
+ * daemon_after_replies: work deferred until the replies of this round
+ * are sent: cut the conntrack flows of elements removed since the last
+ * call (kernel_ct_flush_elems).  Failures are logged.
+ */
+void daemon_after_replies(struct iccd *d);
 
 /*
  * daemon_handle: answer one request object (see proto.h).  may_write is

@@ -78,24 +78,35 @@ static json_t *
 call(json_t *req)
 {
 	struct request r;
-	char err[512];
+	char err[1024];		/* iccd's error lines are shorter */
+	const char *why;
 	json_t *rep;
 	int fd;
 
-	if (request_parse(req, &r, err, sizeof(err)) == -1)
+	/* Every json_t is released before die(): one owned only by a local
+	 * when the program exits is a leak to LeakSanitizer. */
+	if (request_parse(req, &r, err, sizeof(err)) == -1) {
+		json_decref(req);
 		die("%s", err);
+	}
 	request_clear(&r);
 	fd = connect_daemon();
-	if (ctl_write(fd, CTL_REQUEST, req) == -1)
-		die("send: %s", strerror(errno));
+	if (ctl_write(fd, CTL_REQUEST, req) == -1) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		json_decref(req);
+		die("send: %s", err);
+	}
 	json_decref(req);
 	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL)
 		die("reply: %s", strerror(errno));
 	close(fd);
-	if (!json_is_true(json_object_get(rep, "ok")))
-		die("%s", json_string_value(json_object_get(rep, "error")) ?
-		    json_string_value(json_object_get(rep, "error")) :
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		why = json_string_value(json_object_get(rep, "error"));
+		snprintf(err, sizeof(err), "%s", why != NULL ? why :
 		    "iccd refused the request");
+		json_decref(rep);
+		die("%s", err);
+	}
 	return rep;
 }
 

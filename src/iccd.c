@@ -306,6 +306,7 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 		if (mfd != -1 && pfd[1].revents != 0)
 			mfd = on_monitor(d, mfd);
 		control_dispatch(ctl, pfd + 2, n);
+		daemon_after_replies(d);
 		if (d->need_sync)
 			resync(d, "a change could not be recorded");
 	}

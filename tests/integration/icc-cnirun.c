@@ -218,8 +218,10 @@ parse_result(const char *text, const char *type)
 {
 	json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 
-	if (!json_is_object(v))
+	if (!json_is_object(v)) {
+		json_decref(v);
 		die("%s: ADD printed no JSON object", type);
+	}
 	return v;
 }
 
@@ -309,9 +311,13 @@ main(int argc, char **argv)
 	list = load(argv[2]);
 	if (!json_is_array(json_object_get(list, "plugins")))
 		die("%s: no plugins list", argv[2]);
-	if (caps != NULL && *caps != '\0' &&
-	    !json_is_object(capargs = json_loads(caps, 0, NULL)))
-		die("CAP_ARGS: not a JSON object");
+	/* json_is_object() is a macro that evaluates its argument twice:
+	 * load first, then test. */
+	if (caps != NULL && *caps != '\0') {
+		capargs = json_loads(caps, 0, NULL);
+		if (!json_is_object(capargs))
+			die("CAP_ARGS: not a JSON object");
+	}
 	if (strcmp(argv[1], "ADD") == 0)
 		rv = cmd_add(list, argv[3], capargs);
 	else

@@ -220,10 +220,18 @@ else
 	fail "burst: $failures requests failed:"
 	cat "$BURST"/*.res | awk '$1 != 0 && !/name: no such container/' | head -n 20 | sed 's/^/  /'
 fi
+# The burst alone takes 10-17 s on a busy 2-CPU host, with or without
+# sanitizers, and more under valgrind: when it outlasts CONTROL_TIMEOUT,
+# iccd is right to have dropped the client; only a drop before it (the
+# "eof MS" icc-rawctl printed) is wrong.  The drop is checked at the end.
+slow=$(cat "$SLOW_OUT")
 if kill -0 "$SLOW_PID" 2>/dev/null; then
 	pass "the stalled client is still connected during the burst"
+elif [[ $slow =~ ^eof\ ([0-9]+)$ ]] &&
+	[ "${BASH_REMATCH[1]}" -ge $((CONTROL_TIMEOUT * 1000)) ]; then
+	pass "the stalled client lasted until CONTROL_TIMEOUT (the burst outlasted it: $(ms_since "$T_SLOW") ms)"
 else
-	fail "the stalled client was dropped before CONTROL_TIMEOUT: $(cat "$SLOW_OUT")"
+	fail "the stalled client was dropped before CONTROL_TIMEOUT: $slow"
 fi
 
 expect_kernel_is_model "after the burst"
