@@ -30,17 +30,6 @@ element_lines() {
 		inel { print; if (index($0, "}")) inel = 0 }'
 }
 
-# same WHAT EXPECTED HAVE: exact comparison with a diff on mismatch.
-same() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1: differs (- expected, + kernel):"
-	diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed -n 's/^</  -/p; s/^>/  +/p'
-	return 1
-}
-
 start_iccd
 golden=$(strip <"$GOLDEN")
 if table=$(nft_table); then

@@ -15,17 +15,6 @@ add_container api2 10.88.0.6
 add_container api-x 10.88.0.7
 start_iccd
 
-# expect_text WHAT EXPECTED ACTUAL: exact text, diff on mismatch.
-expect_text() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1: differs (- expected, + got):"
-	diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed -n 's/^</  -/p; s/^>/  +/p'
-	return 1
-}
-
 # env_for IP: what web gets for db:aliasdb with db at IP.
 env_for() {
 	cat <<END
@@ -42,12 +31,12 @@ END
 # ---- env ----
 must start db --bridge br0 --ip 10.88.0.2 --expose 3306/tcp --env MYSQL_ROOT_PASSWORD=server
 must start web --bridge br0 --ip 10.88.0.3 --link db:aliasdb
-expect_text "iccctl env web" "$(env_for 10.88.0.2)" "$(iccctl env web 2>&1)"
-expect_text "iccctl env web --link aliasdb" "$(env_for 10.88.0.2)" \
+same "iccctl env web" "$(env_for 10.88.0.2)" "$(iccctl env web 2>&1)"
+same "iccctl env web --link aliasdb" "$(env_for 10.88.0.2)" \
 	"$(iccctl env web --link aliasdb 2>&1)"
 move_ip db 10.88.0.12
 must start db --bridge br0 --ip 10.88.0.12 --expose 3306/tcp --env MYSQL_ROOT_PASSWORD=server
-expect_text "iccctl env web after db moved" "$(env_for 10.88.0.12)" "$(iccctl env web 2>&1)"
+same "iccctl env web after db moved" "$(env_for 10.88.0.12)" "$(iccctl env web 2>&1)"
 expect_tcp_ok web 10.88.0.12 3306
 
 # ---- hosts ----
@@ -64,7 +53,7 @@ must link web api-x
 must hosts web --write "$HOSTS"
 TAB=$(printf '\t')
 
-expect_text "hosts file written" "$HAND
+same "hosts file written" "$HAND
 10.88.0.12${TAB}aliasdb db
 10.88.0.5${TAB}api
 10.88.0.6${TAB}api2
@@ -75,15 +64,15 @@ before=$(cat "$HOSTS")
 move_ip api 10.88.0.15
 must start api "${API_ARGS[@]}" --ip 10.88.0.15
 after=$(cat "$HOSTS")
-expect_text "only api's line changed" \
+same "only api's line changed" \
 	"$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep '^[<>]')" \
 	"< 10.88.0.5${TAB}api
 > 10.88.0.15${TAB}api"
-expect_text "hand-written lines untouched" "$HAND" "$(head -n 3 "$HOSTS")"
+same "hand-written lines untouched" "$HAND" "$(head -n 3 "$HOSTS")"
 
 # Stopping a source removes its line; starting it brings the line back.
 must stop api2
-expect_text "api2 stopped: its line is gone" "$(grep -v "${TAB}api2\$" <<<"$after")" "$(cat "$HOSTS")"
+same "api2 stopped: its line is gone" "$(grep -v "${TAB}api2\$" <<<"$after")" "$(cat "$HOSTS")"
 must start api2 "${API_ARGS[@]}" --ip 10.88.0.6
 if grep -qxF "10.88.0.6${TAB}api2" "$HOSTS"; then
 	pass "api2 started again: its line is back"
@@ -91,8 +80,8 @@ else
 	fail "api2 started again: no line '10.88.0.6<TAB>api2' in the hosts file:"
 	sed 's/^/  /' "$HOSTS"
 fi
-expect_text "hand-written lines still untouched" "$HAND" "$(head -n 3 "$HOSTS")"
-expect_text "lines of the other sources untouched" \
+same "hand-written lines still untouched" "$HAND" "$(head -n 3 "$HOSTS")"
+same "lines of the other sources untouched" \
 	"$(grep -E "${TAB}(api|api-x)\$" <<<"$after" | sed "s/10.88.0.5${TAB}/10.88.0.15${TAB}/")" \
 	"$(grep -E "${TAB}(api|api-x)\$" "$HOSTS")"
 # db's line (web's first link) was there all along.

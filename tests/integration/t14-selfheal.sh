@@ -120,7 +120,7 @@ settled() {
 # put it back, report the timings, check traffic.
 CASE=0
 selfheal() {
-	local name=$1 before t0 t1 ok=0 lines window=? restore=? brk fix rep cause after
+	local name=$1 before t0 t1 ok=0 lines window="?" restore="?" brk fix rep cause after
 	shift
 	CASE=$((CASE + 1))
 	before=$(status_field repairs)

@@ -36,20 +36,6 @@ list_norm() {
 		| .links |= (map(.allow |= sort) | sort_by(.receiver, .alias))'
 }
 
-# model_elems: from `iccctl list --json` on stdin, the "SET ELEMENT" lines
-# the kernel must hold (kernel_elems' format): the allow tuples of active
-# links, and "closed" for every bridge with icc off.
-model_elems() {
-	jq -r '(.links[] | select(.state == "active") | .allow[]),
-		(.bridges[] | select(.icc == false) | "closed \"\(.name)\" . \"\(.name)\"")' |
-		awk '/^closed / { print; next }
-			{ v6 = index($1, ":") > 0; r = index($NF, "-") > 0
-			  print (r ? "ranges" : "links") (v6 ? "6" : "4") " " $0 }' |
-		LC_ALL=C sort -u
-}
-
-ALL_SETS=(closed links4 ranges4 links6 ranges6)
-
 # skeleton: the table without its elements, counters zeroed: what must not
 # change across restarts besides the elements.
 skeleton() {
@@ -57,42 +43,6 @@ skeleton() {
 		!inel && /^[[:space:]]*elements = \{/ { inel = 1 }
 		inel { if (index($0, "}")) inel = 0; next }
 		{ print }' | sed 's/counter packets [0-9]* bytes [0-9]*/counter packets 0 bytes 0/'
-}
-
-# same WHAT EXPECTED HAVE: exact comparison, a diff on mismatch.
-same() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1: differs (- expected, + got):"
-	diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed -n 's/^</  -/p; s/^>/  +/p'
-	return 1
-}
-
-# expect_status_matches WHAT: iccd itself finds its table equal to the model.
-expect_status_matches() {
-	local what=$1 st
-	if ! st=$(iccctl status --json); then
-		fail "$what: iccctl status --json failed"
-		return 1
-	fi
-	if [ "$(jq -r '"\(.present) \(.matches) \(.missing) \(.extra)"' <<<"$st")" = "true true 0 0" ]; then
-		pass "$what: status: present, matches=true, missing=0, extra=0 ($(jq -r .elements <<<"$st") elements)"
-		return 0
-	fi
-	fail "$what: status does not report a matching table: $(jq -c . <<<"$st")"
-	return 1
-}
-
-# expect_kernel_is_model WHAT: the kernel's sets are exactly the model's
-# elements, as listed by iccd (an independent derivation from status').
-expect_kernel_is_model() {
-	local what=$1 want have
-	want=$(iccctl list --json | model_elems) || { fail "$what: iccctl list failed"; return 1; }
-	have=$(kernel_elems "${ALL_SETS[@]}") || { fail "$what: cannot dump the kernel's sets"; return 1; }
-	same "$what: kernel sets equal the model's elements ($(printf '%s\n' "$want" | grep -c .) lines)" \
-		"$want" "$have"
 }
 
 # kill9_iccd: SIGKILL, no chance to clean up anything.

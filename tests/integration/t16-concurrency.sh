@@ -33,58 +33,6 @@ PROMPT_MS=500		# "promptly": far above a request's few milliseconds
 
 # ---- helpers ----------------------------------------------------------------
 
-# model_elems: from `iccctl list --json` on stdin, the "SET ELEMENT" lines
-# the kernel must hold (kernel_elems' format): the allow tuples of active
-# links, and "closed" for every bridge with icc off.
-model_elems() {
-	jq -r '(.links[] | select(.state == "active") | .allow[]),
-		(.bridges[] | select(.icc == false) | "closed \"\(.name)\" . \"\(.name)\"")' |
-		awk '/^closed / { print; next }
-			{ v6 = index($1, ":") > 0; r = index($NF, "-") > 0
-			  print (r ? "ranges" : "links") (v6 ? "6" : "4") " " $0 }' |
-		LC_ALL=C sort -u
-}
-
-ALL_SETS=(closed links4 ranges4 links6 ranges6)
-
-# same WHAT EXPECTED HAVE: exact comparison, a diff on mismatch.
-same() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1: differs (- expected, + got):"
-	diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed -n 's/^</  -/p; s/^>/  +/p'
-	return 1
-}
-
-# expect_status_matches WHAT: iccd itself finds its table equal to the model.
-expect_status_matches() {
-	local what=$1 st
-	if ! st=$(iccctl status --json); then
-		fail "$what: iccctl status --json failed"
-		return 1
-	fi
-	if [ "$(jq -r '"\(.present) \(.matches) \(.missing) \(.extra)"' <<<"$st")" = "true true 0 0" ]; then
-		pass "$what: status: present, matches=true, missing=0, extra=0 ($(jq -r .elements <<<"$st") elements)"
-		return 0
-	fi
-	fail "$what: status does not report a matching table: $(jq -c . <<<"$st")"
-	return 1
-}
-
-# expect_kernel_is_model WHAT: the kernel's sets are exactly the model's
-# elements as iccd lists them, and hold no line twice.
-expect_kernel_is_model() {
-	local what=$1 want have dups
-	want=$(iccctl list --json | model_elems) || { fail "$what: iccctl list failed"; return 1; }
-	have=$(kernel_elems "${ALL_SETS[@]}") || { fail "$what: cannot dump the kernel's sets"; return 1; }
-	dups=$(printf '%s\n' "$have" | uniq -d)
-	[ -z "$dups" ] || fail "$what: the kernel dump repeats elements: $dups"
-	same "$what: kernel sets equal the model's elements ($(printf '%s\n' "$want" | grep -c .) lines)" \
-		"$want" "$have"
-}
-
 # ms_since T: milliseconds since EPOCHREALTIME value T.
 ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
 
