@@ -619,22 +619,6 @@ opt_strings(const struct cni_conf *c, const char *key, size_t max,
 }
 
 static int
-check_ports(const char *s, const char **why)
-{
-	struct icc_ports p;
-
-	return parse_ports(s, &p, why);
-}
-
-static int
-check_link(const char *s, const char **why)
-{
-	char source[ICC_NAME_MAX + 1], alias[ICC_NAME_MAX + 1];
-
-	return parse_link(s, source, alias, why);
-}
-
-static int
 check_env(const char *s, const char **why)
 {
 	size_t klen;

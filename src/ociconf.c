@@ -34,22 +34,6 @@ static const char *const ann_key[ANN_NR] = {
 	[ANN_ON_ERROR]	 = OCI_ANN_PREFIX "on-error",
 };
 
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
-
 /*
  * member_str: the string member `key` of obj into *out (NULL when absent).
  * -1 when it is not a string or holds a NUL byte (a C string would stop
@@ -65,9 +49,9 @@ member_str(const json_t *obj, const char *key, const char **out, char *err,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, len, "%s: not a string", key);
+		return errf(err, len, EINVAL, "%s: not a string", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(err, len, "%s: contains a NUL byte", key);
+		return errf(err, len, EINVAL, "%s: contains a NUL byte", key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -83,7 +67,7 @@ state_annotations(const json_t *state, struct oci_hook *h, char *err,
 	if (ann == NULL)
 		return 0;
 	if (!json_is_object(ann))
-		return fail(err, len, "annotations: not an object");
+		return errf(err, len, EINVAL, "annotations: not an object");
 	h->state_ann = json_incref(ann);
 	if (member_str(ann, ann_key[ANN_ON_ERROR], &s, err, len) == 0 &&
 	    s != NULL && strcmp(s, "warn") == 0)
@@ -103,13 +87,13 @@ state_mode(const json_t *state, enum oci_mode mode, struct oci_hook *h,
 	if (mode != OCI_MODE_AUTO)
 		return 0;
 	if (s == NULL)
-		return fail(err, len, "status: missing: give start or stop");
+		return errf(err, len, EINVAL, "status: missing: give start or stop");
 	if (strcmp(s, "creating") == 0 || strcmp(s, "created") == 0)
 		h->mode = OCI_MODE_START;
 	else if (strcmp(s, "stopped") == 0)
 		h->mode = OCI_MODE_STOP;
 	else
-		return fail(err, len, "status: \"%.32s\" is neither creating, "
+		return errf(err, len, EINVAL, "status: \"%.32s\" is neither creating, "
 		    "created nor stopped: give start or stop", s);
 	return 0;
 }
@@ -122,11 +106,11 @@ state_pid(const json_t *state, struct oci_hook *h, char *err, size_t len)
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > INT_MAX)
-			return fail(err, len, "pid: not a process id");
+			return errf(err, len, EINVAL, "pid: not a process id");
 		h->pid = (int)json_integer_value(v);
 	}
 	if (h->mode == OCI_MODE_START && h->pid == 0)
-		return fail(err, len, "pid: missing: the runtime must give the "
+		return errf(err, len, EINVAL, "pid: missing: the runtime must give the "
 		    "container's pid at createRuntime");
 	return 0;
 }
@@ -140,14 +124,14 @@ state_bundle(const json_t *state, struct oci_hook *h, char *err, size_t len)
 		return -1;
 	if (s == NULL || *s == '\0') {
 		if (h->mode == OCI_MODE_START)
-			return fail(err, len, "bundle: missing");
+			return errf(err, len, EINVAL, "bundle: missing");
 		return 0;
 	}
 	if (s[0] != '/')
-		return fail(err, len, "bundle: not an absolute path");
+		return errf(err, len, EINVAL, "bundle: not an absolute path");
 	/* Room for "/config.json" after it. */
 	if (strlen(s) + sizeof("/config.json") > sizeof(h->bundle))
-		return fail(err, len, "bundle: path too long");
+		return errf(err, len, EINVAL, "bundle: path too long");
 	snprintf(h->bundle, sizeof(h->bundle), "%s", s);
 	return 0;
 }
@@ -160,22 +144,22 @@ oci_state_parse(const json_t *state, enum oci_mode mode, struct oci_hook *h,
 
 	memset(h, 0, sizeof(*h));
 	if (!json_is_object(state))
-		return fail(err, len, "state: not a JSON object");
+		return errf(err, len, EINVAL, "state: not a JSON object");
 	if (state_annotations(state, h, err, len) == -1)
 		return -1;
 	if (member_str(state, "ociVersion", &s, err, len) == -1)
 		return -1;
 	if (s == NULL)
-		return fail(err, len, "ociVersion: missing");
+		return errf(err, len, EINVAL, "ociVersion: missing");
 	if (strncmp(s, "1.", 2) != 0)
-		return fail(err, len, "ociVersion: unsupported \"%.32s\" (this "
+		return errf(err, len, EINVAL, "ociVersion: unsupported \"%.32s\" (this "
 		    "hook knows 1.x)", s);
 	if (member_str(state, "id", &s, err, len) == -1)
 		return -1;
 	if (s == NULL || *s == '\0')
-		return fail(err, len, "id: missing");
+		return errf(err, len, EINVAL, "id: missing");
 	if (strlen(s) > OCI_ID_MAX)
-		return fail(err, len, "id: longer than %d bytes", OCI_ID_MAX);
+		return errf(err, len, EINVAL, "id: longer than %d bytes", OCI_ID_MAX);
 	snprintf(h->oci_id, sizeof(h->oci_id), "%s", s);
 	if (state_mode(state, mode, h, err, len) == -1 ||
 	    state_pid(state, h, err, len) == -1 ||
@@ -223,11 +207,11 @@ list_entry(json_t *a, const char *key, const char *e, size_t n,
 	const char *why;
 
 	if (*e == '\0')
-		return fail(err, len, "%s: entry %zu is empty", key, n);
+		return errf(err, len, EINVAL, "%s: entry %zu is empty", key, n);
 	if (check != NULL && check(e, &why) == -1)
-		return fail(err, len, "%s: %.64s: %s", key, e, why);
+		return errf(err, len, EINVAL, "%s: %.64s: %s", key, e, why);
 	if (json_array_append_new(a, json_string(e)) == -1)
-		return fail(err, len, "%s: out of memory", key);
+		return errf(err, len, EINVAL, "%s: out of memory", key);
 	return 0;
 }
 
@@ -242,7 +226,7 @@ oci_split_list(const char *key, const char *s, size_t max,
 	int rv;
 
 	if (a == NULL) {
-		fail(err, len, "%s: out of memory", key);
+		errf(err, len, EINVAL, "%s: out of memory", key);
 		return NULL;
 	}
 	if (blank(s))
@@ -251,11 +235,11 @@ oci_split_list(const char *key, const char *s, size_t max,
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
 		if (++n > max) {
-			fail(err, len, "%s: more than %zu entries", key, max);
+			errf(err, len, EINVAL, "%s: more than %zu entries", key, max);
 			goto bad;
 		}
 		if ((e = trim_copy(p, end)) == NULL) {
-			fail(err, len, "%s: out of memory", key);
+			errf(err, len, EINVAL, "%s: out of memory", key);
 			goto bad;
 		}
 		rv = list_entry(a, key, e, n, check, err, len);
@@ -272,22 +256,6 @@ bad:
 }
 
 /* check_ports, check_link: list checkers over parse.h's parsers. */
-static int
-check_ports(const char *s, const char **why)
-{
-	struct icc_ports p;
-
-	return parse_ports(s, &p, why);
-}
-
-static int
-check_link(const char *s, const char **why)
-{
-	char source[ICC_NAME_MAX + 1], alias[ICC_NAME_MAX + 1];
-
-	return parse_link(s, source, alias, why);
-}
-
 /* ann_str: the io.iccd.* annotation a (NULL when absent). */
 static const char *
 ann_str(const json_t *ann, enum ann a)
@@ -309,13 +277,13 @@ merge_annotations(const struct oci_hook *h, const json_t *config, char *err,
 
 	if (config != NULL && (cfg = json_object_get(config,
 	    "annotations")) != NULL && !json_is_object(cfg)) {
-		fail(err, len, "annotations (config.json): not an object");
+		errf(err, len, EINVAL, "annotations (config.json): not an object");
 		goto bad;
 	}
 	if (ann == NULL || (cfg != NULL && json_object_update(ann, cfg) == -1) ||
 	    (h->state_ann != NULL && json_object_update(ann, h->state_ann) ==
 	    -1)) {
-		fail(err, len, "annotations: out of memory");
+		errf(err, len, EINVAL, "annotations: out of memory");
 		goto bad;
 	}
 	json_object_foreach(ann, key, v) {
@@ -325,7 +293,7 @@ merge_annotations(const struct oci_hook *h, const json_t *config, char *err,
 			if (strcmp(key, ann_key[known]) == 0)
 				break;
 		if (known == ANN_NR) {
-			fail(err, len, "%.64s: unknown annotation", key);
+			errf(err, len, EINVAL, "%.64s: unknown annotation", key);
 			goto bad;
 		}
 		if (member_str(ann, key, &s, err, len) == -1)
@@ -344,7 +312,7 @@ ann_on_error(const json_t *ann, struct oci_hook *h, char *err, size_t len)
 
 	h->warn = s != NULL && strcmp(s, "warn") == 0;
 	if (s != NULL && !h->warn && strcmp(s, "fail") != 0)
-		return fail(err, len, "%s: \"%.32s\": want fail or warn",
+		return errf(err, len, EINVAL, "%s: \"%.32s\": want fail or warn",
 		    ann_key[ANN_ON_ERROR], s);
 	return 0;
 }
@@ -358,13 +326,13 @@ ann_name(const json_t *ann, struct oci_hook *h, char *err, size_t len)
 		snprintf(h->id, sizeof(h->id), "%s", h->oci_id);
 	if (s == NULL) {
 		if (oci_name_from_id(h->oci_id, h->name, &why) == -1)
-			return fail(err, len, "%s: missing, and the OCI id "
+			return errf(err, len, EINVAL, "%s: missing, and the OCI id "
 			    "\"%.64s\" is no valid name (%s)", ann_key[ANN_NAME],
 			    h->oci_id, why);
 		return 0;
 	}
 	if (parse_name(s, &why) == -1)
-		return fail(err, len, "%s: %s", ann_key[ANN_NAME], why);
+		return errf(err, len, EINVAL, "%s: %s", ann_key[ANN_NAME], why);
 	snprintf(h->name, sizeof(h->name), "%s", s);
 	return 0;
 }
@@ -386,13 +354,13 @@ links_consistent(const struct oci_hook *h, char *err, size_t len)
 		parse_link(json_string_value(json_array_get(h->links, i)), src,
 		    alias, &why);
 		if (strcmp(src, h->name) == 0)
-			return fail(err, len, "%s: %s: a container cannot link "
+			return errf(err, len, EINVAL, "%s: %s: a container cannot link "
 			    "to itself", key, src);
 		for (j = 0; j < i; j++) {
 			parse_link(json_string_value(json_array_get(h->links,
 			    j)), src2, alias2, &why);
 			if (strcmp(alias, alias2) == 0 && strcmp(src, src2) != 0)
-				return fail(err, len, "%s: alias \"%s\" used "
+				return errf(err, len, EINVAL, "%s: alias \"%s\" used "
 				    "for %s and %s", key, alias, src2, src);
 		}
 	}
@@ -425,25 +393,25 @@ ann_env(const json_t *ann, struct oci_hook *h, char *err, size_t len)
 
 	if (s == NULL) {
 		h->env = json_array();
-		return h->env == NULL ? fail(err, len, "%s: out of memory",
+		return h->env == NULL ? errf(err, len, EINVAL, "%s: out of memory",
 		    key) : 0;
 	}
 	/* Decoding refuses \u0000, so no entry can hide a NUL byte. */
 	if ((h->env = json_loads(s, 0, &jerr)) == NULL)
-		return fail(err, len, "%s: not JSON: %s (want an array of "
+		return errf(err, len, EINVAL, "%s: not JSON: %s (want an array of "
 		    "\"KEY=VALUE\" strings)", key, jerr.text);
 	if (!json_is_array(h->env))
-		return fail(err, len, "%s: not a JSON array of \"KEY=VALUE\" "
+		return errf(err, len, EINVAL, "%s: not a JSON array of \"KEY=VALUE\" "
 		    "strings", key);
 	if (json_array_size(h->env) > ICC_MAX_ENV)
-		return fail(err, len, "%s: more than %d entries", key,
+		return errf(err, len, EINVAL, "%s: more than %d entries", key,
 		    ICC_MAX_ENV);
 	json_array_foreach(h->env, i, e) {
 		if (!json_is_string(e))
-			return fail(err, len, "%s: entry %zu is not a string",
+			return errf(err, len, EINVAL, "%s: entry %zu is not a string",
 			    key, i + 1);
 		if (parse_env(json_string_value(e), &klen, &why) == -1)
-			return fail(err, len, "%s: entry %zu: %s", key, i + 1,
+			return errf(err, len, EINVAL, "%s: entry %zu: %s", key, i + 1,
 			    why);
 	}
 	return 0;
@@ -456,16 +424,16 @@ ann_netns(const json_t *ann, struct oci_hook *h, char *err, size_t len)
 
 	if ((s = ann_str(ann, ANN_INTERFACE)) != NULL) {
 		if (parse_ifname(s, &why) == -1)
-			return fail(err, len, "%s: %s", ann_key[ANN_INTERFACE],
+			return errf(err, len, EINVAL, "%s: %s", ann_key[ANN_INTERFACE],
 			    why);
 		snprintf(h->ifname, sizeof(h->ifname), "%s", s);
 	}
 	if ((s = ann_str(ann, ANN_HOST_NETNS)) != NULL) {
 		if (s[0] != '/')
-			return fail(err, len, "%s: not an absolute path",
+			return errf(err, len, EINVAL, "%s: not an absolute path",
 			    ann_key[ANN_HOST_NETNS]);
 		if (strlen(s) >= sizeof(h->host_netns))
-			return fail(err, len, "%s: path too long",
+			return errf(err, len, EINVAL, "%s: path too long",
 			    ann_key[ANN_HOST_NETNS]);
 		snprintf(h->host_netns, sizeof(h->host_netns), "%s", s);
 	}
@@ -485,7 +453,7 @@ config_hostname(const json_t *config, struct oci_hook *h, char *err,
 	if (s == NULL || *s == '\0')
 		return 0;
 	if (parse_hostname(s, &why) == -1)
-		return fail(err, len, "hostname (config.json): %s", why);
+		return errf(err, len, EINVAL, "hostname (config.json): %s", why);
 	snprintf(h->hostname, sizeof(h->hostname), "%s", s);
 	return 0;
 }
@@ -498,7 +466,7 @@ oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
 	int rv;
 
 	if (config != NULL && !json_is_object(config))
-		return fail(err, len, "config.json: not a JSON object");
+		return errf(err, len, EINVAL, "config.json: not a JSON object");
 	if ((ann = merge_annotations(h, config, err, len)) == NULL)
 		return -1;
 	/* on-error first: a caller honours it whatever fails next. */

@@ -67,21 +67,6 @@ usage(int status)
 	exit(status);
 }
 
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* read_state: the runtime's state from stdin, at most OCI_STATE_MAX. */
 static json_t *
 read_state(char *err, size_t len)
@@ -93,7 +78,7 @@ read_state(char *err, size_t len)
 	ssize_t r;
 
 	if (buf == NULL) {
-		fail(err, len, "state: out of memory");
+		errf(err, len, 0, "state: out of memory");
 		return NULL;
 	}
 	while (n <= OCI_STATE_MAX && (r = read(STDIN_FILENO, buf + n,
@@ -101,16 +86,16 @@ read_state(char *err, size_t len)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			fail(err, len, "state: stdin: %s", strerror(errno));
+			errf(err, len, 0, "state: stdin: %s", strerror(errno));
 			goto out;
 		}
 		n += (size_t)r;
 	}
 	if (n > OCI_STATE_MAX)
-		fail(err, len, "state: larger than %u bytes", OCI_STATE_MAX);
+		errf(err, len, 0, "state: larger than %u bytes", OCI_STATE_MAX);
 	else if ((state = json_loadb(buf, n, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL)
-		fail(err, len, "state: not JSON: %s", jerr.text);
+		errf(err, len, 0, "state: not JSON: %s", jerr.text);
 out:
 	free(buf);
 	return state;
@@ -128,10 +113,10 @@ read_config(const struct oci_hook *h, char *err, size_t len)
 	if ((config = json_load_file(path, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
 		if (jerr.line > 0)
-			fail(err, len, "config.json: %s: line %d: %s", path,
+			errf(err, len, 0, "config.json: %s: line %d: %s", path,
 			    jerr.line, jerr.text);
 		else
-			fail(err, len, "config.json: %s", jerr.text);
+			errf(err, len, 0, "config.json: %s", jerr.text);
 	}
 	return config;
 }
@@ -145,14 +130,14 @@ connect_iccd(const char *path, char *err, size_t len)
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
-		return fail(err, len, "socket: path too long: %s", path);
+		return errf(err, len, 0, "socket: path too long: %s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return fail(err, len, "socket: %s", strerror(errno));
+		return errf(err, len, 0, "socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fail(err, len, "cannot reach iccd at %s: %s", path,
+		errf(err, len, 0, "cannot reach iccd at %s: %s", path,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -181,23 +166,23 @@ ask_iccd(json_t *req, const char *what, char *err, size_t len)
 	int fd = -1;
 
 	if (request_parse(req, &r, why, sizeof(why)) == -1) {
-		fail(err, len, "%s: %s", what, why);
+		errf(err, len, 0, "%s: %s", what, why);
 		goto out;
 	}
 	request_clear(&r);
 	if ((fd = connect_iccd(path, err, len)) == -1)
 		goto out;
 	if (ctl_write(fd, CTL_REQUEST, req) == -1) {
-		fail(err, len, "iccd at %s: send: %s", path, io_error(errno));
+		errf(err, len, 0, "iccd at %s: send: %s", path, io_error(errno));
 		goto out;
 	}
 	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL) {
-		fail(err, len, "iccd at %s: reply: %s", path, io_error(errno));
+		errf(err, len, 0, "iccd at %s: reply: %s", path, io_error(errno));
 		goto out;
 	}
 	if (!json_is_true(json_object_get(rep, "ok"))) {
 		msg = json_string_value(json_object_get(rep, "error"));
-		fail(err, len, "iccd refused %s: %s", what, msg ? msg :
+		errf(err, len, 0, "iccd refused %s: %s", what, msg ? msg :
 		    "no reason given");
 		json_decref(rep);
 		rep = NULL;
@@ -232,7 +217,7 @@ hook_start(const struct oci_hook *h, char *err, size_t len)
 		return -1;
 	if ((req = oci_start_request(h, ni.bridge, &ni.ip4, ni.has_ip6 ?
 	    &ni.ip6 : NULL)) == NULL)
-		return fail(err, len, "start: out of memory");
+		return errf(err, len, 0, "start: out of memory");
 	snprintf(what, sizeof(what), "start of %s", h->name);
 	return call_iccd(req, what, err, len);
 }
@@ -286,7 +271,7 @@ hook_stop(const struct oci_hook *h, char *err, size_t len)
 	if (!needed)
 		return 0;
 	if ((req = oci_stop_request(h)) == NULL)
-		return fail(err, len, "stop: out of memory");
+		return errf(err, len, 0, "stop: out of memory");
 	snprintf(what, sizeof(what), "stop of %s", h->name);
 	return call_iccd(req, what, err, len);
 }

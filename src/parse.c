@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,4 +445,35 @@ ports_format(const struct icc_ports *p, char *buf, size_t len)
 		snprintf(buf, len, "%u-%u/%s", (unsigned)p->first,
 		    (unsigned)p->last, proto_name(p->proto));
 	return buf;
+}
+
+int
+check_ports(const char *s, const char **why)
+{
+	struct icc_ports p;
+
+	return parse_ports(s, &p, why);
+}
+
+int
+check_link(const char *s, const char **why)
+{
+	char source[ICC_NAME_MAX + 1], alias[ICC_NAME_MAX + 1];
+
+	return parse_link(s, source, alias, why);
+}
+
+int
+errf(char *err, size_t len, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	if (errnum != 0)
+		errno = errnum;
+	return -1;
 }

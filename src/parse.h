@@ -82,6 +82,22 @@ int parse_link(const char *s, char *source, char *alias, const char **why);
  */
 int parse_env(const char *s, size_t *keylen, const char **why);
 
+/*
+ * check_ports, check_link: validate only, with parse_ports' and
+ * parse_link's rules and *why: for tables of validators of the form
+ * int (*)(const char *, const char **).
+ */
+int check_ports(const char *s, const char **why);
+int check_link(const char *s, const char **why);
+
+/*
+ * errf: format one error line into err (len bytes; nothing when err is
+ * NULL or len 0), set errno to errnum unless it is 0, and return -1: the
+ * tail of every function that reports to a caller's buffer.
+ */
+int errf(char *err, size_t len, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* parse_icc: "on" or "off" to *on (1 or 0). */
 int parse_icc(const char *s, int *on, const char **why);
 

@@ -34,18 +34,6 @@ request_cmd_name(enum req_cmd cmd)
 	return (unsigned)cmd < REQ_NR ? cmds[cmd].name : "?";
 }
 
-static int
-fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
-
 static bool
 field_allowed(enum req_cmd cmd, const char *key)
 {
@@ -67,13 +55,13 @@ str(const json_t *obj, const char *key, const char **out, bool required,
 	*out = NULL;
 	if (v == NULL) {
 		if (required)
-			return fail(err, len, "%s: missing", key);
+			return errf(err, len, EINVAL, "%s: missing", key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, len, "%s: not a string", key);
+		return errf(err, len, EINVAL, "%s: not a string", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(err, len, "%s: contains a NUL byte", key);
+		return errf(err, len, EINVAL, "%s: contains a NUL byte", key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -86,7 +74,7 @@ copy_checked(const char *key, const char *s, int (*fn)(const char *,
 	const char *why;
 
 	if (fn(s, &why) == -1)
-		return fail(err, len, "%s: %s", key, why);
+		return errf(err, len, EINVAL, "%s: %s", key, why);
 	snprintf(dst, dlen, "%s", s);
 	return 0;
 }
@@ -115,13 +103,13 @@ array(const json_t *obj, const char *key, size_t max, const json_t **out,
 	if (v == NULL)
 		return 0;
 	if (!json_is_array(v))
-		return fail(err, len, "%s: not a list", key);
+		return errf(err, len, EINVAL, "%s: not a list", key);
 	if (json_array_size(v) > max)
-		return fail(err, len, "%s: more than %zu entries", key, max);
+		return errf(err, len, EINVAL, "%s: more than %zu entries", key, max);
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e) ||
 		    strlen(json_string_value(e)) != json_string_length(e))
-			return fail(err, len, "%s: entry %zu is not a string",
+			return errf(err, len, EINVAL, "%s: entry %zu is not a string",
 			    key, i + 1);
 	}
 	return 0;
@@ -135,12 +123,12 @@ start_addrs(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	if (str(obj, "ip", &s, true, err, len) == -1)
 		return -1;
 	if (parse_ipv4(s, &c->ip4, &why) == -1)
-		return fail(err, len, "ip: %s", why);
+		return errf(err, len, EINVAL, "ip: %s", why);
 	if (str(obj, "ip6", &s, false, err, len) == -1)
 		return -1;
 	if (s != NULL) {
 		if (parse_ipv6(s, &c->ip6, &why) == -1)
-			return fail(err, len, "ip6: %s", why);
+			return errf(err, len, EINVAL, "ip6: %s", why);
 		c->has_ip6 = true;
 	}
 	return 0;
@@ -180,10 +168,10 @@ start_ports(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	if (a == NULL || json_array_size(a) == 0)
 		return 0;
 	if ((c->ports = calloc(json_array_size(a), sizeof(*c->ports))) == NULL)
-		return fail(err, len, "expose: out of memory");
+		return errf(err, len, EINVAL, "expose: out of memory");
 	json_array_foreach(a, i, e) {
 		if (parse_ports(json_string_value(e), &c->ports[i], &why) == -1)
-			return fail(err, len, "expose: %s: %s",
+			return errf(err, len, EINVAL, "expose: %s: %s",
 			    json_string_value(e), why);
 		c->nports++;	/* no origins: every port is the event's */
 	}
@@ -204,12 +192,12 @@ start_links(const json_t *obj, struct icc_container *c, char *err, size_t len)
 		const char *s = json_string_value(e);
 
 		if (parse_link(s, source, alias, &why) == -1)
-			return fail(err, len, "link: %s: %s", s, why);
+			return errf(err, len, EINVAL, "link: %s: %s", s, why);
 		if (strcmp(source, c->name) == 0)
-			return fail(err, len, "link: %s: a container cannot "
+			return errf(err, len, EINVAL, "link: %s: a container cannot "
 			    "link to itself", s);
 		if (container_add_link(c, source, alias) == -1)
-			return fail(err, len, "link: %s: %s", s, errno ==
+			return errf(err, len, EINVAL, "link: %s: %s", s, errno ==
 			    EEXIST ? "alias already used for another source" :
 			    strerror(errno));
 	}
@@ -229,9 +217,9 @@ start_env(const json_t *obj, struct icc_container *c, char *err, size_t len)
 		const char *s = json_string_value(e);
 
 		if (parse_env(s, &klen, &why) == -1)
-			return fail(err, len, "env: entry %zu: %s", i + 1, why);
+			return errf(err, len, EINVAL, "env: entry %zu: %s", i + 1, why);
 		if (container_add_env(c, s) == -1)
-			return fail(err, len, "env: %s", strerror(errno));
+			return errf(err, len, EINVAL, "env: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -240,7 +228,7 @@ static int
 parse_start(const json_t *obj, struct request *r, char *err, size_t len)
 {
 	if ((r->c = container_new()) == NULL)
-		return fail(err, len, "out of memory");
+		return errf(err, len, EINVAL, "out of memory");
 	r->c->running = true;
 	r->c->has_identity = true;
 	if (start_ident(obj, r->c, err, len) == -1 ||
@@ -261,9 +249,9 @@ parse_link_req(const json_t *obj, struct request *r, char *err, size_t len)
 	    str(obj, "link", &s, true, err, len) == -1)
 		return -1;
 	if (parse_link(s, r->source, r->alias, &why) == -1)
-		return fail(err, len, "link: %s: %s", s, why);
+		return errf(err, len, EINVAL, "link: %s: %s", s, why);
 	if (strcmp(r->source, r->name) == 0)
-		return fail(err, len, "link: %s: a container cannot link to "
+		return errf(err, len, EINVAL, "link: %s: a container cannot link to "
 		    "itself", s);
 	return 0;
 }
@@ -280,7 +268,7 @@ parse_bridge_req(const json_t *obj, struct request *r, char *err, size_t len)
 	if (str(obj, "icc", &s, true, err, len) == -1)
 		return -1;
 	if (parse_icc(s, &r->icc, &why) == -1)
-		return fail(err, len, "icc: %s", why);
+		return errf(err, len, EINVAL, "icc: %s", why);
 	return 0;
 }
 
@@ -295,13 +283,13 @@ parse_hosts_req(const json_t *obj, struct request *r, char *err, size_t len)
 	if (s == NULL)
 		return 0;
 	if (s[0] != '/')
-		return fail(err, len, "write: not an absolute path");
+		return errf(err, len, EINVAL, "write: not an absolute path");
 	/* iccd writes as root: a file called anything but "hosts" (say
 	 * /etc/ld.so.preload) must never be its target. */
 	if (strcmp(strrchr(s, '/') + 1, "hosts") != 0)
-		return fail(err, len, "write: the file must be named \"hosts\"");
+		return errf(err, len, EINVAL, "write: the file must be named \"hosts\"");
 	if (strlen(s) >= sizeof(r->path))
-		return fail(err, len, "write: path too long");
+		return errf(err, len, EINVAL, "write: path too long");
 	snprintf(r->path, sizeof(r->path), "%s", s);
 	return 0;
 }
@@ -330,11 +318,11 @@ parse_cmd(const json_t *obj, struct request *r, char *err, size_t len)
 		if (strcmp(cmds[r->cmd].name, s) == 0)
 			break;
 	if (r->cmd == REQ_NR)
-		return fail(err, len, "cmd: unknown command \"%.32s\"", s);
+		return errf(err, len, EINVAL, "cmd: unknown command \"%.32s\"", s);
 	r->mutates = cmds[r->cmd].mutates;
 	json_object_foreach((json_t *)obj, key, v) {
 		if (!field_allowed(r->cmd, key))
-			return fail(err, len, "%.32s: unknown field for %s",
+			return errf(err, len, EINVAL, "%.32s: unknown field for %s",
 			    key, cmds[r->cmd].name);
 	}
 	return 0;
@@ -347,7 +335,7 @@ request_parse(const json_t *obj, struct request *r, char *err, size_t len)
 
 	memset(r, 0, sizeof(*r));
 	if (!json_is_object(obj))
-		return fail(err, len, "request: not a JSON object");
+		return errf(err, len, EINVAL, "request: not a JSON object");
 	if (parse_cmd(obj, r, err, len) == -1)
 		return -1;
 	switch (r->cmd) {

@@ -633,9 +633,9 @@ END_TEST
 
 /* ---- container_dup ----------------------------------------------------- */
 
-/* check_ports: field by field (struct icc_ports has a padding byte). */
+/* expect_ports: field by field (struct icc_ports has a padding byte). */
 static void
-check_ports(const struct icc_ports *got, const struct icc_ports *want,
+expect_ports(const struct icc_ports *got, const struct icc_ports *want,
     size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -682,7 +682,7 @@ START_TEST(test_dup)
 	ck_assert_mem_eq(&d->ip6, &c->ip6, sizeof(d->ip6));
 	ck_assert_uint_eq(d->nports, 2);
 	ck_assert_ptr_ne(d->ports, c->ports);
-	check_ports(d->ports, p, 2);
+	expect_ports(d->ports, p, 2);
 	ck_assert_uint_eq(d->nlinks, 2);
 	ck_assert_ptr_ne(d->links, c->links);
 	ck_assert_str_eq(d->links[1].source, "queue");
@@ -707,7 +707,7 @@ START_TEST(test_dup)
 	ck_assert_str_eq(c->name, "db");
 	ck_assert(c->running);
 	ck_assert_uint_eq(c->nports, 2);
-	check_ports(c->ports, p, 2);
+	expect_ports(c->ports, p, 2);
 	ck_assert_uint_eq(c->nlinks, 2);
 	ck_assert_str_eq(c->links[0].alias, "cache");
 	ck_assert_str_eq(c->links[1].alias, "q");

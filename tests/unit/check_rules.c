@@ -73,7 +73,7 @@ check_expose(const struct rules *r, size_t i, const char *name,
 }
 
 static void
-check_link(const struct rules *r, size_t i, const char *receiver,
+expect_link(const struct rules *r, size_t i, const char *receiver,
     const char *source, const char *alias, const char *file, unsigned line,
     unsigned col)
 {
@@ -105,7 +105,7 @@ check_before(const struct rules *r)
 	ck_assert_uint_eq(r->nexposes, 1);
 	check_expose(r, 0, "old", 1, 1, IPPROTO_TCP, "before.rules", 2, 12);
 	ck_assert_uint_eq(r->nlinks, 1);
-	check_link(r, 0, "old2", "old", "old", "before.rules", 3, 11);
+	expect_link(r, 0, "old2", "old", "old", "before.rules", 3, 11);
 }
 
 static void
@@ -142,8 +142,8 @@ START_TEST(test_all_statements)
 	check_expose(&r, 3, "db", 80, 80, IPPROTO_TCP, "t.rules", 5, 41);
 	check_expose(&r, 4, "db", 9, 9, IPPROTO_SCTP, "t.rules", 5, 44);
 	ck_assert_uint_eq(r.nlinks, 2);
-	check_link(&r, 0, "web", "db", "aliasdb", "t.rules", 6, 10);
-	check_link(&r, 1, "web", "cache", "cache", "t.rules", 6, 21);
+	expect_link(&r, 0, "web", "db", "aliasdb", "t.rules", 6, 10);
+	expect_link(&r, 1, "web", "cache", "cache", "t.rules", 6, 21);
 	rules_free(&r);
 	ck_assert_ptr_null(r.bridges);
 	ck_assert_uint_eq(r.nfiles, 0);
@@ -176,7 +176,7 @@ START_TEST(test_no_final_newline)
 
 	good("expose db 1\nlink web db", &r);
 	check_expose(&r, 0, "db", 1, 1, IPPROTO_TCP, "t.rules", 1, 11);
-	check_link(&r, 0, "web", "db", "db", "t.rules", 2, 10);
+	expect_link(&r, 0, "web", "db", "db", "t.rules", 2, 10);
 	rules_free(&r);
 }
 END_TEST
@@ -194,7 +194,7 @@ START_TEST(test_continuation)
 	check_expose(&r, 1, "db", 443, 443, IPPROTO_TCP, "t.rules", 2, 1);
 	check_expose(&r, 2, "db", 8080, 8080, IPPROTO_UDP, "t.rules", 4, 3);
 	ck_assert_uint_eq(r.nlinks, 1);
-	check_link(&r, 0, "web", "db", "db", "t.rules", 7, 2);
+	expect_link(&r, 0, "web", "db", "db", "t.rules", 7, 2);
 	ck_assert_uint_eq(r.nbridges, 1);
 	check_bridge(&r, 0, "br0", false, "t.rules", 8, 8);
 	rules_free(&r);
@@ -236,8 +236,8 @@ START_TEST(test_repeats)
 	check_expose(&r, 2, "db", 80, 81, IPPROTO_TCP, "t.rules", 2, 28);
 	/* One source under two aliases is two links (as in the model). */
 	ck_assert_uint_eq(r.nlinks, 2);
-	check_link(&r, 0, "web", "db", "a", "t.rules", 3, 10);
-	check_link(&r, 1, "web", "db", "db", "t.rules", 3, 15);
+	expect_link(&r, 0, "web", "db", "a", "t.rules", 3, 10);
+	expect_link(&r, 1, "web", "db", "db", "t.rules", 3, 15);
 	rules_free(&r);
 }
 END_TEST
@@ -273,7 +273,7 @@ START_TEST(test_limits)
 	good(text, &r);
 	ck_assert_uint_eq(r.nexposes, 2 * ICC_MAX_PORTS);
 	ck_assert_uint_eq(r.nlinks, ICC_MAX_LINKS);
-	check_link(&r, ICC_MAX_LINKS - 1, "web", "s256", "s256", "t.rules",
+	expect_link(&r, ICC_MAX_LINKS - 1, "web", "s256", "s256", "t.rules",
 	    2 * ICC_MAX_PORTS + ICC_MAX_LINKS, 10);
 	rules_free(&r);
 	free(text);
@@ -577,7 +577,7 @@ START_TEST(test_dir_order)
 	    1, 11);
 	check_expose(&r, 3, "db", 66, 66, IPPROTO_TCP, in_dir("B.rules"),
 	    1, 11);
-	check_link(&r, 0, "web", "db", "db", in_dir("10-a.rules"), 2, 10);
+	expect_link(&r, 0, "web", "db", "db", in_dir("10-a.rules"), 2, 10);
 	rules_free(&r);
 }
 END_TEST
@@ -775,11 +775,11 @@ START_TEST(test_examples)
 	check_expose(&r, 4, "worker", 7000, 7999, IPPROTO_TCP, f30, 5, 15);
 	check_expose(&r, 5, "worker", 9100, 9100, IPPROTO_TCP, f30, 6, 2);
 	ck_assert_uint_eq(r.nlinks, 5);
-	check_link(&r, 0, "web", "db", "aliasdb", f20, 9, 10);
-	check_link(&r, 1, "api", "db", "aliasdb", f30, 8, 10);
-	check_link(&r, 2, "api", "cache", "cache", f30, 8, 21);
-	check_link(&r, 3, "api", "dns", "resolver", f30, 8, 27);
-	check_link(&r, 4, "api", "worker", "worker", f30, 9, 2);
+	expect_link(&r, 0, "web", "db", "aliasdb", f20, 9, 10);
+	expect_link(&r, 1, "api", "db", "aliasdb", f30, 8, 10);
+	expect_link(&r, 2, "api", "cache", "cache", f30, 8, 21);
+	expect_link(&r, 3, "api", "dns", "resolver", f30, 8, 27);
+	expect_link(&r, 4, "api", "worker", "worker", f30, 9, 2);
 	rules_free(&r);
 }
 END_TEST
