@@ -145,6 +145,8 @@ ct_flush_gone(struct iccd *d, const struct elemvec *dels,
 		return;
 	if (ct_gone(dels, adds, &gone) == -1)
 		goto nomem;
+	if (d->ct_pending.n == 0)
+		clock_gettime(CLOCK_MONOTONIC, &d->ct_pending_since);
 	for (size_t i = 0; i < gone.n; i++)
 		if (elemvec_push(&d->ct_pending, &gone.v[i]) == -1)
 			goto nomem;
@@ -154,6 +156,19 @@ nomem:
 	log_warnx("conntrack: out of memory: flows of %zu removed elements "
 	    "stay until they end", dels->n);
 	elemvec_free(&gone);
+}
+
+bool
+daemon_pending(const struct iccd *d)
+{
+	return d->ct_pending.n > 0;
+}
+
+bool
+daemon_after_replies_due(const struct iccd *d)
+{
+	return d->ct_pending.n > 0 && elapsed_ns(&d->ct_pending_since) >=
+	    AFTER_REPLIES_MAX_MS * 1000000L;
 }
 
 void
@@ -1632,10 +1647,6 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
 		return -1;
 	}
-	if (daemon_sync(d, err, errlen) != 0)
-		return -1;
-	log_info("loaded %zu containers, %zu elements", model_count(d->model),
-	    elemset_size(d->desired));
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct iccd {
 	bool			 need_sync;	/* kernel may differ: resync */
 	struct elemvec		 ct_pending;	/* removed access whose flows
 						 * are cut after the replies */
+	struct timespec		 ct_pending_since;
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
@@ -47,11 +48,11 @@ struct iccd {
 /*
  * daemon_init: set up d: load the declarations saved in state_dir (NULL:
  * keep nothing on disk; bridges first seen get default_icc) and those of
- * the rules files in rules_dir (NULL: none; see rules.h), open the
- * kernel handle for `table`, and make the kernel table match the model in
- * one transaction (kernel_sync: missing elements added, undeclared ones
- * removed; a closed bridge is never open meanwhile).  Returns 0, or -1
- * with a line in err.
+ * the rules files in rules_dir (NULL: none; see rules.h), and open the
+ * kernel handle for `table`.  The kernel is not touched yet: the caller
+ * opens the event monitor and then calls daemon_sync, so that no foreign
+ * change between the sync's dump and the monitor goes unseen.  Returns 0,
+ * or -1 with a line in err.
  */
 int daemon_init(struct iccd *d, const char *table, const char *state_dir,
     const char *rules_dir, bool default_icc, char *err, size_t errlen);
@@ -92,6 +93,16 @@ int daemon_repair(struct iccd *d, const char *cause,
  * call (kernel_ct_flush_elems).  Failures are logged.
  */
 void daemon_after_replies(struct iccd *d);
+
+/* daemon_pending: daemon_after_replies has work. */
+bool daemon_pending(const struct iccd *d);
+
+/*
+ * daemon_after_replies_due: that work has waited AFTER_REPLIES_MAX_MS or
+ * more: do it now even if requests keep coming.
+ */
+#define AFTER_REPLIES_MAX_MS	50
+bool daemon_after_replies_due(const struct iccd *d);
 
 /*
  * daemon_handle: answer one request object (see proto.h).  may_write is

@@ -239,12 +239,19 @@ monitor_open(struct iccd *d)
 
 	if (env != NULL && (rcvbuf = strtoul(env, NULL, 10)) == 0)
 		fatalx("ICCD_DEBUG_MONITOR_RCVBUF: expected a size in bytes");
+	/* The monitor opens before the first sync, so it also receives the
+	 * sync's own events (skipped, but queued): room for one event per
+	 * element (~72 bytes; the kernel counts about twice that), or the
+	 * overflow would cost a second full dump. */
+	if (env == NULL && elemset_size(d->desired) > 16384)
+		rcvbuf = (elemset_size(d->desired) + 16384) * 256;
+	if (rcvbuf > (64u << 20))
+		rcvbuf = 64u << 20;
 	if ((fd = kernel_monitor_open(d->k, rcvbuf)) == -1) {
 		log_warn("table inet %s: cannot watch nftables events, "
 		    "changes by others will not be repaired", d->table);
 		return -1;
 	}
-	resync(d, "monitor started");
 	return fd;
 }
 
@@ -288,6 +295,7 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 {
 	struct pollfd pfd[3 + CONTROL_MAX_CLIENTS];
 	size_t n;
+	int ready;
 
 	for (;;) {
 		pfd[0].fd = sfd;
@@ -295,7 +303,10 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 		pfd[1].fd = mfd;		/* -1: poll skips it */
 		pfd[1].events = POLLIN;
 		n = control_pollfds(ctl, pfd + 2);
-		if (poll(pfd, n + 2, 1000) == -1) {
+		/* With conntrack cuts pending, wake up soon to do them. */
+		ready = poll(pfd, n + 2, daemon_after_replies_due(d) ? 0 :
+		    daemon_pending(d) ? 10 : 1000);
+		if (ready == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -306,7 +317,10 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 		if (mfd != -1 && pfd[1].revents != 0)
 			mfd = on_monitor(d, mfd);
 		control_dispatch(ctl, pfd + 2, n);
-		daemon_after_replies(d);
+		/* Cuts wait for a quiet moment, or 50 ms at most: one
+		 * conntrack dump then serves a whole burst of requests. */
+		if (ready == 0 || daemon_after_replies_due(d))
+			daemon_after_replies(d);
 		if (d->need_sync)
 			resync(d, "a change could not be recorded");
 	}
@@ -344,7 +358,13 @@ main(int argc, char **argv)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((sfd = signals_block()) == -1)
 		fatal("signalfd");
+	/* Monitor first, then the sync: a change by anyone else after the
+	 * sync's dump is then an event, so one dump is enough. */
 	mfd = monitor_open(&d);
+	if (daemon_sync(&d, err, sizeof(err)) != 0)
+		fatalx("table inet %s: %s", o.table, err);
+	log_info("loaded %zu containers, %zu elements", model_count(d.model),
+	    elemset_size(d.desired));
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
