@@ -480,6 +480,46 @@ cmd_reload(int argc, char **argv)
 	return 0;
 }
 
+/* Each command's synopsis, as in usage() and iccctl(8). */
+static const struct {
+	const char	*cmd;
+	const char	*synopsis;
+} synopses[] = {
+	{ "start", "start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] "
+	    "[--hostname HOST]\n"
+	    "             [--expose PORT[-END][/tcp|udp|sctp]]... "
+	    "[--link SOURCE[:ALIAS]]...\n"
+	    "             [--env KEY=VALUE]..." },
+	{ "stop", "stop NAME" },
+	{ "rm", "rm NAME" },
+	{ "link", "link RECEIVER SOURCE[:ALIAS]" },
+	{ "unlink", "unlink RECEIVER ALIAS" },
+	{ "bridge", "bridge BR --icc on|off" },
+	{ "list", "list [--json]" },
+	{ "status", "status [--json]" },
+	{ "env", "env NAME [--json] [--link ALIAS]" },
+	{ "hosts", "hosts NAME [--write FILE]" },
+	{ "reload", "reload" },
+};
+
+/* command_help: `iccctl CMD --help` (or -h) prints CMD's synopsis. */
+static void
+command_help(const char *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0)
+			continue;
+		for (size_t j = 0; j < sizeof(synopses) / sizeof(synopses[0]);
+		    j++) {
+			if (strcmp(synopses[j].cmd, cmd) == 0) {
+				printf("usage: iccctl [--socket PATH] %s\n",
+				    synopses[j].synopsis);
+				exit(0);
+			}
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -510,6 +550,7 @@ main(int argc, char **argv)
 	/* 0, not 1: glibc then forgets the '+' of the first scan and
 	 * permutes again, so options may follow NAME. */
 	optind = 0;
+	command_help(cmd, argc, argv);
 	if (strcmp(cmd, "start") == 0) return cmd_start(argc, argv);
 	if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "rm") == 0)
 		return cmd_name_only(cmd, argc, argv);

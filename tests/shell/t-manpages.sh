@@ -136,6 +136,21 @@ grep -v '^cmd \|^global \|^described ' "$TMP/help-iccctl" >"$TMP/help-opts"
 grep -v '^cmd \|^global \|^described ' "$TMP/man-iccctl" >"$TMP/man-opts"
 same "iccctl command options" "$TMP/help-opts" "$TMP/man-opts"
 
+# Each command's own help (iccctl CMD --help) names the command and
+# exactly the options --help lists for it.
+while read -r _ cmd; do
+	out=$("$ICCCTL" "$cmd" --help 2>&1) ||
+		{ fail "iccctl $cmd --help: exit status $?"; continue; }
+	case $out in
+	"usage: iccctl [--socket PATH] $cmd"*) ;;
+	*) fail "iccctl $cmd --help: $out" ;;
+	esac
+	want=$(grep "^$cmd --" "$TMP/help-opts" | cut -d' ' -f2 | sort -u)
+	got=$(printf '%s\n' "$out" | grep -o -- '--[a-z0-9-]*' | grep -v -- '--socket' | sort -u)
+	[ "$want" = "$got" ] ||
+		fail "iccctl $cmd --help: options '$got', iccctl --help says '$want'"
+done <"$TMP/help-cmds"
+
 # --help and --version are not in the usage text; they must work.
 "$ICCCTL" --help >/dev/null 2>&1 || fail "iccctl --help: exit status $?"
 "$ICCCTL" --version 2>&1 | grep -q '^iccctl [0-9]' ||
