@@ -93,6 +93,7 @@ ICC_SOCK=$ICC_TMP/sock
 ICC_STATE=$ICC_TMP/state
 ICC_ICCD_LOG=$ICC_TMP/iccd.log
 ICC_ICCD_PID=
+ICC_ICCD_ARGS=()	# more iccd options for start_iccd (e.g. --rules-dir)
 ICC_FAILS=0
 ICC_CHECKS=0
 ICC_NETNS=()		# every namespace this run created
@@ -334,7 +335,7 @@ start_iccd() {
 		"--log-file=$ICC_TMP/valgrind.%p")
 	ip netns exec "$HOST" "${wrap[@]}" "$ICCD_BIN" --foreground \
 		--socket "$ICC_SOCK" --state-dir "$ICC_STATE" \
-		>>"$ICC_ICCD_LOG" 2>&1 &
+		"${ICC_ICCD_ARGS[@]}" >>"$ICC_ICCD_LOG" 2>&1 &
 	ICC_ICCD_PID=$!
 	for i in $(seq 1 300); do
 		if iccctl status >/dev/null 2>&1; then
