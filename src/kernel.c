@@ -68,6 +68,15 @@
 #define RCVBUF_PER_ACK		2048
 /* kernel_sync: dumps + commits tried before giving up with -EAGAIN. */
 #define SYNC_TRIES		5
+/*
+ * Link elements one sync transaction adds at most: the kernel holds the
+ * nftables commit mutex for the whole commit (about 3.5 us per element),
+ * so a 100k-element start in one transaction would stall every other
+ * nftables user on the host for ~0.35 s.  Adding in chunks is safe: link
+ * elements only grant access, and the layout, the rules, the closed
+ * bridges and every delete go in the first transaction.
+ */
+#define SYNC_CHUNK		4096
 /* No answer for that long means the kernel will not answer. */
 #define RECV_TIMEOUT_SEC	30
 #define KEY_MAX			40
@@ -1972,16 +1981,98 @@ sync_rebuild(struct txn *t, const struct kelemvec *want)
 	txn_chain_add(t, ISOLATE_CHAIN, false);
 	txn_rules(t);
 	for (i = 0; i < want->n; i++)
-		txn_elem(t, false, &want->v[i]);
+		if (want->v[i].set == KSET_CLOSED)
+			txn_elem(t, false, &want->v[i]);
+}
+
+/* diff_adds: the elements of want that have lacks, in order. */
+static int
+diff_adds(const struct kelemvec *want, const struct kelemvec *have,
+    struct kelemvec *out)
+{
+	size_t i = 0, j = 0;
+	int c;
+
+	while (i < want->n) {
+		c = j == have->n ? -1 : kelem_cmp(&want->v[i], &have->v[j]);
+		if (c < 0 && kelemvec_push(out, &want->v[i]) < 0)
+			return -ENOMEM;
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	return 0;
+}
+
+/* link_elems: the link-set elements of want (a rebuild adds them). */
+static int
+link_elems(const struct kelemvec *want, struct kelemvec *out)
+{
+	for (size_t i = 0; i < want->n; i++)
+		if (want->v[i].set != KSET_CLOSED &&
+		    kelemvec_push(out, &want->v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * sync_first_adds: into the first transaction, every closed-bridge add
+ * (closing must never wait) and up to SYNC_CHUNK link adds.  Returns the
+ * index of the first link add left for sync_rest.
+ */
+static size_t
+sync_first_adds(struct txn *t, const struct kelemvec *adds)
+{
+	size_t links = 0, i;
+
+	for (i = 0; i < adds->n; i++)
+		if (adds->v[i].set == KSET_CLOSED)
+			txn_elem(t, false, &adds->v[i]);
+	for (i = 0; i < adds->n && links < SYNC_CHUNK; i++) {
+		if (adds->v[i].set == KSET_CLOSED)
+			continue;
+		txn_elem(t, false, &adds->v[i]);
+		links++;
+	}
+	return i;
+}
+
+/* sync_rest: the remaining link adds, SYNC_CHUNK per transaction. */
+static int
+sync_rest(struct kernel *k, const struct kelemvec *adds, size_t from,
+    char *err, size_t errlen)
+{
+	struct txn t;
+	size_t end;
+	int rc;
+
+	while (from < adds->n) {
+		end = from + SYNC_CHUNK < adds->n ? from + SYNC_CHUNK : adds->n;
+		if ((rc = txn_init(&t, k, 0)) < 0) {
+			errfmt(err, errlen, "sync: %s", strerror(-rc));
+			return rc;
+		}
+		for (; from < end; from++)
+			if (adds->v[from].set != KSET_CLOSED)
+				txn_elem(&t, false, &adds->v[from]);
+		rc = txn_commit(&t, err, errlen);
+		txn_free(&t);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int
 sync_once(struct kernel *k, const struct kelemvec *want,
     struct kelemvec *have, long *nchanged, char *err, size_t errlen)
 {
+	struct kelemvec adds = { 0 };
 	struct layout l;
 	struct txn t;
 	uint32_t genid;
+	size_t first;
 	long n;
 	int rc;
 
@@ -2001,13 +2092,25 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 		txn_chain_flush(&t, ISOLATE_CHAIN);
 		txn_rules(&t);
 		n = sync_diff(&t, want, have, true, NULL);
-		n += sync_diff(&t, want, have, false, NULL);
+		rc = diff_adds(want, have, &adds);
+		n += (long)adds.n;
 	} else {
 		sync_rebuild(&t, want);
+		rc = link_elems(want, &adds);
 		n = -1;
 	}
+	if (rc < 0) {
+		errfmt(err, errlen, "sync: %s", strerror(-rc));
+		txn_free(&t);
+		free(adds.v);
+		return rc;
+	}
+	first = sync_first_adds(&t, &adds);
 	rc = txn_commit(&t, err, errlen);
 	txn_free(&t);
+	if (rc == 0)
+		rc = sync_rest(k, &adds, first, err, errlen);
+	free(adds.v);
 	if (rc == 0 && nchanged != NULL)
 		*nchanged = n;
 	return rc;
