@@ -806,6 +806,13 @@ control_suite(void)
 	tcase_add_test(tc, t_bad_client_leaves_others_alone);
 	suite_add_tcase(s, tc);
 
+	/* Its peer is a forked child: see "wire-fork" in check_proto.c. */
+	tc = tcase_create("socket-fork");
+	tcase_set_tags(tc, "fork");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t_may_write_other_uid);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("socket");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_socket_mode);
@@ -813,7 +820,6 @@ control_suite(void)
 	tcase_add_test(tc, t_not_a_socket);
 	tcase_add_test(tc, t_may_write_root_only);
 	tcase_add_test(tc, t_may_write_group);
-	tcase_add_test(tc, t_may_write_other_uid);
 	tcase_add_test(tc, t_too_many_clients);
 	suite_add_tcase(s, tc);
 	return s;
