@@ -149,30 +149,19 @@ set_err(struct cni_err *err, int code, const char *what, const char *path,
 static int
 iccd_connect(const struct cni_conf *c, struct cni_err *err)
 {
-	struct timeval tv = { .tv_sec = ICCD_TIMEOUT };
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = ctl_socket_path(c->socket[0] ? c->socket : NULL);
 	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if ((fd = ctl_connect(path, ICCD_TIMEOUT)) != -1)
+		return fd;
+	if (errno == ENAMETOOLONG) {
 		err->code = CNI_ERR_ENV;
 		snprintf(err->details, sizeof(err->details), "%s: socket path "
 		    "too long", ICC_SOCKET_ENV);
 		return -1;
 	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return set_err(err, CNI_ERR_IO, "socket for", path, errno);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		int saved = errno;
-
-		close(fd);
-		return set_err(err, CNI_ERR_AGAIN, "cannot reach iccd at",
-		    path, saved);
-	}
-	return fd;
+	return set_err(err, CNI_ERR_AGAIN, "cannot reach iccd at", path,
+	    errno);
 }
 
 /*

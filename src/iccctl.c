@@ -59,17 +59,14 @@ die(const char *fmt, ...)
 static int
 connect_daemon(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = ctl_socket_path(socket_opt);
 	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		die("--socket: path too long");
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if ((fd = ctl_connect(path, 0)) == -1) {
+		if (errno == ENAMETOOLONG)
+			die("--socket: path too long");
 		die("cannot reach iccd at %s: %s", path, strerror(errno));
+	}
 	return fd;
 }
 

@@ -125,22 +125,14 @@ read_config(const struct oci_hook *h, char *err, size_t len)
 static int
 connect_iccd(const char *path, char *err, size_t len)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = HOOK_TIMEOUT };
 	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return errf(err, len, 0, "socket: path too long: %s", path);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return errf(err, len, 0, "socket: %s", strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		errf(err, len, 0, "cannot reach iccd at %s: %s", path,
+	if ((fd = ctl_connect(path, HOOK_TIMEOUT)) == -1) {
+		if (errno == ENAMETOOLONG)
+			return errf(err, len, 0, "socket: path too long: %s",
+			    path);
+		return errf(err, len, 0, "cannot reach iccd at %s: %s", path,
 		    strerror(errno));
-		close(fd);
-		return -1;
 	}
 	return fd;
 }

@@ -17,6 +17,8 @@
 #include "proto.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 
@@ -200,4 +202,30 @@ ctl_read(int fd, uint16_t type, size_t max)
 	if ((len = ctl_frame_check(&h, type, max)) == -1)
 		return NULL;
 	return read_payload(fd, (size_t)len);
+}
+
+int
+ctl_connect(const char *path, int timeout_s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_s };
+	int fd, saved;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if ((timeout_s > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == -1)) ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

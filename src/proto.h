@@ -51,6 +51,15 @@ struct ctl_hdr {
 const char *ctl_socket_path(const char *opt);
 
 /*
+ * ctl_connect: a blocking connection to iccd's control socket at path.
+ * timeout_s > 0 sets SO_RCVTIMEO and SO_SNDTIMEO (seconds), so that a
+ * stuck iccd fails the call instead of hanging the caller.  Returns the
+ * fd (close-on-exec), or -1 with errno: ENAMETOOLONG when path does not
+ * fit a sockaddr_un, else socket(2)'s, setsockopt(2)'s or connect(2)'s.
+ */
+int ctl_connect(const char *path, int timeout_s);
+
+/*
  * ctl_write: send one frame of `type` carrying obj (compact JSON) on a
  * blocking fd.  Returns 0, or -1 with errno (EMSGSIZE when the payload
  * exceeds ICC_REPLY_MAX, or write(2)'s errors).

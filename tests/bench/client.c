@@ -109,16 +109,10 @@ cmp_ll(const void *a, const void *b)
 static int
 connect_iccd(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = ctl_socket_path(socket_opt);
 	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		die("socket: path too long: %s", path);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if ((fd = ctl_connect(path, 0)) == -1)
 		die("cannot reach iccd at %s: %s", path, strerror(errno));
 	return fd;
 }
