@@ -19,7 +19,8 @@ BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
 # Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot.
-TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq)
+TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq
+	groff-base passwd)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
