@@ -195,7 +195,7 @@ demo_cleanup() {
 	echo "demo cleaned up"
 }
 
-iccctl() { "$TOP/src/iccctl" --socket "$DEMO_TMP/sock" "$@"; }
+iccctl() { "$TOP/src/iccctl/iccctl" --socket "$DEMO_TMP/sock" "$@"; }
 
 # container NAME IP: a namespace with eth0 (a veth) plugged into br0.
 container() {
@@ -258,7 +258,7 @@ demo() {
 	echo "db 10.88.0.2 (listens on 3306, 22), web 10.88.0.3 (80), other 10.88.0.4"
 
 	say "iccd in the host namespace"
-	ip netns exec "$HOSTNS" "$TOP/src/iccd" --foreground --socket "$DEMO_TMP/sock" \
+	ip netns exec "$HOSTNS" "$TOP/src/iccd/iccd" --foreground --socket "$DEMO_TMP/sock" \
 		--state-dir "$DEMO_TMP/state" >"$DEMO_TMP/iccd.log" 2>&1 &
 	DEMO_PIDS+=("$!")
 	for i in $(seq 1 50); do

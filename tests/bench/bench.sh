@@ -190,8 +190,8 @@ fi
 
 ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
-ICCD=$ICC_BUILDDIR/src/iccd
-ICCCTL=$ICC_BUILDDIR/src/iccctl
+ICCD=$ICC_BUILDDIR/src/iccd/iccd
+ICCCTL=$ICC_BUILDDIR/src/iccctl/iccctl
 CLIENT=$ICC_BUILDDIR/tests/bench/bench_client
 FLOOR=$ICC_BUILDDIR/tests/bench/bench_floor
 GEN=$ICC_SRCDIR/tests/bench/gen.awk
@@ -753,7 +753,7 @@ bench_churn() {
 # bench_floor_size L DIR: the bare libnftnl batch.
 bench_floor_size() {
 	local l=$1 dir=$2
-	log "L=$l: floor (bare libnftnl batch through src/kernel.c)"
+	log "L=$l: floor (bare libnftnl batch through src/iccd/kernel.c)"
 	: >"$TMP/floor-load"
 	for _ in $(seq 1 "$COLD_REPS"); do
 		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"

@@ -60,8 +60,8 @@ trap 'exit 1' USR1
 # Run straight from a built tree without make: default to the tree above.
 ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
-ICCD_BIN=$ICC_BUILDDIR/src/iccd
-ICCCTL_BIN=$ICC_BUILDDIR/src/iccctl
+ICCD_BIN=$ICC_BUILDDIR/src/iccd/iccd
+ICCCTL_BIN=$ICC_BUILDDIR/src/iccctl/iccctl
 ICC_PROBE=$ICC_BUILDDIR/tests/integration/icc-probe
 
 # How long a connection that must fail is given (ms): far above a LAN

@@ -14,7 +14,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-HOOK_BIN=$ICC_BUILDDIR/src/icc-oci-hook
+HOOK_BIN=$ICC_BUILDDIR/src/oci/icc-oci-hook
 BUSYBOX=/bin/busybox
 [ -x "$HOOK_BIN" ] || fatal "$HOOK_BIN is missing: build with make"
 command -v runc >/dev/null 2>&1 ||

@@ -13,7 +13,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ICC_PLUGIN=$ICC_BUILDDIR/src/icc
+ICC_PLUGIN=$ICC_BUILDDIR/src/cni/icc
 CNIRUN=$ICC_BUILDDIR/tests/integration/icc-cnirun
 for bin in "$ICC_PLUGIN" "$CNIRUN"; do
 	[ -x "$bin" ] || fatal "$bin is missing: build with make check"

@@ -15,8 +15,8 @@ set -u
 
 ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
-ICCCTL=$ICC_BUILDDIR/src/iccctl
-ICCD=$ICC_BUILDDIR/src/iccd
+ICCCTL=$ICC_BUILDDIR/src/iccctl/iccctl
+ICCD=$ICC_BUILDDIR/src/iccd/iccd
 DOC=$ICC_SRCDIR/doc
 
 failures=0
