@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "elem.h"
 
 struct kernel;
 
