@@ -3,6 +3,8 @@
  * NETLINK_NETFILTER, through libmnl + libnftnl).  Like OpenBSD bgpd's
  * kroute.c: everything else is pure.  Besides the table it deletes the
  * conntrack entries of flows that lost their access (ctnetlink, below).
+ * Implemented by the kernel_*.c files, one concern each (listed in
+ * kernel_int.h, their private header).
  *
  * iccd owns exactly one table (family inet, name given to kernel_open) and
  * never touches another table or flushes the ruleset.  Its layout is
@@ -164,7 +166,7 @@ int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
  * daemon.c: a range that grew).  Costs one dump filtered in the kernel
  * per IPv4 address pair named (one dump of all IPv4 entries for more than
  * a few pairs) and, when IPv6 elements are gone, one dump of all IPv6
- * entries (6.18's IPv6 filter is broken, see kernel.c); one dump of all
+ * entries (6.18's IPv6 filter is broken, see kernel_ct.c); one dump of all
  * entries instead when both are needed and the table is small.
  */
 int kernel_ct_flush_elems(struct kernel *k, const struct elemvec *gone);
