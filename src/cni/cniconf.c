@@ -52,7 +52,7 @@ fail(struct cni_err *err, int code, const char *fmt, ...)
 
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->details, sizeof(err->details), fmt, ap);
+	verrf(err->details, sizeof(err->details), 0, fmt, ap);
 	va_end(ap);
 	return -1;
 }
