@@ -158,24 +158,33 @@ msg_container_decode(const json_t *o, struct msg_container *c, char *err,
 }
 
 int
-msg_list_find(const json_t *list, const char *name, struct msg_container *c,
+msg_list_get(const json_t *list, size_t i, struct msg_container *c,
     char *err, size_t len)
 {
-	const json_t *a = json_object_get(list, "containers"), *o;
+	const json_t *a = json_object_get(list, "containers");
 	char why[256];
-	size_t i;
 
+	memset(c, 0, sizeof(*c));
 	if (!json_is_array(a))
 		return errf(err, len, EPROTO, "containers: missing or not an "
 		    "array");
-	json_array_foreach(a, i, o) {
-		if (msg_container_decode(o, c, why, sizeof(why)) == -1)
-			return errf(err, len, EPROTO, "containers[%zu]%s%s", i,
-			    strncmp(why, "not ", 4) == 0 ?
-			    ": " : ".", why);
+	if (i >= json_array_size(a))
+		return 0;
+	if (msg_container_decode(json_array_get(a, i), c, why,
+	    sizeof(why)) == -1)
+		return errf(err, len, EPROTO, "containers[%zu]%s%s", i,
+		    strncmp(why, "not ", 4) == 0 ? ": " : ".", why);
+	return 1;
+}
+
+int
+msg_list_find(const json_t *list, const char *name, struct msg_container *c,
+    char *err, size_t len)
+{
+	int rv;
+
+	for (size_t i = 0; (rv = msg_list_get(list, i, c, err, len)) == 1; i++)
 		if (strcmp(c->name, name) == 0)
 			return 1;
-	}
-	memset(c, 0, sizeof(*c));
-	return 0;
+	return rv;
 }

@@ -100,10 +100,18 @@ int msg_container_decode(const json_t *o, struct msg_container *c,
     char *err, size_t len);
 
 /*
+ * msg_list_get: decode containers[i] of a `list` reply into c.  Returns 1
+ * (decoded), 0 (i is past the end), or -1 with one line in err naming the
+ * field ("containers: not an array", "containers[2].running: not true or
+ * false").
+ */
+int msg_list_get(const json_t *list, size_t i, struct msg_container *c,
+    char *err, size_t len);
+
+/*
  * msg_list_find: decode the containers of a `list` reply until the one
  * called name.  Returns 1 (found, in c), 0 (not there), or -1 with one
- * line in err naming the field ("containers: not an array",
- * "containers[2].running: not true or false").
+ * line in err as msg_list_get's.
  */
 int msg_list_find(const json_t *list, const char *name,
     struct msg_container *c, char *err, size_t len);
