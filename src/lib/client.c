@@ -131,7 +131,9 @@ ctl_connect(struct ctl_client *c, long long deadline)
 		return NULL;
 	}
 	while (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if ((e = errno) == EINTR && left_ms(deadline) != 0)
+		if ((e = errno) == EISCONN)
+			break;		/* made while a signal interrupted us */
+		if (e == EINTR && left_ms(deadline) != 0)
 			continue;
 		if (e == EAGAIN || e == EINPROGRESS || e == EINTR)
 			fail_timeout(c, "connect");

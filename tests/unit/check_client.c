@@ -229,6 +229,42 @@ START_TEST(t_call_never_accepted)
 }
 END_TEST
 
+/*
+ * Every slot of the backlog taken (a daemon with no free connection):
+ * connect(2) itself waits, and the timeout ends it.
+ */
+START_TEST(t_call_backlog_full)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_client c;
+	char want[256];
+	json_t *req = list_req();
+	int fds[16], n = 0;
+
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	for (; n < 16; n++) {
+		fds[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ne(fds[n], -1);
+		if (connect(fds[n], (struct sockaddr *)&sun, sizeof(sun)) ==
+		    -1) {
+			ck_assert_int_eq(errno, EAGAIN);
+			break;
+		}
+	}
+	ck_assert_int_lt(n, 16);
+	ctl_init(&c, path, 200);
+	ck_assert_ptr_null(ctl_call(&c, req));
+	ck_assert_int_eq(c.fail, CTL_FAIL_TIMEOUT);
+	snprintf(want, sizeof(want), "iccd at %s: connect: no answer within "
+	    "200 ms", path);
+	ck_assert_str_eq(c.err, want);
+	for (int i = 0; i <= n; i++)
+		close(fds[i]);
+	json_decref(req);
+}
+END_TEST
+
 /* Replies that break the protocol; a peer that hangs up. */
 START_TEST(t_call_bad_replies)
 {
@@ -447,6 +483,7 @@ client_suite(void)
 	tcase_add_test(tc, t_call_silent_peer);
 	tcase_add_test(tc, t_call_half_frame);
 	tcase_add_test(tc, t_call_never_accepted);
+	tcase_add_test(tc, t_call_backlog_full);
 	tcase_add_test(tc, t_call_bad_replies);
 	tcase_add_test(tc, t_call_invalid);
 	tcase_add_test(tc, t_call_unreachable);
