@@ -97,7 +97,6 @@ print_json(const json_t *v)
 	free(s);
 }
 
-
 /* bad_option: the one line for an option getopt_long refused. */
 static void __attribute__((noreturn))
 bad_option(char **argv)
@@ -256,25 +255,22 @@ print_container(const struct msg_container *c)
 	putchar('\n');
 }
 
-static void
-print_list(const json_t *rep)
+/* print_list: the list reply as text; -1 with err for a bad reply. */
+static int
+print_list(const json_t *rep, char *err, size_t len)
 {
 	struct msg_container c;
 	const json_t *v, *a;
-	char err[256];
 	size_t i, j;
 	int rv;
 
 	json_array_foreach(json_object_get(rep, "bridges"), i, v)
 		printf("bridge %s icc %s\n", jstr(v, "name"),
 		    json_is_true(json_object_get(v, "icc")) ? "on" : "off");
-	for (i = 0; (rv = msg_list_get(rep, i, &c, err, sizeof(err))) == 1;
-	    i++)
+	for (i = 0; (rv = msg_list_get(rep, i, &c, err, len)) == 1; i++)
 		print_container(&c);
-	if (rv == -1) {
-		fflush(stdout);
-		die("list: iccd's reply: %s", err);
-	}
+	if (rv == -1)
+		return -1;
 	json_array_foreach(json_object_get(rep, "links"), i, v) {
 		printf("link %s %s alias %s %s", jstr(v, "receiver"),
 		    jstr(v, "source"), jstr(v, "alias"), jstr(v, "state"));
@@ -284,6 +280,7 @@ print_list(const json_t *rep)
 		json_array_foreach(json_object_get(v, "allow"), j, a)
 			printf("  allow %s\n", json_string_value(a));
 	}
+	return 0;
 }
 
 static bool
@@ -311,12 +308,16 @@ cmd_list(int argc, char **argv)
 {
 	bool json = json_flag(argc, argv);
 	json_t *rep = call(new_req("list"));
+	char err[256];
 
 	json_object_del(rep, "ok");
 	if (json)
 		print_json(rep);
-	else
-		print_list(rep);
+	else if (print_list(rep, err, sizeof(err)) == -1) {
+		json_decref(rep);
+		fflush(stdout);
+		die("list: iccd's reply: %s", err);
+	}
 	json_decref(rep);
 	return 0;
 }
