@@ -20,85 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- strvec --------------------------------------------------------- */
-
-/*
- * The array keeps a NULL after its last string, so that v can be handed to
- * execve(2) or putenv loops as is.
- */
-static int
-strvec_take(struct strvec *sv, char *s)
-{
-	char	**v;
-	size_t	  cap;
-
-	if (sv->n + 2 > sv->cap) {
-		cap = sv->cap ? sv->cap * 2 : 16;
-		if (cap > SIZE_MAX / sizeof(*v) ||
-		    (v = realloc(sv->v, cap * sizeof(*v))) == NULL) {
-			free(s);
-			errno = ENOMEM;
-			return -1;
-		}
-		sv->v = v;
-		sv->cap = cap;
-	}
-	sv->v[sv->n++] = s;
-	sv->v[sv->n] = NULL;
-	return 0;
-}
-
-int
-strvec_push(struct strvec *sv, const char *s)
-{
-	char *copy;
-
-	if ((copy = strdup(s)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return strvec_take(sv, copy);
-}
-
-int
-strvec_pushf(struct strvec *sv, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	return strvec_take(sv, s);
-}
-
-/* strvec_cut: drop the strings from index n on (undo of a failed build). */
-static void
-strvec_cut(struct strvec *sv, size_t n)
-{
-	while (sv->n > n)
-		free(sv->v[--sv->n]);
-	if (sv->v != NULL)
-		sv->v[sv->n] = NULL;
-}
-
-void
-strvec_free(struct strvec *sv)
-{
-	strvec_cut(sv, 0);
-	free(sv->v);
-	sv->v = NULL;
-	sv->n = sv->cap = 0;
-}
-
 /* ---- link environment ------------------------------------------------ */
 
 /*
@@ -465,23 +386,6 @@ read_all(int fd, struct buf *b)
 		if (buf_add(b, chunk, (size_t)r) == -1)
 			return -1;
 	}
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }
 
 static bool

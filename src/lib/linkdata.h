@@ -11,19 +11,7 @@
 
 #include "model.h"
 #include "parse.h"
-
-/* A growable array of malloc'd strings; zero-initialise. */
-struct strvec {
-	char	**v;
-	size_t	  n, cap;
-};
-
-/* strvec_push: append a copy of s; 0 or -1 with errno ENOMEM. */
-int strvec_push(struct strvec *sv, const char *s);
-/* strvec_pushf: append a formatted string; 0 or -1 with errno ENOMEM. */
-int strvec_pushf(struct strvec *sv, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void strvec_free(struct strvec *sv);
+#include "util.h"	/* struct strvec */
 
 /*
  * link_env: append to out the "KEY=VALUE" variables of one link, exactly

@@ -9,6 +9,7 @@ Suite *model_suite(void);
 Suite *engine_suite(void);
 Suite *linkdata_suite(void);
 Suite *proto_suite(void);
+Suite *client_suite(void);
 Suite *state_suite(void);
 Suite *request_suite(void);
 Suite *rules_suite(void);
