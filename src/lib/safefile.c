@@ -275,8 +275,12 @@ replace_atomic(struct work *w, const char *p, size_t len, bool *inplace)
 	int fd, dfd, saved;
 
 	*inplace = false;
-	if ((fd = tmp_create(w)) == -1)
+	if ((fd = tmp_create(w)) == -1) {
+		/* The directory is not writable: the file itself may be. */
+		*inplace = errno == EACCES || errno == EPERM ||
+		    errno == EROFS;
 		return -1;
+	}
 	if (tmp_fill(fd, w, p, len, inplace) == -1) {
 		saved = errno;
 		close(fd);
