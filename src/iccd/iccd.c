@@ -406,6 +406,7 @@ main(int argc, char **argv)
 	main_loop(&d, ctl, sfd, mfd);
 	control_close(ctl);
 	daemon_free(&d);
+	free(o.hosts_dirs);
 	unlink(table_lock);	/* still held: nobody else can be using it */
 	return 0;
 }

@@ -16,6 +16,8 @@
 # As root: a file under --hosts-dir is accepted; /etc/hosts is refused.
 # A restart whose state file registers a path that now goes through a
 # symbolic link drops that registration at load; the target is unchanged.
+# Registrations from an older iccd's state (no "peer") are kept only
+# beneath a --hosts-dir.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
@@ -261,5 +263,30 @@ same "restart: the state file forgot it" "null" "$(jq -c .hosts "$ICC_STATE/c/we
 must unlink web api
 unchanged "a change after the restart" "$ROOTDIR/hosts" "$ICC_TMP/rootdir-hosts.orig"
 same "restart: dropped once" 1 "$(($(grep -c 'registration dropped' "$ICC_ICCD_LOG") - drops0))"
+
+# ---- state of an older iccd: registrations without "peer" -------------------
+# Kept only beneath a --hosts-dir (written as root); any other is dropped.
+stop_iccd
+printf '127.0.0.1\tlocalhost\n' >"$ALLOWED/c1/hosts"
+printf 'keep\n' >"$R/d.old/hosts" && chown "$U_MEMBER" "$R/d.old/hosts"
+cp "$R/d.old/hosts" "$ICC_TMP/legacy.orig"
+jq --arg p "$ALLOWED/c1/hosts" '.hosts = {path: $p, owned: []}' "$ICC_STATE/c/web.json" >"$ICC_TMP/w.json" &&
+	mv "$ICC_TMP/w.json" "$ICC_STATE/c/web.json" || fatal "cannot edit web's state"
+jq --arg p "$R/d.old/hosts" '.hosts = {path: $p, owned: []}' "$ICC_STATE/c/db.json" >"$ICC_TMP/d.json" &&
+	mv "$ICC_TMP/d.json" "$ICC_STATE/c/db.json" || fatal "cannot edit db's state"
+start_iccd_private
+same "older state, under --hosts-dir: kept and written at load" "127.0.0.1${TAB}localhost
+10.88.0.2${TAB}db" "$(cat "$ALLOWED/c1/hosts")"
+unchanged "older state, elsewhere" "$R/d.old/hosts" "$ICC_TMP/legacy.orig"
+if grep -q "hosts file $R/d.old/hosts of db: registered by an iccd that did not record who asked.*registration dropped" "$ICC_ICCD_LOG"; then
+	pass "older state, elsewhere: dropped at load, with a log line"
+else
+	fail "older state, elsewhere: no log line dropping $R/d.old/hosts"
+fi
+same "older state: db's state file forgot it" "null" "$(jq -c .hosts "$ICC_STATE/c/db.json")"
+must link web api
+same "older state, under --hosts-dir: followed afterwards" "127.0.0.1${TAB}localhost
+10.88.0.2${TAB}db
+10.88.0.4${TAB}api" "$(cat "$ALLOWED/c1/hosts")"
 
 finish
