@@ -1140,6 +1140,10 @@ hosts_register(struct iccd *d, const struct icc_container *c,
 {
 	struct hostsfile *hf, *old = hmap_get(&d->hostsfiles, c->name);
 
+	if (who == NULL) {
+		snprintf(err, len, "no peer credentials");
+		return -1;
+	}
 	if ((hf = calloc(1, sizeof(*hf))) == NULL ||
 	    peer_cred_copy(&hf->who, who) == -1) {
 		hostsfile_free(hf);
@@ -1181,8 +1185,8 @@ cmd_hosts(struct iccd *d, struct request *r, const struct peer_cred *who)
 		return no_such(r->name);
 	if (r->path[0] != '\0') {
 		if (hosts_register(d, c, r->path, who, err, sizeof(err)) == -1) {
-			log_warnx("hosts file %s of %s refused (uid %u): %s",
-			    r->path, c->name, (unsigned)who->uid, err);
+			log_warnx("hosts file %s of %s refused (uid %ld): %s",
+			    r->path, c->name, who ? (long)who->uid : -1L, err);
 			return reply_err("write: %s: %s", r->path, err);
 		}
 		if (persist(d, (const char *const []){ c->name }, 1, false) ==

@@ -37,6 +37,96 @@ struct open_how {
 #define SYS_openat2	437	/* the same number on every architecture */
 #endif
 
+/* walk_next: open one component below fd as O_PATH, never following. */
+static int
+walk_next(int fd, const char *comp, bool beneath)
+{
+	struct stat st;
+	int nfd, e;
+
+	if (strcmp(comp, "..") == 0 && beneath) {
+		errno = EXDEV;
+		return -1;
+	}
+	if ((nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(nfd, &st) == -1)
+		e = errno;
+	else if (S_ISLNK(st.st_mode))
+		e = ELOOP;
+	else if (!S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	else
+		return nfd;
+	close(nfd);
+	errno = e;
+	return -1;
+}
+
+int
+sf_open_walk(int dirfd, const char *path, int flags, mode_t mode,
+    bool beneath)
+{
+	char buf[4096], *comp, *next;
+	struct stat st;
+	int fd, nfd, e;
+
+	if (strlen(path) >= sizeof(buf) || path[0] == '\0') {
+		errno = path[0] == '\0' ? ENOENT : ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", path);
+	if (path[0] == '/' && beneath) {
+		errno = EXDEV;
+		return -1;
+	}
+	fd = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) :
+	    openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	for (comp = buf; ; comp = next) {
+		while (*comp == '/')
+			comp++;
+		if ((next = strchr(comp, '/')) != NULL)
+			*next++ = '\0';
+		while (next != NULL && *next == '/')
+			next++;
+		if (next != NULL && *next == '\0')
+			next = NULL;
+		if (next == NULL)
+			break;		/* comp is the last component */
+		if (*comp == '\0' || strcmp(comp, ".") == 0)
+			continue;
+		nfd = walk_next(fd, comp, beneath);
+		e = errno;
+		close(fd);
+		if ((fd = nfd) == -1) {
+			errno = e;
+			return -1;
+		}
+	}
+	if (*comp == '\0')
+		comp = ".";
+	if (strcmp(comp, "..") == 0 && beneath) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	/* The last one: a symbolic link is refused, not opened (O_PATH
+	 * with O_NOFOLLOW would open the link itself). */
+	if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		close(fd);
+		errno = ELOOP;
+		return -1;
+	}
+	nfd = openat(fd, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	e = errno;
+	close(fd);
+	errno = e;
+	return nfd;
+}
+
 int
 sf_openat2(int dirfd, const char *path, int flags, mode_t mode, bool beneath)
 {
@@ -51,6 +141,8 @@ sf_openat2(int dirfd, const char *path, int flags, mode_t mode, bool beneath)
 	do
 		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (fd == -1 && errno == EINTR);
+	if (fd == -1 && errno == ENOSYS)
+		return sf_open_walk(dirfd, path, flags, mode, beneath);
 	return (int)fd;
 }
 
@@ -172,8 +264,6 @@ why(int e)
 	case EXDEV:	return "leaves the allowed directory";
 	case EINVAL:	return "not a regular file";
 	case EFBIG:	return "larger than 1048576 bytes";
-	case ENOSYS:	return "this kernel has no openat2 (Linux 5.6 or "
-			    "later needed)";
 	default:	return strerror(e);
 	}
 }
@@ -364,8 +454,10 @@ sf_rewrite(const struct sf_target *t, sf_edit_fn edit, void *arg,
 		goto out;
 	if (edit(old, olen, w.fd != -1, &nb, &nlen, arg) == -1)
 		goto out;
-	/* Nothing to change: leave the file (and its inode) alone. */
-	if (w.fd != -1 && nlen == olen && (nlen == 0 ||
+	/* Nothing to change: leave the file (and its inode) alone.  Not
+	 * when it could not be opened for writing: then the write is done
+	 * anyway, so that it fails as any later one would. */
+	if (w.fd != -1 && w.writable && nlen == olen && (nlen == 0 ||
 	    memcmp(nb, old, nlen) == 0))
 		rv = 0;
 	else

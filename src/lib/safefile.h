@@ -45,13 +45,25 @@ struct sf_target {
 
 /*
  * sf_openat2: openat2(2) with RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
- * (and RESOLVE_BENEATH when beneath) and O_CLOEXEC added to flags.
- * Returns the descriptor, or -1 with errno: ELOOP for a symbolic or magic
- * link on the way, EXDEV for a path leaving dirfd, ENOSYS when the kernel
- * lacks openat2 (Linux 5.6 or later is needed: there is no safe
- * fallback, so none is tried), or open(2)'s.
+ * (and RESOLVE_BENEATH when beneath) and O_CLOEXEC added to flags.  When
+ * openat2 answers ENOSYS (Linux before 5.6, or valgrind before 3.20,
+ * which iccd's CI runs under), sf_open_walk does the same.  Returns the
+ * descriptor, or -1 with errno: ELOOP for a symbolic or magic link on the
+ * way, EXDEV for a path leaving dirfd, or open(2)'s.
  */
 int sf_openat2(int dirfd, const char *path, int flags, mode_t mode,
+    bool beneath);
+
+/*
+ * sf_open_walk: sf_openat2 without openat2: one component at a time, each
+ * opened O_PATH | O_NOFOLLOW relative to the last one's descriptor and
+ * refused (ELOOP) when it is a symbolic link (a /proc magic link is one
+ * too), so nothing is followed and no rename elsewhere can redirect the
+ * walk; the search permission of each directory is checked by the kernel
+ * as usual.  beneath: an absolute path or any ".." is refused (EXDEV;
+ * stricter than RESOLVE_BENEATH, which allows a ".." that stays inside).
+ */
+int sf_open_walk(int dirfd, const char *path, int flags, mode_t mode,
     bool beneath);
 
 /*

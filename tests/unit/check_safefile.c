@@ -363,6 +363,68 @@ START_TEST(test_beneath)
 }
 END_TEST
 
+/*
+ * The same refusals from openat2 and from the component walk used where
+ * the kernel (or valgrind) has no openat2: loop 0 is sf_openat2, 1 is
+ * sf_open_walk.
+ */
+typedef int (*opener)(int, const char *, int, mode_t, bool);
+static const opener openers[] = { sf_openat2, sf_open_walk };
+
+/* opens_as: open(path) fails with errno e (0: succeeds). */
+static void
+opens_as(opener op, int dirfd, const char *path, int flags, bool beneath,
+    int e)
+{
+	int fd;
+
+	errno = 0;
+	fd = op(dirfd, path, flags, 0, beneath);
+	if (e == 0) {
+		ck_assert_msg(fd != -1, "%s: %s", path, strerror(errno));
+		close(fd);
+		return;
+	}
+	ck_assert_msg(fd == -1 && errno == e, "%s: fd %d errno %d (%s), want "
+	    "%d", path, fd, errno, strerror(errno), e);
+}
+
+START_TEST(test_openers)
+{
+	opener op = openers[_i];
+	char p[128];
+	int dfd, fd;
+
+	ck_assert_int_eq(mkdir(tpath("sub"), 0755), 0);
+	spit(tpath("sub/hosts"), "keep\n", 0644);
+	ck_assert_int_eq(symlink("sub", tpath("link")), 0);
+	ck_assert_int_eq(symlink("sub/hosts", tpath("hosts")), 0);
+	opens_as(op, AT_FDCWD, tpath("sub/hosts"), O_RDONLY, false, 0);
+	opens_as(op, AT_FDCWD, tpath("sub//./hosts"), O_RDONLY, false, 0);
+	opens_as(op, AT_FDCWD, tpath("sub"), O_PATH | O_DIRECTORY, false, 0);
+	opens_as(op, AT_FDCWD, "/", O_PATH | O_DIRECTORY, false, 0);
+	opens_as(op, AT_FDCWD, tpath("hosts"), O_RDONLY, false, ELOOP);
+	opens_as(op, AT_FDCWD, tpath("hosts"), O_PATH, false, ELOOP);
+	opens_as(op, AT_FDCWD, tpath("link/hosts"), O_RDONLY, false, ELOOP);
+	opens_as(op, AT_FDCWD, tpath("link"), O_PATH | O_DIRECTORY, false,
+	    ELOOP);
+	opens_as(op, AT_FDCWD, tpath("sub/hosts/x"), O_RDONLY, false,
+	    ENOTDIR);
+	ck_assert_int_ne(fd = open(tpath("sub/hosts"), O_RDONLY), -1);
+	snprintf(p, sizeof(p), "/proc/%ld/fd/%d", (long)getpid(), fd);
+	opens_as(op, AT_FDCWD, p, O_RDONLY, false, ELOOP);
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	opens_as(op, AT_FDCWD, p, O_RDONLY, false, ELOOP);
+	close(fd);
+	ck_assert_int_ne(dfd = open(tpath("sub"), O_PATH | O_DIRECTORY), -1);
+	opens_as(op, dfd, "hosts", O_RDONLY, true, 0);
+	opens_as(op, dfd, "../sub/hosts", O_RDONLY, true, EXDEV);
+	opens_as(op, dfd, tpath("sub/hosts"), O_RDONLY, true, EXDEV);
+	close(dfd);
+	file_is(tpath("sub/hosts"), "keep\n");
+}
+END_TEST
+
 /* ---- peer credentials and hostswrite ------------------------------------- */
 
 START_TEST(test_cred_json)
@@ -471,6 +533,10 @@ START_TEST(test_peer_rights)
 	ck_assert_int_eq(errno, EACCES);
 	file_is(tpath("root/hosts"), "keep\n");
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/new")), -1);
+	/* Even when the lines are there already: refused, not skipped. */
+	spit(tpath("root/same"), "10.0.0.2\tapi\n", 0644);
+	ck_assert_int_eq(hw(&hd, &pc, tpath("root/same")), -1);
+	ck_assert_int_eq(errno, EACCES);
 	ck_assert_int_eq(lstat(tpath("root/new"), &st), -1);
 	/* Back to root's rights afterwards. */
 	ck_assert_uint_eq((uid_t)setfsuid((uid_t)-1), 0);
@@ -562,6 +628,8 @@ safefile_suite(void)
 	tcase_add_test(tc, test_forbidden);
 	tcase_add_test(tc, test_tmp_planted);
 	tcase_add_test(tc, test_beneath);
+	tcase_add_loop_test(tc, test_openers, 0,
+	    (int)(sizeof(openers) / sizeof(openers[0])));
 	tcase_add_test(tc, test_cred_json);
 	tcase_add_test(tc, test_peer_rights);
 	tcase_add_test(tc, test_unknown_peer);
