@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostswrite.h"
 #include "linkdata.h"
 #include "log.h"
 #include "request.h"
@@ -17,10 +18,17 @@
 
 /* A hosts file kept in sync for one receiver (iccctl hosts NAME --write). */
 struct hostsfile {
-	char		path[PATH_MAX];
-	struct strvec	owned;		/* aliases whose lines iccd wrote */
-	struct strvec	lines;		/* what it wrote last */
+	char		 path[PATH_MAX];
+	struct strvec	 owned;		/* aliases whose lines iccd wrote */
+	struct strvec	 lines;		/* what it wrote last */
+	struct peer_cred who;		/* who registered it: writes are
+					 * done with its rights */
+	bool		 who_known;	/* false: restored from an older
+					 * iccd's state (hostswrite.h) */
 };
+
+/* The file a hosts --write never touches (hostswrite.h). */
+#define HOST_HOSTS	"/etc/hosts"
 
 /* ---- replies ------------------------------------------------------------ */
 
@@ -939,6 +947,7 @@ hostsfile_free(struct hostsfile *hf)
 		return;
 	strvec_free(&hf->owned);
 	strvec_free(&hf->lines);
+	peer_cred_free(&hf->who);
 	free(hf);
 }
 
@@ -963,17 +972,21 @@ strvec_equal(const struct strvec *a, const struct strvec *b)
 }
 
 /*
- * hosts_sync: rewrite r's hosts file when its lines changed.  Owned are the
- * aliases iccd wrote before plus the current ones, so a line whose link
- * went away is removed too.
+ * hosts_sync: rewrite r's hosts file when its lines changed, with the
+ * rights of whoever registered it (hostswrite).  Owned are the aliases
+ * iccd wrote before plus the current ones, so a line whose link went away
+ * is removed too.  On failure err says why.  File work does not block the
+ * event loop: the open is non-blocking, only regular files are touched
+ * and at most SAFEFILE_MAX bytes are read (safefile.h).
  */
 static int
 hosts_sync(struct iccd *d, const struct icc_container *r,
-    struct hostsfile *hf, bool force)
+    struct hostsfile *hf, bool force, char *err, size_t errlen)
 {
 	struct strvec lines = { 0 };
 	int rv = -1;
 
+	snprintf(err, errlen, "out of memory");
 	if (linkdata_hosts(d->model, r, &lines) == -1)
 		goto out;
 	if (!force && strvec_equal(&lines, &hf->lines)) {
@@ -984,11 +997,10 @@ hosts_sync(struct iccd *d, const struct icc_container *r,
 		if (!strvec_has(&hf->owned, r->links[i].alias) &&
 		    strvec_push(&hf->owned, r->links[i].alias) == -1)
 			goto out;
-	if (hosts_file_sync(hf->path, hf->owned.v, hf->owned.n, lines.v,
-	    lines.n) == -1) {
-		log_warn("hosts file %s of %s", hf->path, r->name);
+	if (hostswrite(&d->hostsdirs, hf->who_known ? &hf->who : NULL,
+	    hf->path, HOST_HOSTS, hf->owned.v, hf->owned.n, lines.v, lines.n,
+	    err, errlen) == -1)
 		goto out;
-	}
 	strvec_free(&hf->lines);
 	hf->lines = lines;
 	memset(&lines, 0, sizeof(lines));
@@ -998,14 +1010,33 @@ out:
 	return rv;
 }
 
+/*
+ * hosts_drop: a write failed: forget the registration (no endless retry)
+ * and save that.
+ */
+static void
+hosts_drop(struct iccd *d, const char *name, const char *err)
+{
+	struct hostsfile *hf = hmap_del(&d->hostsfiles, name);
+
+	if (hf == NULL)
+		return;
+	log_warnx("hosts file %s of %s: %s: registration dropped", hf->path,
+	    name, err);
+	hostsfile_free(hf);
+	if (persist(d, &name, 1, false) == -1)
+		log_warn("state: %s", d->state_dir);
+}
+
 static int
 follow_cb(const struct icc_container *r, void *arg)
 {
 	struct iccd *d = arg;
 	struct hostsfile *hf = hmap_get(&d->hostsfiles, r->name);
+	char err[ERRLEN];
 
-	if (hf != NULL)
-		(void)hosts_sync(d, r, hf, false);
+	if (hf != NULL && hosts_sync(d, r, hf, false, err, sizeof(err)) == -1)
+		hosts_drop(d, r->name, err);
 	return 0;
 }
 
@@ -1042,22 +1073,45 @@ hosts_state(const struct iccd *d, const char *name)
 	owned = json_array();
 	for (size_t i = 0; owned != NULL && i < hf->owned.n; i++)
 		json_array_append_new(owned, json_string(hf->owned.v[i]));
-	return json_pack("{s:s,s:o}", "path", hf->path, "owned", owned);
+	if (!hf->who_known)
+		return json_pack("{s:s,s:o}", "path", hf->path, "owned", owned);
+	return json_pack("{s:s,s:o,s:o}", "path", hf->path, "owned", owned,
+	    "peer", peer_cred_json(&hf->who));
 }
 
-/* hosts_restore: state_load's callback: a hosts file registered before. */
+/*
+ * hosts_restore: state_load's callback: a hosts file registered before,
+ * with who registered it ("peer"; missing in an older iccd's state).  It
+ * is only kept if hosts_recheck's write passes.
+ */
 static void
 hosts_restore(const char *name, const json_t *hosts, void *arg)
 {
 	struct iccd *d = arg;
 	const char *path = json_string_value(json_object_get(hosts, "path"));
+	const json_t *peer = json_object_get(hosts, "peer");
 	struct hostsfile *hf;
+	char err[ERRLEN];
 	const json_t *v;
 	size_t i;
 
-	if (path == NULL || path[0] != '/' || strlen(path) >= PATH_MAX ||
-	    (hf = calloc(1, sizeof(*hf))) == NULL)
+	if (path == NULL || path[0] != '/' || strlen(path) >= PATH_MAX) {
+		log_warnx("hosts file of %s: hosts.path: not an absolute "
+		    "path: registration dropped", name);
 		return;
+	}
+	if ((hf = calloc(1, sizeof(*hf))) == NULL)
+		return;
+	if (peer != NULL) {
+		if (peer_cred_from_json(peer, &hf->who, err,
+		    sizeof(err)) == -1) {
+			log_warnx("hosts file %s of %s: hosts.%s: registration "
+			    "dropped", path, name, err);
+			free(hf);
+			return;
+		}
+		hf->who_known = true;
+	}
 	snprintf(hf->path, sizeof(hf->path), "%s", path);
 	json_array_foreach(json_object_get(hosts, "owned"), i, v)
 		if (json_is_string(v))
@@ -1076,33 +1130,65 @@ lines_reply(struct strvec *sv)
 	return json_pack("{s:b,s:o}", "ok", 1, "lines", a);
 }
 
+/*
+ * hosts_register: r's hosts file at path, written at once with who's
+ * rights; kept only when that write succeeds, else refused with err.
+ */
+static int
+hosts_register(struct iccd *d, const struct icc_container *c,
+    const char *path, const struct peer_cred *who, char *err, size_t len)
+{
+	struct hostsfile *hf, *old = hmap_get(&d->hostsfiles, c->name);
+
+	if (who == NULL) {
+		snprintf(err, len, "no peer credentials");
+		return -1;
+	}
+	if ((hf = calloc(1, sizeof(*hf))) == NULL ||
+	    peer_cred_copy(&hf->who, who) == -1) {
+		hostsfile_free(hf);
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	hf->who_known = true;
+	snprintf(hf->path, sizeof(hf->path), "%s", path);
+	/* Same file again: keep what iccd knows it owns. */
+	if (old != NULL && strcmp(old->path, hf->path) == 0)
+		for (size_t i = 0; i < old->owned.n; i++)
+			if (strvec_push(&hf->owned, old->owned.v[i]) == -1) {
+				hostsfile_free(hf);
+				snprintf(err, len, "out of memory");
+				return -1;
+			}
+	if (hosts_sync(d, c, hf, true, err, len) == -1) {
+		hostsfile_free(hf);
+		return -1;
+	}
+	if (hmap_put(&d->hostsfiles, c->name, hf) == -1) {
+		hostsfile_free(hf);
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	hostsfile_free(old);
+	return 0;
+}
+
 static json_t *
-cmd_hosts(struct iccd *d, struct request *r)
+cmd_hosts(struct iccd *d, struct request *r, const struct peer_cred *who)
 {
 	const struct icc_container *c = model_find(d->model, r->name);
 	struct strvec lines = { 0 };
-	struct hostsfile *hf, *old;
+	char err[ERRLEN];
 	json_t *rep;
 
 	if (c == NULL)
 		return no_such(r->name);
 	if (r->path[0] != '\0') {
-		if ((hf = calloc(1, sizeof(*hf))) == NULL)
-			return reply_err("out of memory");
-		snprintf(hf->path, sizeof(hf->path), "%s", r->path);
-		old = hmap_get(&d->hostsfiles, r->name);
-		if (old != NULL && strcmp(old->path, hf->path) == 0) {
-			/* Same file again: keep what iccd knows it owns. */
-			free(hf);
-			hf = old;
-		} else if (hmap_put(&d->hostsfiles, r->name, hf) == -1) {
-			hostsfile_free(hf);
-			return reply_err("out of memory");
-		} else
-			hostsfile_free(old);
-		if (hosts_sync(d, c, hf, true) == -1)
-			return reply_err("write: %s: %s", r->path,
-			    strerror(errno));
+		if (hosts_register(d, c, r->path, who, err, sizeof(err)) == -1) {
+			log_warnx("hosts file %s of %s refused (uid %ld): %s",
+			    r->path, c->name, who ? (long)who->uid : -1L, err);
+			return reply_err("write: %s: %s", r->path, err);
+		}
 		if (persist(d, (const char *const []){ c->name }, 1, false) ==
 		    -1)
 			return reply_err("state: %s: %s", d->state_dir,
@@ -1405,15 +1491,44 @@ out:
 	return rv;
 }
 
+/* Registrations of a follow_all round whose write failed. */
+struct follow_all {
+	struct iccd	*d;
+	bool		 force;
+	struct strvec	 failed, why;
+};
+
 static int
 follow_all_cb(const char *name, void *val, void *arg)
 {
-	struct iccd *d = arg;
-	const struct icc_container *c = model_find(d->model, name);
+	struct follow_all *fa = arg;
+	const struct icc_container *c = model_find(fa->d->model, name);
+	char err[ERRLEN];
 
-	if (c != NULL)
-		(void)hosts_sync(d, c, val, false);
+	if (c == NULL)
+		snprintf(err, sizeof(err), "no container %s", name);
+	else if (hosts_sync(fa->d, c, val, fa->force, err, sizeof(err)) == 0)
+		return 0;
+	if (strvec_push(&fa->failed, name) == -1 ||
+	    strvec_push(&fa->why, err) == -1)
+		log_warnx("%s: out of memory", __func__);
 	return 0;
+}
+
+/*
+ * hosts_follow_all: bring every hosts file up to date (force: write each
+ * now, the check at start) and drop the registrations that fail.
+ */
+static void
+hosts_follow_all(struct iccd *d, bool force)
+{
+	struct follow_all fa = { d, force, { 0 }, { 0 } };
+
+	hmap_foreach(&d->hostsfiles, follow_all_cb, &fa);
+	for (size_t i = 0; i < fa.failed.n && i < fa.why.n; i++)
+		hosts_drop(d, fa.failed.v[i], fa.why.v[i]);
+	strvec_free(&fa.failed);
+	strvec_free(&fa.why);
 }
 
 int
@@ -1442,7 +1557,7 @@ daemon_reload(struct iccd *d, char *err, size_t len)
 	if (d->state_dir[0] != '\0' &&
 	    state_save_bridges(d->state_dir, d->model) == -1)
 		log_warn("state: %s", d->state_dir);
-	hmap_foreach(&d->hostsfiles, follow_all_cb, d);
+	hosts_follow_all(d, false);
 	return 0;
 }
 
@@ -1459,7 +1574,8 @@ cmd_reload(struct iccd *d)
 /* ---- entry points -------------------------------------------------------- */
 
 json_t *
-daemon_handle(struct iccd *d, const json_t *req, bool may_write)
+daemon_handle(struct iccd *d, const json_t *req, bool may_write,
+    const struct peer_cred *who)
 {
 	struct request r;
 	char err[ERRLEN];
@@ -1487,7 +1603,7 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write)
 	case REQ_LIST:	 rep = cmd_list(d); break;
 	case REQ_STATUS: rep = cmd_status(d); break;
 	case REQ_ENV:	 rep = cmd_env(d, &r); break;
-	case REQ_HOSTS:	 rep = cmd_hosts(d, &r); break;
+	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
 	case REQ_RELOAD: rep = cmd_reload(d); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
@@ -1610,12 +1726,17 @@ load_rules(struct iccd *d, char *err, size_t errlen)
 
 int
 daemon_init(struct iccd *d, const char *table, const char *state_dir,
-    const char *rules_dir, bool default_icc, char *err, size_t errlen)
+    const char *rules_dir, char *const *hosts_dirs, size_t nhosts_dirs,
+    bool default_icc, char *err, size_t errlen)
 {
 	struct elemvec all = { 0 }, none = { 0 };
 
 	err[0] = '\0';
 	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < nhosts_dirs; i++)
+		if (hostsdirs_add(&d->hostsdirs, hosts_dirs[i], err,
+		    errlen) == -1)
+			return -1;
 	snprintf(d->table, sizeof(d->table), "%s", table);
 	if (state_dir != NULL)
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
@@ -1636,6 +1757,8 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 	}
 	if (load_rules(d, err, errlen) == -1)
 		return -1;
+	/* Restored registrations pass the same checks as new ones. */
+	hosts_follow_all(d, true);
 	if (engine_all(d->model, &all) == -1 ||
 	    elemset_commit(d->desired, &none, &all) == -1) {
 		elemvec_free(&all);
@@ -1662,6 +1785,7 @@ daemon_free(struct iccd *d)
 {
 	hmap_foreach(&d->hostsfiles, free_hostsfile_cb, NULL);
 	hmap_clear(&d->hostsfiles);
+	hostsdirs_free(&d->hostsdirs);
 	if (d->k != NULL)
 		kernel_close(d->k);
 	elemset_free(d->desired);

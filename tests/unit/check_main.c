@@ -15,6 +15,7 @@ main(void)
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, engine_suite());
 	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, safefile_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, state_suite());

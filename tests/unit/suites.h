@@ -8,6 +8,7 @@ Suite *parse_suite(void);
 Suite *model_suite(void);
 Suite *engine_suite(void);
 Suite *linkdata_suite(void);
+Suite *safefile_suite(void);
 Suite *proto_suite(void);
 Suite *client_suite(void);
 Suite *state_suite(void);
