@@ -64,220 +64,32 @@ elapsed_ns(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec);
 }
 
-/* ---- conntrack: cutting what lost its access ------------------------------ */
-
-/* same_flows: a and b name the same family, addresses and protocol. */
-static bool
-same_flows(const struct icc_elem *a, const struct icc_elem *b)
-{
-	size_t alen = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->proto == b->proto &&
-	    memcmp(&a->recv, &b->recv, alen) == 0 &&
-	    memcmp(&a->src, &b->src, alen) == 0;
-}
-
-/* first_same: the first element of sorted v with e's addresses and
- * protocol, or v->n. */
-static size_t
-first_same(const struct elemvec *v, const struct icc_elem *e)
-{
-	struct icc_elem key = *e;
-	size_t lo = 0, hi = v->n, mid;
-
-	key.first = key.last = 0;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (elem_cmp(&v->v[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < v->n && same_flows(&v->v[lo], e) ? lo : v->n;
-}
+/* ---- work after the replies ------------------------------------------------ */
 
 /*
- * ct_gone: the ports a change took away: each removed element (dels)
- * minus what an added one (adds) of the same addresses and protocol
- * allows again, so that the flows of 7500 survive 7000-7999 becoming
- * 7000-8999.  Both sorted (elemset_plan and elemset_diff make them so).
- * The elements of one receiver, source and protocol are disjoint
- * (engine_normalize_ports), so no element left untouched can cover a
- * removed one's ports.  Returns 0 or -1 with errno ENOMEM.
+ * Revocation needs no work of its own: the isolate chain judges every
+ * packet of a flow, replies included, by the link sets (rules/icc.nft), so
+ * a removed element stops its established flows at their next packet and
+ * no conntrack entry has to be deleted.
  */
-static int
-ct_gone(const struct elemvec *dels, const struct elemvec *adds,
-    struct elemvec *out)
-{
-	for (size_t i = 0; i < dels->n; i++) {
-		const struct icc_elem *del = &dels->v[i];
-		struct icc_elem piece = *del;
-		long next = del->first;		/* the first port left to judge */
-
-		for (size_t j = first_same(adds, del); j < adds->n &&
-		    same_flows(&adds->v[j], del) &&
-		    adds->v[j].first <= del->last; j++) {
-			if (adds->v[j].last < next)
-				continue;
-			if (adds->v[j].first > next) {
-				piece.first = (uint16_t)next;
-				piece.last = adds->v[j].first - 1;
-				if (elemvec_push(out, &piece) == -1)
-					return -1;
-			}
-			next = (long)adds->v[j].last + 1;
-		}
-		if (next <= del->last) {
-			piece.first = (uint16_t)next;
-			piece.last = del->last;
-			if (elemvec_push(out, &piece) == -1)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * ct_flush_gone: after the kernel acked a change, note the flows it took
- * the access of (see kernel.h); daemon_after_replies cuts them once the
- * replies are out, because a conntrack dump costs 5-13 ms, 10-100 times
- * the change itself.  The removed elements already stop new connections.
- */
-static void
-ct_flush_gone(struct iccd *d, const struct elemvec *dels,
-    const struct elemvec *adds)
-{
-	struct elemvec gone = { 0 };
-
-	if (dels->n == 0)
-		return;
-	if (ct_gone(dels, adds, &gone) == -1)
-		goto nomem;
-	if (d->ct_pending.n == 0)
-		clock_gettime(CLOCK_MONOTONIC, &d->ct_pending_since);
-	for (size_t i = 0; i < gone.n; i++)
-		if (elemvec_push(&d->ct_pending, &gone.v[i]) == -1)
-			goto nomem;
-	elemvec_free(&gone);
-	return;
-nomem:
-	log_warnx("conntrack: out of memory: flows of %zu removed elements "
-	    "stay until they end", dels->n);
-	elemvec_free(&gone);
-}
-
 bool
 daemon_pending(const struct iccd *d)
 {
-	return d->ct_pending.n > 0;
+	(void)d;
+	return false;
 }
 
 bool
 daemon_after_replies_due(const struct iccd *d)
 {
-	return d->ct_pending.n > 0 && elapsed_ns(&d->ct_pending_since) >=
-	    AFTER_REPLIES_MAX_MS * 1000000L;
+	(void)d;
+	return false;
 }
 
 void
 daemon_after_replies(struct iccd *d)
 {
-	struct timespec t0;
-	size_t pending = d->ct_pending.n;
-	int n;
-
-	if (pending == 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = kernel_ct_flush_elems(d->k, &d->ct_pending);
-	elemvec_clear(&d->ct_pending);
-	if (n < 0)
-		log_warnx("conntrack: cannot cut the flows of %zu removed "
-		    "elements: %s", pending, strerror(-n));
-	else if (n > 0)
-		log_info("conntrack: cut %d flows of %zu removed elements in "
-		    "%ld us", n, pending, elapsed_ns(&t0) / 1000);
-	else
-		log_debug("conntrack: no flow of %zu removed elements (%ld us)",
-		    pending, elapsed_ns(&t0) / 1000);
-}
-
-struct members_ctx {
-	const struct icc_model	*m;
-	struct ct_member	*v;
-	size_t			 n, cap;
-};
-
-static int
-member_push(struct members_ctx *ctx, uint8_t family, const void *addr,
-    size_t alen, const char *bridge)
-{
-	struct ct_member *nv;
-
-	if (ctx->n == ctx->cap) {
-		ctx->cap = ctx->cap ? ctx->cap * 2 : 64;
-		if ((nv = reallocarray(ctx->v, ctx->cap, sizeof(*nv))) == NULL)
-			return -1;
-		ctx->v = nv;
-	}
-	memset(&ctx->v[ctx->n], 0, sizeof(ctx->v[0]));
-	ctx->v[ctx->n].family = family;
-	memcpy(&ctx->v[ctx->n].addr, addr, alen);
-	ctx->v[ctx->n++].bridge = bridge;
-	return 0;
-}
-
-/* member_cb: the addresses of a running container on a closed bridge. */
-static int
-member_cb(const struct icc_container *c, void *arg)
-{
-	struct members_ctx *ctx = arg;
-	const struct icc_bridge *b = model_bridge(ctx->m, c->bridge);
-
-	if (!c->running || !c->has_identity || b == NULL || b->icc)
-		return 0;
-	if (member_push(ctx, AF_INET, &c->ip4, 4, c->bridge) == -1 ||
-	    (c->has_ip6 && member_push(ctx, AF_INET6, &c->ip6, 16,
-	    c->bridge) == -1))
-		return -1;
-	return 0;
-}
-
-static int
-allowed_cb(const struct icc_elem *e, unsigned count, void *arg)
-{
-	return elemvec_push(arg, e);
-}
-
-/*
- * ct_flush_unallowed: the table may not have been iccd's for a while (a
- * repair, a resync) or a bridge just closed: cut every flow between two
- * containers of a closed bridge that no desired element allows.  Failure
- * is logged.
- */
-static void
-ct_flush_unallowed(struct iccd *d, const char *why)
-{
-	struct members_ctx ctx = { d->model, NULL, 0, 0 };
-	struct elemvec allowed = { 0 };
-	struct timespec t0;
-	int n = -ENOMEM;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (model_foreach(d->model, member_cb, &ctx) == 0 &&
-	    elemset_foreach(d->desired, allowed_cb, &allowed) == 0)
-		n = kernel_ct_flush_unallowed(d->k, &allowed, ctx.v, ctx.n);
-	if (n < 0)
-		log_warnx("conntrack: cannot cut the flows no link allows "
-		    "(%s): %s", why, strerror(-n));
-	else if (n > 0)
-		log_info("conntrack: cut %d flows no link allows (%s) in %ld us",
-		    n, why, elapsed_ns(&t0) / 1000);
-	else
-		log_debug("conntrack: no flow to cut (%s, %ld us)", why,
-		    elapsed_ns(&t0) / 1000);
-	free(ctx.v);
-	elemvec_free(&allowed);
+	(void)d;
 }
 
 /* ---- transactions ------------------------------------------------------- */
@@ -436,7 +248,6 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 		d->need_sync = true;
 	}
 	kbatch_free(b);
-	ct_flush_gone(d, &t->dels, &t->adds);
 	hosts_follow(d, t->names, t->n);
 	return 0;
 nomem:
@@ -928,8 +739,6 @@ cmd_bridge(struct iccd *d, struct request *r)
 		    strerror(saved));
 	}
 	log_info("bridge %s: icc %s", r->bridge, r->icc ? "on" : "off");
-	if (!r->icc)
-		ct_flush_unallowed(d, "bridge closed");
 	return reply_ok();
 nomem:
 	kbatch_free(kb);
@@ -1478,9 +1287,6 @@ swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
 	elemset_free(d->desired);
 	d->desired = es;
 	es = NULL;
-	ct_flush_gone(d, &dels, &adds);
-	if (cd.closing > 0)
-		ct_flush_unallowed(d, "reload closed a bridge");
 	rv = 0;
 out:
 	kbatch_free(cd.b);
@@ -1671,20 +1477,16 @@ out:
 /*
  * daemon_sync: every caller (start, monitor start, a resync after a
  * failure, a drifted table found by a delete) may follow a time when the
- * table was not what the model says: flows accepted meanwhile are cut
- * once it is.
+ * table was not what the model says: flows accepted meanwhile stop at
+ * their next packet once it is (rules/icc.nft).
  */
 int
 daemon_sync(struct iccd *d, char *err, size_t errlen)
 {
-	int rv;
-
-	if ((rv = sync_table(d, err, errlen)) == 0)
-		ct_flush_unallowed(d, "sync");
-	return rv;
+	return sync_table(d, err, errlen);
 }
 
-/* daemon_repair: timed up to the table's repair; the cut follows. */
+/* daemon_repair: timed up to the table's repair. */
 int
 daemon_repair(struct iccd *d, const char *cause, const struct timespec *t0,
     long *us, char *err, size_t errlen)
@@ -1703,7 +1505,6 @@ daemon_repair(struct iccd *d, const char *cause, const struct timespec *t0,
 	    cause);
 	if (us != NULL)
 		*us = d->last_repair_us;
-	ct_flush_unallowed(d, "repair");
 	return 0;
 }
 
@@ -1791,6 +1592,5 @@ daemon_free(struct iccd *d)
 	elemset_free(d->desired);
 	model_free(d->model);
 	rules_free(&d->rules);
-	elemvec_free(&d->ct_pending);
 	memset(d, 0, sizeof(*d));
 }

@@ -35,9 +35,6 @@ struct iccd {
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
-	struct elemvec		 ct_pending;	/* removed access whose flows
-						 * are cut after the replies */
-	struct timespec		 ct_pending_since;
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
@@ -96,8 +93,8 @@ int daemon_repair(struct iccd *d, const char *cause,
 
 /*
  * daemon_after_replies: work deferred until the replies of this round
- * are sent: cut the conntrack flows of elements removed since the last
- * call (kernel_ct_flush_elems).  Failures are logged.
+ * are sent (none today: revocation needs no conntrack work, see
+ * rules/icc.nft).  Failures are logged.
  */
 void daemon_after_replies(struct iccd *d);
 

@@ -1,9 +1,8 @@
 /*
  * kernel.h: the only part of iccd that talks to the kernel (netlink,
  * NETLINK_NETFILTER, through libmnl + libnftnl).  Like OpenBSD bgpd's
- * kroute.c: everything else is pure.  Besides the table it deletes the
- * conntrack entries of flows that lost their access (ctnetlink, below).
- * Implemented by the kernel_*.c files, one concern each (listed in
+ * kroute.c: everything else is pure.  It never touches conntrack: the
+ * rules judge every packet of a flow (rules/icc.nft).  Implemented by the kernel_*.c files, one concern each (listed in
  * kernel_int.h, their private header).
  *
  * iccd owns exactly one table (family inet, name given to kernel_open) and
@@ -134,66 +133,6 @@ int kernel_monitor_open(struct kernel *k, size_t rcvbuf);
  * socket error (-EBADF when the monitor is not open).
  */
 int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
-
-/*
- * Conntrack: cutting the flows that lost their access.  Replies, and a
- * connection's packets after its first, pass on conntrack's word (ct
- * state established,related accept), so a flow accepted before an element
- * left, or while the table was not iccd's, would go on until conntrack
- * forgets it (5 days for an established TCP connection).  Both functions
- * delete the entries concerned through ctnetlink (NFNL_SUBSYS_CTNETLINK)
- * in the caller's network namespace, which holds the entries of its
- * bridges' traffic (br_netfilter): they dump the table (filtered in the
- * kernel where possible), judge each entry by its original direction and
- * delete the guilty ones by tuple and id; an entry gone meanwhile is no
- * error.  Call them after the kernel acked the element change, never
- * before: until then a packet could make the entry again.  They return
- * the number of entries deleted, or a negative errno (-ENOMEM; a socket
- * error; the kernel's answer, e.g. -EOPNOTSUPP without ctnetlink); some
- * entries may have been deleted when they fail.
- */
-
-/*
- * kernel_ct_flush_elems: delete every entry whose first packet, as the
- * forward hook saw it, went from the receiver address to the source
- * address of one of the removed elements gone[0..n-1] (IPv4 and IPv6),
- * with its protocol and a destination port in [first, last]: original
- * source = receiver, reply source = source, reply source port in range
- * (without NAT: the original tuple; with hairpin DNAT the original
- * destination is the host's address, the reply names the container).
- * gone is not changed.  A flow an
- * element still in the sets allows must not be passed (see ct_gone in
- * daemon.c: a range that grew).  Costs one dump filtered in the kernel
- * per IPv4 address pair named (one dump of all IPv4 entries for more than
- * a few pairs) and, when IPv6 elements are gone, one dump of all IPv6
- * entries (6.18's IPv6 filter is broken, see kernel_ct.c); one dump of all
- * entries instead when both are needed and the table is small.
- */
-int kernel_ct_flush_elems(struct kernel *k, const struct elemvec *gone);
-
-/*
- * An address of a running container on a bridge with icc off.  The
- * address is in network byte order, the tail of an IPv4 one ignored;
- * bridge is borrowed for the call.
- */
-struct ct_member {
-	uint8_t		 family;	/* AF_INET or AF_INET6 */
-	union icc_addr	 addr;
-	const char	*bridge;	/* its bridge's name */
-};
-
-/*
- * kernel_ct_flush_unallowed: after a repair of the table (or when a
- * bridge closes), delete every entry whose first packet (judged as
- * above: original source, reply source and port) went between two
- * members[0..nmembers-1] of the same bridge and that no element of
- * allowed (the desired elements, any order) covers: receiver = source
- * address, source = destination address, same protocol, destination
- * port in [first, last].  Entries of other protocols (ICMP) between
- * members are never covered.  One whole dump.
- */
-int kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
-    const struct ct_member *members, size_t nmembers);
 
 /*
  * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the

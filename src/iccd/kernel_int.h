@@ -9,7 +9,6 @@
  *   kernel_rules.c    the chains' rules (rules/icc.nft)
  *   kernel_batch.c    struct kbatch, the callers' batches
  *   kernel_sync.c     kernel_sync (dump, diff, rebuild, chunks)
- *   kernel_ct.c       conntrack: cutting flows that lost access
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
  *

@@ -7,6 +7,7 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -117,12 +118,11 @@ rule_forward(struct nftnl_rule *r)
 	return 0;
 }
 
-/* ct state established,related accept */
+/* ct state related accept */
 static int
-rule_established(struct nftnl_rule *r)
+rule_related(struct nftnl_rule *r)
 {
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
 	struct nftnl_expr *e;
 
 	if ((e = rule_expr(r, "ct")) == NULL)
@@ -140,6 +140,21 @@ rule_established(struct nftnl_rule *r)
 	    r_verdict(r, NF_ACCEPT, NULL) < 0)
 		return -1;
 	return 0;
+}
+
+/* ct direction reply: the packet goes from the flow's responder back to
+ * its originator. */
+static int
+r_ct_reply(struct nftnl_rule *r)
+{
+	uint8_t dir = IP_CT_DIR_REPLY;
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	return r_cmp(r, NFT_CMP_EQ, &dir, 1);
 }
 
 /* icmpv6 type <type> accept */
@@ -165,26 +180,38 @@ rule_icmpv6(struct nftnl_rule *r, uint8_t type)
  * interval set nft adds a byteorder on the 1-byte l4proto (of length 1,
  * so the kernel leaves it as is): we copy it so that the rule matches
  * what nft would have made.
+ *
+ * With reply, the same element judged from a packet going back to the
+ * flow's originator: ct direction reply ip daddr . ip saddr . meta
+ * l4proto . th sport @links4 accept.  The forward hook sees both
+ * directions with the containers' own addresses and ports (DNAT undone
+ * only after it, SNAT undone before it), so the two rules accept a flow's
+ * packets exactly while an element allows the flow: a removed element
+ * stops its established flows at their next packet, without any
+ * conntrack entry being deleted.
  */
 static int
-rule_link(struct nftnl_rule *r, enum kset s)
+rule_link(struct nftnl_rule *r, enum kset s, bool reply)
 {
 	bool v6 = set_addr_len(s) == 16;
 	uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	uint32_t alen = v6 ? 16 : 4;
+	uint32_t saddr = v6 ? 8 : 12, daddr = v6 ? 24 : 16;
 	uint32_t rdst = v6 ? NFT_REG_2 : NFT_REG32_01;
 	uint32_t rproto = v6 ? NFT_REG_3 : NFT_REG32_02;
 	uint32_t rport = v6 ? NFT_REG32_09 : NFT_REG32_03;
 
-	if (r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	if ((reply && r_ct_reply(r) < 0) ||
+	    r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
 	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen,
-	    NFT_REG_1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen,
-	    rdst) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? daddr : saddr,
+	    alen, NFT_REG_1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? saddr : daddr,
+	    alen, rdst) < 0 ||
 	    r_meta(r, NFT_META_L4PROTO, rproto) < 0 ||
 	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
-	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, rport) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, reply ? 0 : 2, 2,
+	    rport) < 0 ||
 	    r_lookup(r, setspecs[s].name) < 0 ||
 	    r_verdict(r, NF_ACCEPT, NULL) < 0)
 		return -1;
@@ -201,15 +228,26 @@ rule_drop(struct nftnl_rule *r)
 	return 0;
 }
 
+/*
+ * The order of rules/icc.nft: the lookups first, as nearly every packet
+ * is accepted by one of them; of each pair the reply's first, as a packet
+ * the other way fails it at its first compare (ct direction), while a
+ * reply tried against the other lookup first would cost a hash lookup
+ * that misses.
+ */
 enum rule_kind {
 	RULE_FORWARD,
-	RULE_ESTABLISHED,
+	RULE_LINKS4_REPLY,
+	RULE_LINKS4,
+	RULE_RANGES4_REPLY,
+	RULE_RANGES4,
+	RULE_LINKS6_REPLY,
+	RULE_LINKS6,
+	RULE_RANGES6_REPLY,
+	RULE_RANGES6,
+	RULE_RELATED,
 	RULE_ND_SOLICIT,
 	RULE_ND_ADVERT,
-	RULE_LINKS4,
-	RULE_RANGES4,
-	RULE_LINKS6,
-	RULE_RANGES6,
 	RULE_DROP,
 	RULE_NR
 };
@@ -220,20 +258,24 @@ rule_build(struct nftnl_rule *r, enum rule_kind kind)
 	switch (kind) {
 	case RULE_FORWARD:
 		return rule_forward(r);
-	case RULE_ESTABLISHED:
-		return rule_established(r);
+	case RULE_LINKS4:
+	case RULE_LINKS4_REPLY:
+		return rule_link(r, KSET_LINKS4, kind == RULE_LINKS4_REPLY);
+	case RULE_RANGES4:
+	case RULE_RANGES4_REPLY:
+		return rule_link(r, KSET_RANGES4, kind == RULE_RANGES4_REPLY);
+	case RULE_LINKS6:
+	case RULE_LINKS6_REPLY:
+		return rule_link(r, KSET_LINKS6, kind == RULE_LINKS6_REPLY);
+	case RULE_RANGES6:
+	case RULE_RANGES6_REPLY:
+		return rule_link(r, KSET_RANGES6, kind == RULE_RANGES6_REPLY);
+	case RULE_RELATED:
+		return rule_related(r);
 	case RULE_ND_SOLICIT:
 		return rule_icmpv6(r, 135);	/* ND_NEIGHBOR_SOLICIT */
 	case RULE_ND_ADVERT:
 		return rule_icmpv6(r, 136);	/* ND_NEIGHBOR_ADVERT */
-	case RULE_LINKS4:
-		return rule_link(r, KSET_LINKS4);
-	case RULE_RANGES4:
-		return rule_link(r, KSET_RANGES4);
-	case RULE_LINKS6:
-		return rule_link(r, KSET_LINKS6);
-	case RULE_RANGES6:
-		return rule_link(r, KSET_RANGES6);
 	case RULE_DROP:
 		return rule_drop(r);
 	default:

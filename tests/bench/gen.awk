@@ -52,13 +52,17 @@ function nft_layout_tail(f) {
 	print "\t\ttype filter hook forward priority filter; policy accept;" > f
 	print "\t\tiifname . oifname @closed jump isolate\n\t}" > f
 	print "\tchain isolate {" > f
-	print "\t\tct state established,related accept" > f
+	print "\t\tct direction reply ip daddr . ip saddr . meta l4proto . th sport @links4 accept" > f
+	print "\t\tip saddr . ip daddr . meta l4proto . th dport @links4 accept" > f
+	print "\t\tct direction reply ip daddr . ip saddr . meta l4proto . th sport @ranges4 accept" > f
+	print "\t\tip saddr . ip daddr . meta l4proto . th dport @ranges4 accept" > f
+	print "\t\tct direction reply ip6 daddr . ip6 saddr . meta l4proto . th sport @links6 accept" > f
+	print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept" > f
+	print "\t\tct direction reply ip6 daddr . ip6 saddr . meta l4proto . th sport @ranges6 accept" > f
+	print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @ranges6 accept" > f
+	print "\t\tct state related accept" > f
 	print "\t\ticmpv6 type nd-neighbor-solicit accept" > f
 	print "\t\ticmpv6 type nd-neighbor-advert accept" > f
-	print "\t\tip saddr . ip daddr . meta l4proto . th dport @links4 accept" > f
-	print "\t\tip saddr . ip daddr . meta l4proto . th dport @ranges4 accept" > f
-	print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept" > f
-	print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @ranges6 accept" > f
 	print "\t\tcounter drop\n\t}\n}" > f
 	close(f)
 }

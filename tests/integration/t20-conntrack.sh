@@ -1,10 +1,9 @@
 #!/bin/bash
-# t20-conntrack: flows that lose their access stop at once.  Replies, and
-# every packet of a connection after its first, pass on conntrack's word
-# (ct state established,related accept), so deleting an element only
-# stops new connections; iccd must also delete the conntrack entries of
-# the flows it allowed (ctnetlink), and after repairing its table the
-# entries of flows that were accepted while the table was not its own.
+# t20-conntrack: flows that lose their access stop at once, established
+# ones too (conntrack would otherwise carry them on for days): iccd's
+# rules judge every packet of a flow, replies included, by the link sets
+# (rules/icc.nft), and after a repair of its table the flows that were
+# accepted while the table was not its own must stop as well.
 #
 # Each case keeps flows open with icc-probe's stream clients (a numbered
 # line every 100 ms, echoed; "stopped" when a line waits 800 ms) and
@@ -343,8 +342,8 @@ expect_tcp_fail other 10.88.0.12 3306
 # other floods db (no link) from one source port, one datagram a
 # millisecond.  Each `nft flush ruleset` opens the bridge until iccd's
 # repair (about a millisecond): a datagram that crosses meanwhile makes a
-# conntrack entry, db's echo makes it established, and without the cut
-# the flood would flow on after the repair.  Flush until a window let the
+# conntrack entry, db's echo makes it established, and unless every
+# packet is judged the flood would flow on after the repair.  Flush until a window let the
 # flood through at least once (else the check is void), 3 times at least.
 log "== window: nft flush ruleset while other floods db"
 start_server db udp 5353
