@@ -70,26 +70,29 @@ elapsed_ns(const struct timespec *t0)
  * Revocation needs no work of its own: the isolate chain judges every
  * packet of a flow, replies included, by the link sets (rules/icc.nft), so
  * a removed element stops its established flows at their next packet and
- * no conntrack entry has to be deleted.
+ * no conntrack entry has to be deleted.  What is left for quiet moments is
+ * compacting the state journal, in a child process (statelog.c).
  */
 bool
 daemon_pending(const struct iccd *d)
 {
-	(void)d;
-	return false;
+	return d->slog != NULL && statelog_busy(d->slog);
 }
 
 bool
 daemon_after_replies_due(const struct iccd *d)
 {
-	(void)d;
-	return false;
+	return d->slog != NULL && statelog_compact_due(d->slog);
 }
 
 void
 daemon_after_replies(struct iccd *d)
 {
-	(void)d;
+	if (d->slog == NULL || statelog_busy(d->slog) ||
+	    statelog_owed(d->slog) == 0)
+		return;
+	if (statelog_compact(d->slog, true) == -1)
+		log_warn("state: %s: compacting the journal", d->state_dir);
 }
 
 /* ---- transactions ------------------------------------------------------- */
@@ -291,14 +294,17 @@ txn_undo_kernel(struct iccd *d, const struct txn *t)
 static json_t *hosts_state(const struct iccd *, const char *);
 
 /*
- * persist: write the files of names (removing those no longer in the
- * model) and, when bridges changed, bridges.json.  Nothing to do without
- * a state directory.  Returns 0 or -1 with errno.
+ * persist: journal the files of names (removing those no longer in the
+ * model) and, when bridges changed, bridges.json, as one group made
+ * durable by one fdatasync (statelog_commit).  Nothing to do without a
+ * state directory.  Returns 0 or -1 with errno (nothing was written).
  */
 static int
 persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
 {
-	if (d->state_dir[0] == '\0')
+	int saved;
+
+	if (d->slog == NULL)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct icc_container *c = model_find(d->model, names[i]);
@@ -306,19 +312,24 @@ persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
 		int rv;
 
 		if (c == NULL || !c->has_identity) {
-			if (state_remove_container(d->state_dir, names[i]) == -1)
-				return -1;
+			if (statelog_remove_container(d->slog, names[i]) == -1)
+				goto fail;
 			continue;
 		}
 		hosts = hosts_state(d, c->name);
-		rv = state_save_container(d->state_dir, c, ++d->seq, hosts);
+		rv = statelog_put_container(d->slog, c, ++d->seq, hosts);
 		json_decref(hosts);
 		if (rv == -1)
-			return -1;
+			goto fail;
 	}
-	if (bridges && state_save_bridges(d->state_dir, d->model) == -1)
-		return -1;
-	return 0;
+	if (bridges && statelog_put_bridges(d->slog, d->model) == -1)
+		goto fail;
+	return statelog_commit(d->slog);
+fail:
+	saved = errno;
+	statelog_discard(d->slog);
+	errno = saved;
+	return -1;
 }
 
 /* ---- rules files ------------------------------------------------------- */
@@ -727,8 +738,7 @@ cmd_bridge(struct iccd *d, struct request *r)
 	kbatch_free(kb);
 	was = b->icc;
 	b->icc = r->icc;
-	if (d->state_dir[0] != '\0' &&
-	    state_save_bridges(d->state_dir, d->model) == -1) {
+	if (persist(d, NULL, 0, true) == -1) {
 		int saved = errno;
 
 		b->icc = was;
@@ -1360,8 +1370,7 @@ daemon_reload(struct iccd *d, char *err, size_t len)
 	}
 	rules_free(&d->rules);
 	d->rules = nr;
-	if (d->state_dir[0] != '\0' &&
-	    state_save_bridges(d->state_dir, d->model) == -1)
+	if (persist(d, NULL, 0, true) == -1)
 		log_warn("state: %s", d->state_dir);
 	hosts_follow_all(d, false);
 	return 0;
@@ -1556,10 +1565,19 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 			    strerror(errno));
 		return -1;
 	}
+	if (state_dir != NULL &&
+	    (d->slog = statelog_open(state_dir, err, errlen)) == NULL)
+		return -1;
 	if (load_rules(d, err, errlen) == -1)
 		return -1;
 	/* Restored registrations pass the same checks as new ones. */
 	hosts_follow_all(d, true);
+	/* What a crash left in the journal, and what the checks above
+	 * dropped, go to the files now: the state a start leaves is plain
+	 * files, as after a clean stop. */
+	if (d->slog != NULL && statelog_owed(d->slog) > 0 &&
+	    statelog_compact(d->slog, false) == -1)
+		log_warn("state: %s: compacting the journal", state_dir);
 	if (engine_all(d->model, &all) == -1 ||
 	    elemset_commit(d->desired, &none, &all) == -1) {
 		elemvec_free(&all);
@@ -1587,6 +1605,7 @@ daemon_free(struct iccd *d)
 	hmap_foreach(&d->hostsfiles, free_hostsfile_cb, NULL);
 	hmap_clear(&d->hostsfiles);
 	hostsdirs_free(&d->hostsdirs);
+	statelog_close(d->slog);
 	if (d->k != NULL)
 		kernel_close(d->k);
 	elemset_free(d->desired);

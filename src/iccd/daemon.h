@@ -35,6 +35,7 @@ struct iccd {
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
+	struct statelog		*slog;		/* NULL: no state directory */
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
@@ -93,19 +94,18 @@ int daemon_repair(struct iccd *d, const char *cause,
 
 /*
  * daemon_after_replies: work deferred until the replies of this round
- * are sent (none today: revocation needs no conntrack work, see
- * rules/icc.nft).  Failures are logged.
+ * are sent: start compacting the state journal in the background when
+ * it holds records (statelog_compact).  Failures are logged.
  */
 void daemon_after_replies(struct iccd *d);
 
-/* daemon_pending: daemon_after_replies has work. */
+/* daemon_pending: a compaction runs (the main loop polls for its end). */
 bool daemon_pending(const struct iccd *d);
 
 /*
- * daemon_after_replies_due: that work has waited AFTER_REPLIES_MAX_MS or
- * more: do it now even if requests keep coming.
+ * daemon_after_replies_due: the journal has grown past its threshold:
+ * compact now even if requests keep coming.
  */
-#define AFTER_REPLIES_MAX_MS	50
 bool daemon_after_replies_due(const struct iccd *d);
 
 /*

@@ -329,7 +329,7 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 		pfd[1].fd = mfd;		/* -1: poll skips it */
 		pfd[1].events = POLLIN;
 		n = control_pollfds(ctl, pfd + 2);
-		/* With conntrack cuts pending, wake up soon to do them. */
+		/* While a compaction runs, wake up soon to reap it. */
 		ready = poll(pfd, n + 2, daemon_after_replies_due(d) ? 0 :
 		    daemon_pending(d) ? 10 : 1000);
 		if (ready == -1) {
@@ -343,8 +343,8 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 		if (mfd != -1 && pfd[1].revents != 0)
 			mfd = on_monitor(d, mfd);
 		control_dispatch(ctl, pfd + 2, n);
-		/* Cuts wait for a quiet moment, or 50 ms at most: one
-		 * conntrack dump then serves a whole burst of requests. */
+		/* The journal is compacted at a quiet moment, or at once
+		 * when it has grown past its threshold. */
 		if (ready == 0 || daemon_after_replies_due(d))
 			daemon_after_replies(d);
 		if (d->need_sync)

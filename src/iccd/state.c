@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hmap.h"
+#include "journal.h"
 #include "log.h"
 #include "request.h"
 #include "util.h"
@@ -29,50 +32,32 @@ state_init(const char *dir)
 	return 0;
 }
 
-/* fsync_dir: make a rename or unlink in dir durable. */
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rv;
-
-	if (fd == -1)
-		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
+/*
+ * state_write_text: put text (len bytes, then a newline) at path atomically:
+ * temp file, fsync, rename; the directory's fsync is the caller's when
+ * dirsync is false (a compaction renames many files, then syncs once).
+ */
 int
-state_write_json(const char *dir, const char *rel, const json_t *obj)
+state_write_text(const char *path, const char *text, size_t len,
+    bool dirsync)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], pdir[PATH_MAX], *text, *slash;
+	char tmp[PATH_MAX];
 	int fd, saved;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	snprintf(pdir, sizeof(pdir), "%s", path);
-	if ((slash = strrchr(pdir, '/')) != NULL)
-		*slash = '\0';
-	if ((text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write_all(fd, text, strlen(text)) == -1 ||
+	if (fd == -1 || write_all(fd, text, len) == -1 ||
 	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
 		goto fail;
-	free(text);
 	if (close(fd) == -1) {
 		fd = -1;
-		text = NULL;
 		goto fail;
 	}
 	if (rename(tmp, path) == -1)
 		return -1;
-	return fsync_dir(pdir);
+	return dirsync ? fsync_dir_of(path) : 0;
 fail:
 	saved = errno;
-	free(text);
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);
@@ -80,23 +65,61 @@ fail:
 	return -1;
 }
 
+/* dump: obj as one compact line (sorted keys), malloc'd; NULL/ENOMEM. */
+static char *
+dump(const json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (text == NULL)
+		errno = ENOMEM;
+	return text;
+}
+
 int
-state_save_container(const char *dir, const struct icc_container *c,
-    uint64_t seq, const json_t *hosts)
+state_write_json(const char *dir, const char *rel, const json_t *obj)
+{
+	char path[PATH_MAX], *text;
+	int rv, saved;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if ((text = dump(obj)) == NULL)
+		return -1;
+	rv = state_write_text(path, text, strlen(text), true);
+	saved = errno;
+	free(text);
+	errno = saved;
+	return rv;
+}
+
+json_t *
+state_container_json(const struct icc_container *c, uint64_t seq,
+    const json_t *hosts)
 {
 	json_t *o = request_encode_start(c);
-	char rel[ICC_NAME_MAX + 16];
-	int rv;
 
 	if (o == NULL) {
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
 	json_object_del(o, "cmd");
 	json_object_set_new(o, "running", json_boolean(c->running));
 	json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 	if (hosts != NULL)
 		json_object_set(o, "hosts", (json_t *)hosts);
+	return o;
+}
+
+int
+state_save_container(const char *dir, const struct icc_container *c,
+    uint64_t seq, const json_t *hosts)
+{
+	json_t *o = state_container_json(c, seq, hosts);
+	char rel[ICC_NAME_MAX + 16];
+	int rv;
+
+	if (o == NULL)
+		return -1;
 	snprintf(rel, sizeof(rel), "c/%s.json", c->name);
 	rv = state_write_json(dir, rel, o);
 	json_decref(o);
@@ -112,7 +135,7 @@ state_remove_container(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s.json", sub, name);
 	if (unlink(path) == -1 && errno != ENOENT)
 		return -1;
-	return fsync_dir(sub);
+	return fsync_dir_of(path);
 }
 
 static int
@@ -122,18 +145,25 @@ bridge_cb(const struct icc_bridge *b, void *arg)
 	    b->name, "icc", b->icc));
 }
 
-int
-state_save_bridges(const char *dir, const struct icc_model *m)
+json_t *
+state_bridges_json(const struct icc_model *m)
 {
-	json_t *a = json_array(), *o;
-	int rv;
+	json_t *a = json_array();
 
 	if (a == NULL || model_bridges(m, bridge_cb, a) != 0) {
 		json_decref(a);
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
-	o = json_pack("{s:o}", "bridges", a);
+	return json_pack("{s:o}", "bridges", a);
+}
+
+int
+state_save_bridges(const char *dir, const struct icc_model *m)
+{
+	json_t *o = state_bridges_json(m);
+	int rv;
+
 	rv = o ? state_write_json(dir, "bridges.json", o) : -1;
 	json_decref(o);
 	return rv;
@@ -158,39 +188,48 @@ load_file(const char *path, char *err, size_t errlen)
 	return o;
 }
 
+/* apply_bridges: bridges.json's object o (read from where) into m. */
 static int
-load_bridges(const char *dir, struct icc_model *m, char *err, size_t errlen)
+apply_bridges(const char *where, const json_t *o, struct icc_model *m,
+    char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	const json_t *v;
-	json_t *o;
 	size_t i;
-	int rv = 0;
 
-	snprintf(path, sizeof(path), "%s/bridges.json", dir);
-	if (access(path, F_OK) == -1 && errno == ENOENT)
-		return 0;
-	if ((o = load_file(path, err, errlen)) == NULL)
-		return -1;
 	json_array_foreach(json_object_get(o, "bridges"), i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *why;
 		struct icc_bridge *b;
 
 		if (name == NULL || parse_ifname(name, &why) == -1 ||
-		    !json_is_boolean(json_object_get(v, "icc"))) {
-			snprintf(err, errlen, "%s: bridge %zu: bad entry", path,
-			    i + 1);
-			rv = -1;
-			break;
-		}
-		if ((b = model_bridge_add(m, name)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			rv = -1;
-			break;
-		}
+		    !json_is_boolean(json_object_get(v, "icc")))
+			return errf(err, errlen, EINVAL,
+			    "%s: bridge %zu: bad entry", where, i + 1);
+		if ((b = model_bridge_add(m, name)) == NULL)
+			return errf(err, errlen, ENOMEM, "out of memory");
 		b->icc = json_is_true(json_object_get(v, "icc"));
 	}
+	return 0;
+}
+
+/* load_bridges: bridges.json into m, unless the journal had a newer
+ * list (journaled, from where). */
+static int
+load_bridges(const char *dir, struct icc_model *m, const json_t *journaled,
+    const char *where, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	json_t *o;
+	int rv;
+
+	if (journaled != NULL)
+		return apply_bridges(where, journaled, m, err, errlen);
+	snprintf(path, sizeof(path), "%s/bridges.json", dir);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	if ((o = load_file(path, err, errlen)) == NULL)
+		return -1;
+	rv = apply_bridges(path, o, m, err, errlen);
 	json_decref(o);
 	return rv;
 }
@@ -299,6 +338,148 @@ read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
 	return rv;
 }
 
+/* ---- the journal, replayed over the files -------------------------------- */
+
+/* What state_load gathered: the files, then the journals' records. */
+struct gathered {
+	struct loaded	*v;		/* c NULL: removed by a record */
+	size_t		 n;
+	struct hmap	 byname;	/* name -> index + 1 into v */
+	json_t		*bridges;	/* the last journaled list, or NULL */
+	char		 bwhere[PATH_MAX + 32];
+	const char	*path;		/* the journal being read */
+	long		 rec;		/* its record being read, from 1 */
+	char		 where[PATH_MAX + 32];	/* both, for errors */
+	char		*err;
+	size_t		 errlen;
+};
+
+static int
+gathered_index(struct gathered *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].c != NULL && hmap_put(&g->byname, g->v[i].c->name,
+		    (void *)(uintptr_t)(i + 1)) == -1)
+			return errf(g->err, g->errlen, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* gathered_slot: name's entry, emptied, or a new one; NULL/ENOMEM. */
+static struct loaded *
+gathered_slot(struct gathered *g, const char *name)
+{
+	uintptr_t i = (uintptr_t)hmap_get(&g->byname, name);
+	struct loaded *nv;
+
+	if (i != 0) {
+		container_free(g->v[i - 1].c);
+		json_decref(g->v[i - 1].hosts);
+		memset(&g->v[i - 1], 0, sizeof(g->v[0]));
+		return &g->v[i - 1];
+	}
+	if ((nv = realloc(g->v, (g->n + 1) * sizeof(*nv))) == NULL)
+		return NULL;
+	g->v = nv;
+	if (hmap_put(&g->byname, name, (void *)(uintptr_t)(g->n + 1)) == -1)
+		return NULL;
+	memset(&g->v[g->n], 0, sizeof(g->v[0]));
+	return &g->v[g->n++];
+}
+
+/* replay_container: a journaled c/NAME.json object (o, taken). */
+static int
+replay_container(struct gathered *g, json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	char fname[ICC_NAME_MAX + 8];
+	struct icc_container *c;
+	struct loaded *l;
+	uint64_t seq;
+	json_t *hosts;
+
+	if (name == NULL || strlen(name) > ICC_NAME_MAX) {
+		json_decref(o);
+		return errf(g->err, g->errlen, EINVAL, "%s: bad container name",
+		    g->where);
+	}
+	snprintf(fname, sizeof(fname), "%s.json", name);
+	seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+	hosts = json_incref(json_object_get(o, "hosts"));
+	if (load_container(g->where, fname, o, &c, g->err, g->errlen) == -1) {
+		json_decref(hosts);
+		json_decref(o);
+		return -1;
+	}
+	json_decref(o);
+	if ((l = gathered_slot(g, c->name)) == NULL) {
+		container_free(c);
+		json_decref(hosts);
+		return errf(g->err, g->errlen, ENOMEM, "out of memory");
+	}
+	l->c = c;
+	l->seq = seq;
+	l->hosts = hosts;
+	return 0;
+}
+
+/* replay_cb: one journal record (journal_read's callback). */
+static int
+replay_cb(const void *payload, size_t len, void *arg)
+{
+	struct gathered *g = arg;
+	json_error_t jerr;
+	const char *rm;
+	json_t *r, *v;
+	int rv = 0;
+
+	snprintf(g->where, sizeof(g->where), "%s, record %ld", g->path,
+	    ++g->rec);
+	if ((r = json_loadb(payload, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL || !json_is_object(r)) {
+		json_decref(r);
+		return errf(g->err, g->errlen, EINVAL, "%s: not a JSON object",
+		    g->where);
+	}
+	if ((v = json_object_get(r, "c")) != NULL && json_is_object(v))
+		rv = replay_container(g, json_deep_copy(v));
+	else if ((rm = json_string_value(json_object_get(r, "rm"))) != NULL) {
+		uintptr_t i = (uintptr_t)hmap_get(&g->byname, rm);
+
+		if (i != 0) {
+			container_free(g->v[i - 1].c);
+			json_decref(g->v[i - 1].hosts);
+			g->v[i - 1].c = NULL;
+			g->v[i - 1].hosts = NULL;
+			hmap_del(&g->byname, rm);
+		}
+	} else if ((v = json_object_get(r, "bridges")) != NULL &&
+	    json_is_object(v)) {
+		json_decref(g->bridges);
+		g->bridges = json_incref(v);
+		snprintf(g->bwhere, sizeof(g->bwhere), "%s", g->where);
+	} else
+		rv = errf(g->err, g->errlen, EINVAL, "%s: unknown record",
+		    g->where);
+	json_decref(r);
+	return rv;
+}
+
+/* replay: the journal at dir/name, if any, over g. */
+static int
+replay(const char *dir, const char *name, struct gathered *g)
+{
+	char path[PATH_MAX];
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	g->path = path;
+	g->rec = 0;
+	if ((n = journal_read(path, replay_cb, g, NULL)) == -1)
+		return errf(g->err, g->errlen, errno, "%s: %s", path,
+		    strerror(errno));
+	return n < 0 ? -1 : 0;
+}
+
 /* stop_holder: h (loaded earlier) holds an address c claims: h lost it. */
 static void
 stop_holder(struct icc_model *m, const struct icc_container *h,
@@ -332,18 +513,31 @@ state_load(const char *dir, struct icc_model *m, uint64_t *seq,
     void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
     void *arg, char *err, size_t errlen)
 {
-	struct loaded *v = NULL;
-	size_t n = 0;
+	struct gathered g = { .err = err, .errlen = errlen };
+	struct loaded *v;
+	size_t n;
 	int rv;
 
 	*seq = 0;
-	if (load_bridges(dir, m, err, errlen) == -1)
-		return -1;
-	rv = read_containers(dir, &v, &n, err, errlen);
+	rv = read_containers(dir, &g.v, &g.n, err, errlen);
+	if (rv == 0)
+		rv = gathered_index(&g);
+	/* Oldest first: a compaction that did not finish left its records
+	 * in journal.old; the newer ones are in journal. */
+	if (rv == 0)
+		rv = replay(dir, STATE_JOURNAL_OLD, &g);
+	if (rv == 0)
+		rv = replay(dir, STATE_JOURNAL, &g);
+	if (rv == 0)
+		rv = load_bridges(dir, m, g.bridges, g.bwhere, err, errlen);
+	hmap_clear(&g.byname);
+	json_decref(g.bridges);
+	v = g.v;
+	n = g.n;
 	if (rv == 0 && n > 1)	/* qsort(NULL, 0) is undefined */
 		qsort(v, n, sizeof(*v), cmp_loaded);
 	for (size_t i = 0; i < n; i++) {
-		if (rv == 0) {
+		if (rv == 0 && v[i].c != NULL) {
 			stop_claimed(m, v[i].c);
 			if (model_put(m, v[i].c) == -1) {
 				snprintf(err, errlen, "out of memory");

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, state_suite());
+	srunner_add_suite(sr, journal_suite());
 	srunner_add_suite(sr, request_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, control_suite());

@@ -12,6 +12,7 @@ Suite *safefile_suite(void);
 Suite *proto_suite(void);
 Suite *client_suite(void);
 Suite *state_suite(void);
+Suite *journal_suite(void);
 Suite *request_suite(void);
 Suite *rules_suite(void);
 Suite *control_suite(void);
