@@ -36,6 +36,7 @@ struct iccd {
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
 	struct statelog		*slog;		/* NULL: no state directory */
+	long			 load_state_ns;	/* daemon_init's state_load */
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */

@@ -252,8 +252,9 @@ resync(struct iccd *d, const char *cause)
  * monitor_open: watch nftables events so that the table is repaired when
  * someone else changes it.  $ICCD_DEBUG_MONITOR_RCVBUF (bytes) sets the
  * event socket's buffer, for tests that provoke overruns.  The table was
- * synced before the monitor listened: sync once more so that a change
- * made in between is not missed.  Returns the fd, or -1 (logged):
+ * synced before the monitor listened: the caller asks the ruleset's
+ * generation whether anyone changed it in between (and then syncs once
+ * more).  Returns the fd, or -1 (logged):
  * iccd then runs without self-healing.
  */
 static int
@@ -265,10 +266,10 @@ monitor_open(struct iccd *d)
 
 	if (env != NULL && (rcvbuf = strtoul(env, NULL, 10)) == 0)
 		fatalx("ICCD_DEBUG_MONITOR_RCVBUF: expected a size in bytes");
-	/* The monitor opens before the first sync, so it also receives the
-	 * sync's own events (skipped, but queued): room for one event per
-	 * element (~72 bytes; the kernel counts about twice that), or the
-	 * overflow would cost a second full dump. */
+	/* iccd's own syncs (a repair, a resync) are heard too (skipped, but
+	 * queued): room for one event per element (~72 bytes; the kernel
+	 * counts about twice that), or the overflow would cost another full
+	 * dump. */
 	if (env == NULL && elemset_size(d->desired) > 16384)
 		rcvbuf = (elemset_size(d->desired) + 16384) * 256;
 	if (rcvbuf > (64u << 20))
@@ -352,6 +353,44 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 	}
 }
 
+/* When each step of a start began (CLOCK_MONOTONIC, ns). */
+struct start_times {
+	long	main, init, monitor, sync, done;
+};
+
+static long
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/*
+ * log_loaded: the table is complete; where the start's time went, in ms
+ * (the benchmark prints it): options and locks, the state files, the
+ * rules files + hosts + rule engine, the sync with its own parts
+ * (kernel.h), and the monitor (with a second sync if one was needed).
+ */
+static void
+log_loaded(const struct iccd *d, const struct start_times *st)
+{
+	struct ksync_stats ks;
+
+	kernel_sync_stats(d->k, &ks);
+	log_info("loaded %zu containers, %zu elements in %.1f ms: setup %.1f, "
+	    "state %.1f, model %.1f, sync %.1f (sort %.1f, dump %.1f, build "
+	    "%.1f, commit %.1f in %u transactions), monitor %.1f",
+	    model_count(d->model), elemset_size(d->desired),
+	    (st->done - st->main) / 1e6, (st->init - st->main) / 1e6,
+	    d->load_state_ns / 1e6,
+	    (st->sync - st->init - d->load_state_ns) / 1e6,
+	    (st->monitor - st->sync) / 1e6, ks.sort_ns / 1e6,
+	    ks.dump_ns / 1e6, ks.build_ns / 1e6, ks.commit_ns / 1e6, ks.ntxn,
+	    (st->done - st->monitor) / 1e6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -363,6 +402,7 @@ main(int argc, char **argv)
 	const char *table_lock;
 	gid_t group;
 	struct control *ctl;
+	struct start_times st = { .main = mono_now() };
 	char err[512];
 	int sfd, mfd;
 
@@ -380,18 +420,29 @@ main(int argc, char **argv)
 	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	st.init = mono_now();
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
 	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((sfd = signals_block()) == -1)
 		fatal("signalfd");
-	/* Monitor first, then the sync: a change by anyone else after the
-	 * sync's dump is then an event, so one dump is enough. */
-	mfd = monitor_open(&d);
+	/* The sync first, then the monitor: while a monitor listens, the
+	 * kernel builds an event per element of the load (kernel.h).  A
+	 * change by anyone in between moved the ruleset's generation: then
+	 * the sync is done again (with the monitor listening). */
+	st.sync = mono_now();
 	if (daemon_sync(&d, err, sizeof(err)) != 0)
 		fatalx("table inet %s: %s", o.table, err);
-	log_info("loaded %zu containers, %zu elements", model_count(d.model),
-	    elemset_size(d.desired));
+	st.monitor = mono_now();
+	if ((mfd = monitor_open(&d)) != -1 &&
+	    kernel_moved_since_sync(d.k) != 0) {
+		log_info("table inet %s: the ruleset changed during the start: "
+		    "syncing again", o.table);
+		if (daemon_sync(&d, err, sizeof(err)) != 0)
+			fatalx("table inet %s: %s", o.table, err);
+	}
+	st.done = mono_now();
+	log_loaded(&d, &st);
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);

@@ -64,6 +64,35 @@ int kernel_sync(struct kernel *k, const struct elemvec *elems,
     char *err, size_t errlen);
 
 /*
+ * Where the last kernel_sync spent its time, in nanoseconds (monotonic
+ * clock): building and sorting the wanted elements, dumping the table,
+ * sending the transactions and reading their acks (commit: the kernel's
+ * part, run inside sendmsg), and the rest (building the batches).
+ */
+struct ksync_stats {
+	long		sort_ns;
+	long		dump_ns;
+	long		commit_ns;
+	long		build_ns;
+	unsigned	ntxn;		/* transactions committed */
+};
+
+/* kernel_sync_stats: *st gets the last kernel_sync's figures. */
+void kernel_sync_stats(const struct kernel *k, struct ksync_stats *st);
+
+/*
+ * kernel_moved_since_sync: whether anyone changed the ruleset of the
+ * caller's network namespace (any table: the kernel counts one
+ * generation for all) after the last successful kernel_sync's own
+ * commits.  A start syncs before it listens to events (kernel_monitor_
+ * open), so that the kernel, which builds a notification per element
+ * while anyone on the host listens, need not build 100,000 of them for
+ * iccd's own load; this then tells whether the sync must be done again.
+ * Returns 1, 0, or a negative errno (1 also when no sync succeeded).
+ */
+int kernel_moved_since_sync(struct kernel *k);
+
+/*
  * A batch of changes to the table's sets, committed as one transaction.
  * kbatch_new returns NULL with errno ENOMEM.  The add/del calls only
  * record; they return 0 or -1 with errno ENOMEM.

@@ -91,7 +91,13 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct ksync_stats	 stats;		/* of the last kernel_sync */
+	uint32_t		 sync_genid;	/* the ruleset generation its
+						 * commits left, 0: none */
 };
+
+/* mono_ns: CLOCK_MONOTONIC in nanoseconds, for struct ksync_stats. */
+long mono_ns(void);
 
 /* One set element as the kernel holds it: raw key bytes. */
 struct kelem {

@@ -42,7 +42,8 @@ want_build(struct kelemvec *want, const struct elemvec *elems,
 		if (kelemvec_push(want, &ke) < 0)
 			goto nomem;
 	}
-	kelemvec_sort_uniq(want);
+	/* Not sorted yet: only a diff against the table needs it, and a
+	 * start into a missing table (a rebuild) does not. */
 	return 0;
 nomem:
 	errfmt(err, errlen, "sync: %s", strerror(ENOMEM));
@@ -241,7 +242,7 @@ sync_rest(struct kernel *k, const struct kelemvec *adds, size_t from,
 }
 
 static int
-sync_once(struct kernel *k, const struct kelemvec *want,
+sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
     struct kelemvec *have, long *nchanged, char *err, size_t errlen)
 {
 	struct kelemvec adds = { 0 };
@@ -249,12 +250,17 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 	struct ktxn t;
 	uint32_t genid;
 	size_t first;
-	long n;
+	long n, t0 = mono_ns();
+	unsigned ntxn = k->stats.ntxn;
 	int rc;
 
-	if ((rc = genid_get(k, &genid)) < 0 ||
-	    (rc = layout_dump(k, &l)) < 0 ||
-	    (layout_ok(&l) && (rc = have_dump(k, have, &l)) < 0)) {
+	rc = genid_get(k, &genid);
+	if (rc == 0)
+		rc = layout_dump(k, &l);
+	if (rc == 0 && layout_ok(&l))
+		rc = have_dump(k, have, &l);
+	k->stats.dump_ns += mono_ns() - t0;
+	if (rc < 0) {
 		errfmt(err, errlen, "dump table inet %s: %s", k->table,
 		    strerror(-rc));
 		return rc;
@@ -262,6 +268,13 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 	if ((rc = ktxn_init(&t, k, genid)) < 0) {
 		errfmt(err, errlen, "sync: %s", strerror(-rc));
 		return rc;
+	}
+	if (layout_ok(&l) && !*sorted) {
+		long t1 = mono_ns();
+
+		kelemvec_sort_uniq(want);
+		*sorted = true;
+		k->stats.sort_ns += mono_ns() - t1;
 	}
 	if (layout_ok(&l) && !sync_rebuild_cheaper(want, have)) {
 		ktxn_chain_flush(&t, FORWARD_CHAIN);
@@ -289,6 +302,10 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 	free(adds.v);
 	if (rc == 0 && nchanged != NULL)
 		*nchanged = n;
+	/* The first commit carried genid (ERESTART had it moved): each of
+	 * ours since has moved it by one. */
+	if (rc == 0)
+		k->sync_genid = genid + (k->stats.ntxn - ntxn);
 	return rc;
 }
 
@@ -298,10 +315,16 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
     char *err, size_t errlen)
 {
 	struct kelemvec want = { 0 }, have = { 0 };
+	long t0 = mono_ns();
+	bool sorted = false;
 	int rc, try;
 
+	memset(&k->stats, 0, sizeof(k->stats));
+	k->sync_genid = 0;
 	errfmt(err, errlen, "%s", "");
-	if ((rc = want_build(&want, elems, closed, nclosed, err, errlen)) < 0)
+	rc = want_build(&want, elems, closed, nclosed, err, errlen);
+	k->stats.sort_ns = mono_ns() - t0;	/* the sort is added later */
+	if (rc < 0)
 		goto out;
 	/*
 	 * Retry when the ruleset moved between dump and commit (ERESTART),
@@ -310,7 +333,8 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 	 * things stand.
 	 */
 	for (try = 0; try < SYNC_TRIES; try++) {
-		rc = sync_once(k, &want, &have, nchanged, err, errlen);
+		rc = sync_once(k, &want, &sorted, &have, nchanged, err,
+		    errlen);
 		if (rc == 0)
 			errfmt(err, errlen, "%s", "");
 		if (rc != -ERESTART && rc != -EINTR && rc != -ENOBUFS)
@@ -323,7 +347,28 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 out:
 	free(want.v);
 	free(have.v);
+	k->stats.build_ns = mono_ns() - t0 - k->stats.sort_ns -
+	    k->stats.dump_ns - k->stats.commit_ns;
 	return rc;
+}
+
+void
+kernel_sync_stats(const struct kernel *k, struct ksync_stats *st)
+{
+	*st = k->stats;
+}
+
+int
+kernel_moved_since_sync(struct kernel *k)
+{
+	uint32_t now;
+	int rc;
+
+	if (k->sync_genid == 0)
+		return 1;
+	if ((rc = genid_get(k, &now)) < 0)
+		return rc;
+	return now != k->sync_genid;
 }
 
 int

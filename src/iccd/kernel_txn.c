@@ -16,6 +16,8 @@
  */
 #include "kernel_int.h"
 
+#include <time.h>
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -501,8 +503,31 @@ ktxn_send(struct ktxn *t)
  * returns; we still wait for them one by one, then take what is left
  * without waiting.
  */
+static int ktxn_commit_timed(struct ktxn *, char *, size_t);
+
 int
 ktxn_commit(struct ktxn *t, char *err, size_t errlen)
+{
+	long t0 = mono_ns();
+	int rc = ktxn_commit_timed(t, err, errlen);
+
+	t->k->stats.commit_ns += mono_ns() - t0;
+	t->k->stats.ntxn++;
+	return rc;
+}
+
+long
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* ktxn_commit_timed: ktxn_commit's work, which it times. */
+static int
+ktxn_commit_timed(struct ktxn *t, char *err, size_t errlen)
 {
 	struct acks a = { 0 };
 	bool lost = false;

@@ -171,12 +171,48 @@ state_save_bridges(const char *dir, const struct icc_model *m)
 
 /* ---- loading -------------------------------------------------------------- */
 
+/*
+ * load_file: the JSON object in the file at path.  Read whole with
+ * read(2), then parsed from memory: json_load_file reads a byte at a time
+ * through stdio, which costs a start of 2,600 files ~20 ms.
+ */
 static json_t *
 load_file(const char *path, char *err, size_t errlen)
 {
+	char buf[16384], *text = buf, *big = NULL;
 	json_error_t jerr;
-	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	json_t *o;
+	int fd;
 
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if ((size_t)st.st_size >= sizeof(buf) &&
+	    (text = big = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	/* Up to the size fstat gave (plus one byte, to see it grew). */
+	while ((n = read(fd, text + len, (big ? (size_t)st.st_size + 1 :
+	    sizeof(buf)) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (n == -1 || len > (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: %s", path, n == -1 ?
+		    strerror(errno) : "changed while read");
+		free(big);
+		return NULL;
+	}
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(big);
 	if (o == NULL)
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
 		    jerr.column, jerr.text);

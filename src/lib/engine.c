@@ -175,6 +175,7 @@ engine_all(const struct icc_model *m, struct elemvec *out)
 
 struct enode {
 	struct enode	*next;
+	size_t		 h;		/* hash_bytes of e: no rehash to grow */
 	struct icc_elem	 e;
 	long		 count;
 };
@@ -216,33 +217,42 @@ elemset_free(struct elemset *s)
 }
 
 static size_t
-eslot(const struct elemset *s, const struct icc_elem *e)
+ehash(const struct icc_elem *e)
 {
-	return hash_bytes(e, sizeof(*e)) & (s->nb - 1);
+	return hash_bytes(e, sizeof(*e));
+}
+
+static struct enode *
+efind_h(const struct elemset *s, const struct icc_elem *e, size_t h)
+{
+	if (s->nb == 0)
+		return NULL;
+	for (struct enode *x = s->b[h & (s->nb - 1)]; x != NULL; x = x->next)
+		if (x->h == h && memcmp(&x->e, e, sizeof(*e)) == 0)
+			return x;
+	return NULL;
 }
 
 static struct enode *
 efind(const struct elemset *s, const struct icc_elem *e)
 {
-	if (s->nb == 0)
-		return NULL;
-	for (struct enode *x = s->b[eslot(s, e)]; x != NULL; x = x->next)
-		if (memcmp(&x->e, e, sizeof(*e)) == 0)
-			return x;
-	return NULL;
+	return s->nb == 0 ? NULL : efind_h(s, e, ehash(e));
 }
 
+/* egrow: at least want buckets (a power of two), doubling otherwise. */
 static int
-egrow(struct elemset *s)
+egrow(struct elemset *s, size_t want)
 {
 	struct elemset ns = { NULL, s->nb ? s->nb * 2 : 64, s->n };
 	struct enode *x, *next;
 
+	while (ns.nb < want)
+		ns.nb *= 2;
 	if ((ns.b = calloc(ns.nb, sizeof(*ns.b))) == NULL)
 		return -1;
 	for (size_t i = 0; i < s->nb; i++)
 		for (x = s->b[i]; x != NULL; x = next) {
-			size_t k = eslot(&ns, &x->e);
+			size_t k = x->h & (ns.nb - 1);
 
 			next = x->next;
 			x->next = ns.b[k];
@@ -257,17 +267,18 @@ egrow(struct elemset *s)
 static struct enode *
 eget(struct elemset *s, const struct icc_elem *e)
 {
-	struct enode *x = efind(s, e);
-	size_t k;
+	size_t h = ehash(e), k;
+	struct enode *x = efind_h(s, e, h);
 
 	if (x != NULL)
 		return x;
-	if (s->n >= s->nb && egrow(s) == -1)
+	if (s->n >= s->nb && egrow(s, 0) == -1)
 		return NULL;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	x->e = *e;
-	k = eslot(s, e);
+	x->h = h;
+	k = h & (s->nb - 1);
 	x->next = s->b[k];
 	s->b[k] = x;
 	s->n++;
@@ -281,7 +292,8 @@ edel(struct elemset *s, const struct icc_elem *e)
 
 	if (s->nb == 0)
 		return;
-	for (pp = &s->b[eslot(s, e)]; (x = *pp) != NULL; pp = &x->next) {
+	for (pp = &s->b[ehash(e) & (s->nb - 1)]; (x = *pp) != NULL;
+	    pp = &x->next) {
 		if (memcmp(&x->e, e, sizeof(*e)) == 0) {
 			*pp = x->next;
 			free(x);
@@ -370,6 +382,30 @@ out:
 	return rv;
 }
 
+/*
+ * elemset_fill: elemset_commit into an empty set from nothing (a start):
+ * the delta would be after itself, so count after directly, in a table
+ * sized for it once.
+ */
+static int
+elemset_fill(struct elemset *s, const struct elemvec *after)
+{
+	struct enode *x;
+
+	if (after->n > s->nb && egrow(s, after->n) == -1)
+		goto fail;
+	for (size_t i = 0; i < after->n; i++) {
+		if ((x = eget(s, &after->v[i])) == NULL)
+			goto fail;
+		x->count++;
+	}
+	return 0;
+fail:
+	elemset_clear(s);
+	errno = ENOMEM;
+	return -1;
+}
+
 int
 elemset_commit(struct elemset *s, const struct elemvec *before,
     const struct elemvec *after)
@@ -377,6 +413,8 @@ elemset_commit(struct elemset *s, const struct elemvec *before,
 	struct elemset d = { NULL, 0, 0 };
 	struct enode *x, *cur;
 
+	if (s->n == 0 && before->n == 0)
+		return elemset_fill(s, after);
 	if (delta_build(&d, before, after) == -1)
 		goto fail;
 	/* Create every node first, so that no step after it can fail. */

@@ -41,7 +41,9 @@ int hmap_foreach(const struct hmap *h,
 /* hmap_clear: remove every entry (values are not freed). */
 void hmap_clear(struct hmap *h);
 
-/* hash_bytes: FNV-1a of len bytes, for the maps here and in engine.c. */
+/* hash_bytes: a 64-bit hash of len bytes (word-wise, finalised so that
+ * its low bits are good bucket indices), for the maps here and in
+ * engine.c. */
 size_t hash_bytes(const void *p, size_t len);
 
 #endif

@@ -6,10 +6,11 @@
  * parsing, the rule engine, the state write).
  *
  *   bench_floor [-t TABLE] load FILE
- *	make TABLE hold exactly the elements of FILE (kernel_sync: one
- *	transaction; the table is created when missing) and print
- *	"load N ELEMENTS NS".  FILE has one "RECV SRC PROTO PORT" line per
- *	element (dotted quads, protocol number, port).
+ *	make TABLE hold exactly the elements of FILE (kernel_sync; the
+ *	table is created when missing) and print "load N ELEMENTS NS
+ *	COMMIT_NS OTHER_NS" (kernel_sync_stats: the kernel's commits, and
+ *	the rest).  FILE has one "RECV SRC PROTO PORT" line per element
+ *	(dotted quads, protocol number, port).
  *   bench_floor [-t TABLE] events CYCLES SECONDS RECV1 RECV2 SRC PORT...
  *	CYCLES times (or until SECONDS have passed): add the elements RECV1
  *	. SRC . tcp . PORT (a start), replace them by RECV2's (an IP change)
@@ -172,7 +173,13 @@ cmd_load(const char *table, int argc, char **argv)
 	rc = kernel_sync(k, &ev, NULL, 0, &changed, err, sizeof(err));
 	if (rc != 0)
 		die("load %s: %s", table, err);
-	printf("load %zu %lld\n", ev.n, now_ns() - t0);
+	{
+		struct ksync_stats ks;
+
+		kernel_sync_stats(k, &ks);
+		printf("load %zu %lld %ld %ld\n", ev.n, now_ns() - t0,
+		    ks.commit_ns, ks.sort_ns + ks.build_ns + ks.dump_ns);
+	}
 	kernel_close(k);
 	elemvec_free(&ev);
 	return 0;
