@@ -431,6 +431,15 @@ iccd_start() {
 	die "iccd (pid $ICCD_PID) logged \"loaded\" but does not answer on $SOCK"
 }
 
+# breakdown LOG: the last "loaded" line of iccd's LOG as "breakdown SETUP
+# STATE MODEL SYNC SORT BUILD COMMIT MONITOR" (ms; src/iccd/iccd.c).
+breakdown() {
+	grep 'loaded .* ms: setup' "$1" | tail -n 1 | sed 's/[(),]/ /g' | awk '{
+		for (i = 1; i < NF; i++) v[$i] = $(i + 1)
+		printf "breakdown %s %s %s %s %s %s %s %s\n", v["setup"], v["state"],
+		    v["model"], v["sync"], v["sort"], v["build"], v["commit"], v["monitor"] }'
+}
+
 # gone PID: the process has exited.  A zombie counts: bench_client spawn
 # left iccd to be reaped by init, not by us.
 gone() {
@@ -643,21 +652,42 @@ bench_iccd() {
 	# Memory this VM handed back to its host makes the first big kernel
 	# allocation slow (page faults in the host): runs are repeated back
 	# to back, the median reported and the first named.
-	log "L=$l: iccd cold start, $COLD_REPS runs"
+	# Each cold start is paired with a bare load of the same elements
+	# just before it (bench_floor, table bfloor), so that the ratio
+	# compares runs made under the same load of the machine.
+	log "L=$l: iccd cold start, $COLD_REPS runs, each after a bare load"
 	: >"$TMP/cold"
 	: >"$TMP/rss"
+	: >"$TMP/pair"
+	: >"$TMP/breakdown"
 	for _ in $(seq 1 "$COLD_REPS"); do
 		iccd_stop
 		in_host "$FLOOR" delete || die "cannot delete table icc"
+		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
+		out=$(in_host "$FLOOR" -t bfloor load "$dir/elems.txt") ||
+			die "bench_floor load failed"
+		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
 		iccd_start "$st" "$logf"
 		echo "cold $STARTED_NS $READY_NS" >>"$TMP/cold"
+		echo "$out" | awk -v c="$STARTED_NS" '{ print "pair", $3, c, c / $3 * 100 }' >>"$TMP/pair"
+		breakdown "$logf" >>"$TMP/breakdown"
 		awk '/^VmHWM/ { print "rss", $2 }' "/proc/$ICCD_PID/status" >>"$TMP/rss"
 		iccd_check "cold start L=$l" "$l"
 	done
 	record_runs cold iccd-cold-start "$l" "$TMP/cold" 2 ms 1e6 \
 		"exec to the table complete (\"loaded\")"
 	record_runs cold iccd-cold-ready "$l" "$TMP/cold" 3 ms 1e6 \
-		"exec to serving requests (\"listening\": after the monitor's resync)"
+		"exec to serving requests (\"listening\")"
+	record_runs cold floor-load-paired "$l" "$TMP/pair" 2 ms 1e6 \
+		"the bare load (kernel_sync) just before each cold start"
+	record_runs cold cold-start-per-bare-load "$l" "$TMP/pair" 4 % 1 \
+		"iccd's cold start as a percentage of the bare load just before it"
+	local i=2 part
+	for part in setup state model sync sync-sort sync-build sync-commit monitor; do
+		record_runs cold "iccd-cold/$part" "$l" "$TMP/breakdown" "$i" ms 1 \
+			"iccd's \"loaded\" line: where the start's time went"
+		i=$((i + 1))
+	done
 	record_runs cold iccd-peak-rss "$l" "$TMP/rss" 2 MB 1024 "VmHWM once serving"
 
 	log "L=$l: iccd cold start under the commit-lock probe"
@@ -748,6 +778,37 @@ bench_churn() {
 	MED["churn-rate-$where|$l"]=$rate
 	MED["churn-cpu-$where|$l"]=$cpu
 	iccd_check "after churn L=$l" "$l"
+}
+
+# bench_ct_accept_path L DIR: the packet path through iccd's table as it
+# was before revocation moved into the rules: established and related
+# packets accepted at once (ct state established,related accept), which
+# needed a conntrack dump after every removal.  The baseline of the cost
+# per packet of judging every packet by the link sets (iccd/udp64-sent
+# against ct-accept/udp64-sent, same L, same run).
+bench_ct_accept_path() {
+	local l=$1 dir=$2 f=$TMP/ct-accept.nft
+	log "L=$l: packet path through the ct-accept isolate chain (the baseline)"
+	awk '
+		/^\tchain isolate/ {
+			print
+			print "\t\tct state established,related accept"
+			print "\t\ticmpv6 type nd-neighbor-solicit accept"
+			print "\t\ticmpv6 type nd-neighbor-advert accept"
+			print "\t\tip saddr . ip daddr . meta l4proto . th dport @links4 accept"
+			print "\t\tip saddr . ip daddr . meta l4proto . th dport @ranges4 accept"
+			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept"
+			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @ranges6 accept"
+			skip = 1; next
+		}
+		skip && /counter drop/ { skip = 0 }
+		skip { next }
+		{ print }' "$dir/table.nft" >"$f" || die "cannot write $f"
+	echo "add element inet bnft links4 { 10.99.0.2 . 10.99.0.3 . tcp . 5201, 10.99.0.2 . 10.99.0.3 . udp . 5201 }" >>"$f"
+	in_host nft delete table inet bnft 2>/dev/null
+	in_host nft -f "$f" || die "nft -f of the ct-accept table failed"
+	packet_path ct-accept "$l" yes
+	in_host nft delete table inet bnft || die "cannot delete table bnft"
 }
 
 # bench_floor_size L DIR: the bare libnftnl batch.
@@ -868,6 +929,7 @@ reference() {
 	cold)
 		case $2 in
 		*rss*) echo "iccd-peak-rss|$3" ;;
+		*per-bare-load) echo "-" ;;
 		*) echo "iccd-cold-start|$3" ;;
 		esac ;;
 	churn) echo "churn-state-disk|$3" ;;
@@ -941,6 +1003,8 @@ print_targets() {
 	target "iccctl faster than iptables ($IPT_BACKEND) -C||-A at 10k (x)" \
 		"$(ratio "${MED[iptables-$IPT_BACKEND|$mid]:-}" "${MED[iccd-iccctl|$mid]:-}")" ">=" 100
 	target "cold start of 100k elements (ms)" "${MED[iccd-cold-start|$big]:-}" "<=" 250
+	target "cold start at 100k, % of the bare load (paired runs)" \
+		"${MED[cold-start-per-bare-load|$big]:-}" "<=" 130
 	target "cold start faster than nft -f at 100k (x)" \
 		"$(ratio "${MED[nft-f-cold-load|$big]:-}" "${MED[iccd-cold-start|$big]:-}")" ">=" 3
 	target "longest commit-lock hold during cold start at 100k (ms)" \
@@ -950,6 +1014,14 @@ print_targets() {
 	target "restart with 1% drift at 100k (ms)" "${MED[iccd-restart-1pct-drift|$big]:-}" "<=" 300
 	target "churn at L=10k, state on disk (updates/s)" "${MED[churn-rate-disk|$mid]:-}" ">=" 10000
 	target "churn p99 at L=10k, state on disk (us)" "${P99[churn-state-disk|$mid]:-}" "<=" 10000
+	target "churn at L=$CHURN_L, state on disk / on tmpfs (same run)" \
+		"$(ratio "${MED[churn-rate-disk|$CHURN_L]:-}" "${MED[churn-rate-tmpfs|$CHURN_L]:-}")" ">=" 0.6
+	target "iccctl faster than nft -f element adds at 10k (x)" \
+		"$(ratio "${MED[nft-elems|$mid]:-}" "${MED[iccd-iccctl|$mid]:-}")" ">=" 3
+	target "UDP rate (sent), every packet judged / ct-accept rules, L=1k" \
+		"$(ratio "${MED[iccd/udp64-sent|$small]:-}" "${MED[ct-accept/udp64-sent|$small]:-}")" ">=" 0.97
+	target "UDP rate (sent), every packet judged / ct-accept rules, L=100k" \
+		"$(ratio "${MED[iccd/udp64-sent|$big]:-}" "${MED[ct-accept/udp64-sent|$big]:-}")" ">=" 0.97
 	target "UDP packet rate (sent), iccd L=100k / iccd L=1k" \
 		"$(ratio "${MED[iccd/udp64-sent|$big]:-}" "${MED[iccd/udp64-sent|$small]:-}")" ">=" 0.97
 	target "UDP packet rate (received), iccd L=100k / iccd L=1k" \
@@ -1020,6 +1092,7 @@ for l in $SIZES; do
 	log "L=$l: generating the world"
 	gen_world "$l" "$dir"
 	bench_iccd "$l" "$dir"
+	bench_ct_accept_path "$l" "$dir"
 	bench_floor_size "$l" "$dir"
 	bench_nft "$l" "$dir"
 	bench_ipt "$l" "$dir" "$IPT_BACKEND"
