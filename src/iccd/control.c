@@ -32,6 +32,7 @@ struct client {
 	struct peer_cred cred;		/* for work done on its behalf */
 	unsigned char	*rbuf;		/* header + payload being read */
 	size_t		 rlen, rcap;
+	json_t		*rep;		/* reply held until the round ends */
 	char		*wbuf;		/* reply being written */
 	size_t		 wlen, woff;
 	bool		 closing;	/* drop once the reply is out */
@@ -44,6 +45,8 @@ struct control {
 	gid_t		 group;
 	control_handler	 fn;
 	void		*arg;
+	void		(*round)(void *);
+	void		*round_arg;
 	struct client	 clients[CONTROL_MAX_CLIENTS];
 	size_t		 nclients;
 	int		 slot[1 + CONTROL_MAX_CLIENTS];	/* pfd -> client */
@@ -148,11 +151,19 @@ control_open(const char *path, gid_t group, control_handler fn, void *arg)
 	return c;
 }
 
+void
+control_on_round(struct control *c, void (*fn)(void *), void *arg)
+{
+	c->round = fn;
+	c->round_arg = arg;
+}
+
 static void
 client_drop(struct control *c, size_t i)
 {
 	struct client *cl = &c->clients[i];
 
+	json_decref(cl->rep);
 	close(cl->fd);
 	peer_cred_free(&cl->cred);
 	free(cl->rbuf);
@@ -302,7 +313,8 @@ client_request(struct control *c, struct client *cl, size_t plen)
 	}
 	rep = c->fn(req, cl->may_write, &cl->cred, c->arg);
 	json_decref(req);
-	client_reply(cl, rep);
+	/* Held: serialised once the round's changes are durable. */
+	cl->rep = rep != NULL ? rep : json_null();
 }
 
 /* client_need: bytes wanted before the next step, growing rbuf. */
@@ -425,24 +437,49 @@ client_timed_out(const struct client *cl, time_t t)
 	return t - cl->since > CONTROL_IDLE_TIMEOUT;
 }
 
+/* client_step: one client's poll result: write, or read and answer into
+ * cl->rep.  -1: drop it. */
+static int
+client_step(struct control *c, struct client *cl, short revents)
+{
+	if (revents & (POLLERR | POLLNVAL))
+		return -1;
+	if (revents & POLLOUT)
+		return client_write(cl);
+	if (revents & (POLLIN | POLLHUP))
+		return client_read(c, cl);
+	return 0;
+}
+
 void
 control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 {
 	time_t t = now();
 	bool drop[CONTROL_MAX_CLIENTS] = { false };
-	size_t nclients = c->nclients;
+	size_t nclients = c->nclients, held = 0;
 
+	for (size_t i = 1; i < n; i++) {
+		struct client *cl = &c->clients[c->slot[i]];
+
+		if (client_step(c, cl, pfd[i].revents) == -1)
+			drop[c->slot[i]] = true;
+		held += cl->rep != NULL;
+	}
+	if (held > 0 && c->round != NULL)
+		c->round(c->round_arg);
 	for (size_t i = 1; i < n; i++) {
 		struct client *cl = &c->clients[c->slot[i]];
 		int rv = 0;
 
-		if (pfd[i].revents & (POLLERR | POLLNVAL))
-			rv = -1;
-		else if (pfd[i].revents & POLLOUT)
-			rv = client_write(cl);
-		else if (pfd[i].revents & (POLLIN | POLLHUP))
-			rv = client_read(c, cl);
-		if (rv == 0 && cl->wbuf != NULL)
+		if (cl->rep != NULL) {
+			json_t *rep = cl->rep;
+
+			/* json_null: the handler had no reply (out of
+			 * memory): client_reply then closes the client. */
+			cl->rep = NULL;
+			client_reply(cl, json_is_null(rep) ? NULL : rep);
+		}
+		if (!drop[c->slot[i]] && cl->wbuf != NULL)
 			rv = client_write(cl);	/* answer at once if it fits */
 		if (rv == -1 || client_timed_out(cl, t))
 			drop[c->slot[i]] = true;

@@ -41,6 +41,16 @@ struct control;
 struct control *control_open(const char *path, gid_t group,
     control_handler fn, void *arg);
 
+/*
+ * control_on_round: fn(arg) runs once per control_dispatch, after every
+ * request that came whole in that round was handled and before any of
+ * their replies is serialised: iccd makes the round's state changes
+ * durable there with one write (group commit), and may still turn a
+ * reply (a JSON object the handler returned, which fn may change in
+ * place) into an error.  NULL (the default): no such step.
+ */
+void control_on_round(struct control *c, void (*fn)(void *), void *arg);
+
 /* control_close: close every client and the socket, unlink its path. */
 void control_close(struct control *c);
 
@@ -52,8 +62,9 @@ size_t control_pollfds(struct control *c, struct pollfd *pfd);
 
 /*
  * control_dispatch: act on the poll results for the entries filled by the
- * last control_pollfds: accept, read, answer complete requests, write,
- * and drop timed-out clients.
+ * last control_pollfds: accept, read, answer complete requests (all of
+ * the round's, then the round function, then their replies), write, and
+ * drop timed-out clients.
  */
 void control_dispatch(struct control *c, const struct pollfd *pfd, size_t n);
 

@@ -780,6 +780,108 @@ START_TEST(t_too_many_clients)
 }
 END_TEST
 
+/* What the round function saw: the calls count when it ran, and how
+ * often it ran. */
+static int round_calls_seen, rounds;
+
+/*
+ * fake_round: as iccd's group commit: runs after the round's requests,
+ * before their replies are serialised; when it "fails", it turns the
+ * held replies into errors, as iccd does for a group that could not be
+ * made durable.
+ */
+static void
+fake_round(void *arg)
+{
+	(void)arg;
+	rounds++;
+	round_calls_seen = calls;
+}
+
+START_TEST(t_round_runs_once_before_the_replies)
+{
+	int a, b;
+	json_t *rep;
+
+	open_ctl((gid_t)-1);
+	control_on_round(ctl, fake_round, NULL);
+	rounds = round_calls_seen = 0;
+	a = client_connect();
+	b = client_connect();
+	pump_clients(2);
+	/* Both requests are queued before the server's next round (a unix
+	 * socket's send returns once the bytes are in the peer's queue):
+	 * one round answers both, its function ran once, after both. */
+	send_frame(a, "{\"cmd\":\"status\",\"x\":1}");
+	send_frame(b, "{\"cmd\":\"status\",\"x\":2}");
+	pump_once(PUMP_MS);
+	ck_assert_int_eq(calls, 2);
+	ck_assert_int_eq(rounds, 1);
+	ck_assert_int_eq(round_calls_seen, 2);
+	rep = get_reply(a);
+	ck_assert(json_is_true(json_object_get(rep, "ok")));
+	json_decref(rep);
+	rep = get_reply(b);
+	ck_assert(json_is_true(json_object_get(rep, "ok")));
+	json_decref(rep);
+	/* A round without a request does not call it. */
+	pump_quiet(a, QUIET_MS);
+	ck_assert_int_eq(rounds, 1);
+	close(a);
+	close(b);
+}
+END_TEST
+
+/* The replies holding_handler gave, for fake_round_fail. */
+static json_t *held[4];
+static int nheld;
+
+static json_t *
+holding_handler(const json_t *req, bool may_write,
+    const struct peer_cred *who, void *arg)
+{
+	json_t *rep = fake_handler(req, may_write, who, arg);
+
+	if (nheld < 4)
+		held[nheld++] = json_incref(rep);
+	return rep;
+}
+
+/* fake_round_fail: the group "failed": every held reply is an error. */
+static void
+fake_round_fail(void *arg)
+{
+	(void)arg;
+	rounds++;
+	for (int i = 0; i < nheld; i++) {
+		json_object_set_new(held[i], "ok", json_false());
+		json_object_set_new(held[i], "error", json_string("group"));
+		json_decref(held[i]);
+	}
+	nheld = 0;
+}
+
+START_TEST(t_round_may_turn_replies_into_errors)
+{
+	json_t *rep;
+	int fd;
+
+	ctl = control_open(path, (gid_t)-1, holding_handler, NULL);
+	ck_assert_ptr_nonnull(ctl);
+	control_on_round(ctl, fake_round_fail, NULL);
+	rounds = nheld = 0;
+	fd = client_connect();
+	send_frame(fd, "{\"cmd\":\"status\"}");
+	rep = get_reply(fd);
+	ck_assert_int_eq(rounds, 1);
+	ck_assert(json_is_false(json_object_get(rep, "ok")));
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "error")),
+	    "group");
+	json_decref(rep);
+	close(fd);
+}
+END_TEST
+
 Suite *
 control_suite(void)
 {
@@ -790,6 +892,8 @@ control_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_round_trip);
 	tcase_add_test(tc, t_two_requests_one_write);
+	tcase_add_test(tc, t_round_runs_once_before_the_replies);
+	tcase_add_test(tc, t_round_may_turn_replies_into_errors);
 	tcase_add_test(tc, t_partial_frame);
 	tcase_add_test(tc, t_close_mid_frame);
 	tcase_add_test(tc, t_client_gone_before_reply);
