@@ -181,6 +181,9 @@ txn_restore(struct iccd *d, struct txn *t)
 static void hosts_follow(struct iccd *, const char *const *, size_t);
 static void txn_undo_kernel(struct iccd *, const struct txn *);
 static int persist(struct iccd *, const char *const *, size_t, bool);
+static int persist_records(struct iccd *, const char *const *, size_t,
+    bool);
+static int round_keep(struct iccd *, struct txn *);
 static void hosts_forget(struct iccd *, const char *);
 
 /*
@@ -238,7 +241,11 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 		goto fail;
 	}
 	d->apply_ns = elapsed_ns(&d->t_received);
-	if (persist(d, t->names, t->n, t->newbridge[0] != '\0') == -1) {
+	/* With group commit the records wait for the round's one durable
+	 * write (daemon_round), which takes the change back if it fails. */
+	if ((d->group_commit ? persist_records(d, t->names, t->n,
+	    t->newbridge[0] != '\0') : persist(d, t->names, t->n,
+	    t->newbridge[0] != '\0')) == -1) {
 		snprintf(err, len, "state: %s: %s", d->state_dir,
 		    strerror(errno));
 		txn_undo_kernel(d, t);
@@ -252,6 +259,19 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 	}
 	kbatch_free(b);
 	hosts_follow(d, t->names, t->n);
+	if (d->group_commit && d->slog != NULL && round_keep(d, t) == -1) {
+		/* Cannot wait for the round: durable now, alone. */
+		if (persist(d, NULL, 0, false) == -1) {
+			snprintf(err, len, "state: %s: %s", d->state_dir,
+			    strerror(errno));
+			txn_undo_kernel(d, t);
+			(void)elemset_commit(d->desired, &t->after,
+			    &t->before);
+			txn_restore(d, t);
+			hosts_follow(d, t->names, t->n);
+			return -1;
+		}
+	}
 	return 0;
 nomem:
 	snprintf(err, len, "out of memory");
@@ -293,17 +313,119 @@ txn_undo_kernel(struct iccd *d, const struct txn *t)
 
 static json_t *hosts_state(const struct iccd *, const char *);
 
+/* ---- group commit: the changes of one round, one durable write ---------- */
+
 /*
- * persist: journal the files of names (removing those no longer in the
- * model) and, when bridges changed, bridges.json, as one group made
- * durable by one fdatasync (statelog_commit).  Nothing to do without a
- * state directory.  Returns 0 or -1 with errno (nothing was written).
+ * A change whose records wait for the round's durable write: its
+ * transaction (what the model was, the element delta) to take it back,
+ * and its reply, turned into an error if the write fails.
+ */
+struct pending_txn {
+	struct txn	 t;
+	json_t		*rep;		/* NULL until daemon_handle knows it */
+};
+
+/* round_keep: t (moved: the caller's is left empty) waits for the
+ * round's write.  0 or -1 with errno ENOMEM (t then untouched). */
+static int
+round_keep(struct iccd *d, struct txn *t)
+{
+	struct pending_txn *p, **nv;
+
+	if (d->nround == d->capround) {
+		size_t ncap = d->capround ? d->capround * 2 : 16;
+
+		if ((nv = reallocarray(d->round, ncap, sizeof(*nv))) == NULL)
+			return -1;
+		d->round = nv;
+		d->capround = ncap;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->t = *t;
+	for (size_t i = 0; i < p->t.n; i++)
+		p->t.names[i] = p->t.name[i];	/* into the copy */
+	memset(t, 0, sizeof(*t));
+	d->round[d->nround++] = p;
+	return 0;
+}
+
+static void
+pending_free(struct pending_txn *p)
+{
+	txn_free(&p->t);
+	json_decref(p->rep);
+	free(p);
+}
+
+/* round_clear: the round's changes are durable. */
+static void
+round_clear(struct iccd *d)
+{
+	for (size_t i = 0; i < d->nround; i++)
+		pending_free(d->round[i]);
+	d->nround = 0;
+}
+
+/*
+ * group_fail: the group could not be written (errno says why): take the
+ * round's waiting changes back, newest first (kernel, element counts,
+ * model, hosts files), and turn their replies into errors.  Returns -1
+ * with errno kept.
  */
 static int
-persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
+group_fail(struct iccd *d)
 {
-	int saved;
+	int saved = errno;
 
+	statelog_discard(d->slog);
+	for (size_t i = d->nround; i-- > 0;) {
+		struct pending_txn *p = d->round[i];
+
+		txn_undo_kernel(d, &p->t);
+		if (elemset_commit(d->desired, &p->t.after, &p->t.before) == -1)
+			d->need_sync = true;
+		txn_restore(d, &p->t);
+		hosts_follow(d, p->t.names, p->t.n);
+		if (p->rep != NULL) {
+			json_object_set_new(p->rep, "ok", json_false());
+			json_object_set_new(p->rep, "error", json_sprintf(
+			    "state: %s: %s (the change was taken back)",
+			    d->state_dir, strerror(saved)));
+		}
+		pending_free(p);
+	}
+	if (d->nround > 0)
+		log_warnx("state: %s: %s: %zu changes of this round taken back",
+		    d->state_dir, strerror(saved), d->nround);
+	d->nround = 0;
+	errno = saved;
+	return -1;
+}
+
+void
+daemon_round(struct iccd *d)
+{
+	if (d->slog == NULL || (d->nround == 0 &&
+	    statelog_pending(d->slog) == 0))
+		return;
+	if (statelog_commit(d->slog) == -1)
+		(void)group_fail(d);
+	else
+		round_clear(d);
+}
+
+/*
+ * persist_records: add the records of names (a removal for those no
+ * longer in the model) and, when bridges changed, of bridges.json to the
+ * journal's group; nothing is durable yet.  Returns 0 or -1 with errno
+ * (the group is then dropped, and with it the round's other changes:
+ * see round_undo).
+ */
+static int
+persist_records(struct iccd *d, const char *const *names, size_t n,
+    bool bridges)
+{
 	if (d->slog == NULL)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -324,12 +446,30 @@ persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
 	}
 	if (bridges && statelog_put_bridges(d->slog, d->model) == -1)
 		goto fail;
-	return statelog_commit(d->slog);
+	return 0;
 fail:
-	saved = errno;
-	statelog_discard(d->slog);
-	errno = saved;
-	return -1;
+	return group_fail(d);
+}
+
+/*
+ * persist: journal the files of names and, when bridges changed,
+ * bridges.json, and make the group durable with one fdatasync
+ * (statelog_commit), together with the changes of this round that wait
+ * for it (group commit).  Nothing to do without a state directory.
+ * Returns 0 or -1 with errno: nothing was written, and those changes
+ * were taken back (the caller takes back its own).
+ */
+static int
+persist(struct iccd *d, const char *const *names, size_t n, bool bridges)
+{
+	if (d->slog == NULL)
+		return 0;
+	if (persist_records(d, names, n, bridges) == -1)
+		return -1;
+	if (statelog_commit(d->slog) == -1)
+		return group_fail(d);
+	round_clear(d);
+	return 0;
 }
 
 /* ---- rules files ------------------------------------------------------- */
@@ -1423,8 +1563,12 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);
+	/* The changes this request left waiting for the round's write. */
+	for (size_t i = 0; rep != NULL && i < d->nround; i++)
+		if (d->round[i]->rep == NULL)
+			d->round[i]->rep = json_incref(rep);
 	/* Timings for benchmarks: request arrival to the kernel's ack, and
-	 * to the reply (which includes the durable state write). */
+	 * to the reply (with group commit, before the durable write). */
 	if (rep != NULL && d->apply_ns >= 0) {
 		json_object_set_new(rep, "apply_ns", json_integer(d->apply_ns));
 		json_object_set_new(rep, "total_ns",
@@ -1613,6 +1757,8 @@ daemon_free(struct iccd *d)
 	hmap_foreach(&d->hostsfiles, free_hostsfile_cb, NULL);
 	hmap_clear(&d->hostsfiles);
 	hostsdirs_free(&d->hostsdirs);
+	daemon_round(d);
+	free(d->round);
 	statelog_close(d->slog);
 	if (d->k != NULL)
 		kernel_close(d->k);

@@ -36,6 +36,10 @@ struct iccd {
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
 	struct statelog		*slog;		/* NULL: no state directory */
+	bool			 group_commit;	/* daemon_round makes changes
+						 * durable, once per round */
+	struct pending_txn	**round;	/* changes waiting for it */
+	size_t			 nround, capround;
 	long			 load_state_ns;	/* daemon_init's state_load */
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
@@ -108,6 +112,17 @@ bool daemon_pending(const struct iccd *d);
  * compact now even if requests keep coming.
  */
 bool daemon_after_replies_due(const struct iccd *d);
+
+/*
+ * daemon_round: group commit.  With d->group_commit set (iccd sets it and
+ * calls this from control_on_round), a change's state records are only
+ * added to the journal's group when it is applied; this makes the
+ * round's group durable with one fdatasync.  If that fails, every change
+ * of the round is taken back (kernel, model, hosts files) and its reply,
+ * not yet sent, becomes an error.  Without group_commit each change is
+ * made durable on its own before its reply is built.
+ */
+void daemon_round(struct iccd *d);
 
 /*
  * daemon_handle: answer one request object (see proto.h).  may_write is

@@ -353,6 +353,13 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 	}
 }
 
+/* round_end: control_on_round's function: the round's durable write. */
+static void
+round_end(void *arg)
+{
+	daemon_round(arg);
+}
+
 /* When each step of a start began (CLOCK_MONOTONIC, ns). */
 struct start_times {
 	long	main, init, monitor, sync, done;
@@ -446,6 +453,10 @@ main(int argc, char **argv)
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
+	/* Group commit: the requests of one round share one durable write,
+	 * made before any of their replies goes out. */
+	control_on_round(ctl, round_end, &d);
+	d.group_commit = true;
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
