@@ -209,6 +209,9 @@ signals_block(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		fatal("sigprocmask");
 	signal(SIGPIPE, SIG_IGN);
+	/* A state write past a file size limit (RLIMIT_FSIZE) must fail
+	 * with EFBIG, and the change be refused, not kill iccd. */
+	signal(SIGXFSZ, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
