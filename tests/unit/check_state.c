@@ -177,6 +177,51 @@ START_TEST(test_bad_file_named)
 }
 END_TEST
 
+/* Enough files for the two parsing threads (state.c: PARSE_MIN_FILES). */
+#define MANY	700
+
+static void
+write_many(int bad)
+{
+	char rel[64], text[256];
+
+	for (int i = 0; i < MANY; i++) {
+		snprintf(rel, sizeof(rel), "c/c%d.json", i);
+		snprintf(text, sizeof(text), "{\"name\":\"c%d\",\"bridge\":"
+		    "\"br0\",\"ip\":\"10.%d.%d.%d\",\"running\":true,"
+		    "\"seq\":%d}\n", i, i == bad ? 300 : 1, i / 250,
+		    i % 250 + 1, i + 1);
+		write_file(rel, text);
+	}
+}
+
+START_TEST(test_many_files_parsed_in_parallel)
+{
+	struct icc_model *m = model_new(false);
+	char err[256], want[64];
+	uint64_t seq;
+
+	write_many(-1);
+	ck_assert_int_eq(state_load(dir, m, &seq, NULL, NULL, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(model_count(m), MANY);
+	ck_assert_uint_eq(seq, MANY);
+	ck_assert_ptr_nonnull(model_find(m, "c0"));
+	ck_assert_ptr_nonnull(model_find(m, "c699"));
+	model_free(m);
+	/* One bad file among them, whichever thread reads it: named. */
+	for (int bad = 0; bad < 2; bad++) {
+		write_many(MANY / 2 + bad);
+		m = model_new(false);
+		ck_assert_int_eq(state_load(dir, m, &seq, NULL, NULL, err,
+		    sizeof(err)), -1);
+		snprintf(want, sizeof(want), "c/c%d.json: ip: ", MANY / 2 + bad);
+		ck_assert_msg(strstr(err, want) != NULL, "error \"%s\"", err);
+		model_free(m);
+	}
+}
+END_TEST
+
 START_TEST(test_name_must_match_file)
 {
 	struct icc_model *m = model_new(false);
@@ -242,6 +287,7 @@ state_suite(void)
 	tcase_add_test(tc, test_remove_and_temp_files_ignored);
 	tcase_add_test(tc, test_half_written_takeover);
 	tcase_add_test(tc, test_bad_file_named);
+	tcase_add_test(tc, test_many_files_parsed_in_parallel);
 	tcase_add_test(tc, test_name_must_match_file);
 	tcase_add_test(tc, test_hosts_registration_kept);
 	tcase_add_test(tc, test_file_mode_private);
