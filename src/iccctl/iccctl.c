@@ -30,7 +30,7 @@ usage(int status)
 "usage: iccctl [--socket PATH] COMMAND [ARGS]\n"
 "  start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] [--hostname HOST]\n"
 "             [--expose PORT[-END][/tcp|udp|sctp]]... [--link SOURCE[:ALIAS]]...\n"
-"             [--env KEY=VALUE]...\n"
+"             [--env KEY=VALUE]... [--port IFNAME --mac MAC]\n"
 "  stop NAME | rm NAME\n"
 "  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
 "  bridge BR --icc on|off\n"
@@ -167,11 +167,13 @@ cmd_start(int argc, char **argv)
 		{ "expose", required_argument, NULL, 'e' },
 		{ "link", required_argument, NULL, 'l' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct { int ch; const char *key; } scalar[] = {
 		{ 'b', "bridge" }, { '4', "ip" }, { '6', "ip6" }, { 'i', "id" },
-		{ 'H', "hostname" }
+		{ 'H', "hostname" }, { 'p', "port" }, { 'm', "mac" }
 	};
 	json_t *req = new_req("start");
 	int ch;
@@ -280,6 +282,12 @@ print_container(const json_t *c)
 			printf("(%s)", at);
 	}
 	putchar('\n');
+	/* On a bridge with icc off: bound to its port, or not. */
+	if (strcmp(jstr(c, "binding"), "bound") == 0)
+		printf("binding %s bound port %s mac %s\n", jstr(c, "name"),
+		    jstr(c, "port"), jstr(c, "mac"));
+	else if (strcmp(jstr(c, "binding"), "unbound") == 0)
+		printf("binding %s unbound\n", jstr(c, "name"));
 }
 
 static void
@@ -371,6 +379,10 @@ cmd_status(int argc, char **argv)
 			    "last_repair_at"), (long long)json_integer_value(
 			    json_object_get(rep, "last_repair_us")));
 		printf("\n");
+		printf("unbound containers %lld, br_netfilter sysctls put "
+		    "back %lld\n", (long long)json_integer_value(
+		    json_object_get(rep, "unbound")), (long long)
+		    json_integer_value(json_object_get(rep, "sysctl_repairs")));
 	}
 	json_decref(rep);
 	return 0;
@@ -486,7 +498,7 @@ static const struct {
 	    "[--hostname HOST]\n"
 	    "             [--expose PORT[-END][/tcp|udp|sctp]]... "
 	    "[--link SOURCE[:ALIAS]]...\n"
-	    "             [--env KEY=VALUE]..." },
+	    "             [--env KEY=VALUE]... [--port IFNAME --mac MAC]" },
 	{ "stop", "stop NAME" },
 	{ "rm", "rm NAME" },
 	{ "link", "link RECEIVER SOURCE[:ALIAS]" },

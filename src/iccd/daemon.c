@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binding.h"
 #include "linkdata.h"
 #include "log.h"
 #include "request.h"
@@ -288,6 +289,7 @@ struct txn {
 	size_t			 n;
 	char			 newbridge[ICC_IFNAME_MAX + 1];
 	struct elemvec		 before, after, adds, dels;
+	struct bind_delta	 bind;		/* the bridge table's change */
 };
 
 static int
@@ -334,6 +336,7 @@ txn_free(struct txn *t)
 	elemvec_free(&t->after);
 	elemvec_free(&t->adds);
 	elemvec_free(&t->dels);
+	bind_delta_free(&t->bind);
 }
 
 /* txn_restore: put the model back as it was at txn_begin. */
@@ -407,9 +410,17 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 	    !model_bridge(d->model, t->newbridge)->icc &&
 	    kbatch_add_closed(b, t->newbridge) == -1)
 		goto nomem;
+	if (binding_stage(d, d->model, b, &t->bind) == -1)
+		goto nomem;
 	if ((rv = kbatch_commit(b, kerr, sizeof(kerr))) == -ENOENT &&
-	    resync_for_retry(d, kerr))
+	    resync_for_retry(d, kerr)) {
+		/* The resync set the bridge table from the model. */
+		kbatch_clear_belems(b);
+		bind_delta_free(&t->bind);
+		if (binding_stage(d, d->model, b, &t->bind) == -1)
+			goto nomem;
 		rv = kbatch_commit(b, kerr, sizeof(kerr));
+	}
 	if (rv != 0) {
 		snprintf(err, len, "kernel: %s", kerr);
 		goto fail;
@@ -421,6 +432,7 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 		txn_undo_kernel(d, t);
 		goto fail;
 	}
+	binding_done(d, &t->bind);
 	if (elemset_commit(d->desired, &t->before, &t->after) == -1) {
 		/* The kernel has the change; resync the count table from the
 		 * whole model rather than leave it wrong. */
@@ -459,6 +471,8 @@ txn_undo_kernel(struct iccd *d, const struct txn *t)
 	if (b != NULL && t->newbridge[0] != '\0' &&
 	    !model_bridge(d->model, t->newbridge)->icc)
 		kbatch_del_closed(b, t->newbridge);
+	if (b != NULL)
+		binding_undo(b, &t->bind);
 	if (b != NULL)
 		rv = kbatch_commit(b, kerr, sizeof(kerr));
 	kbatch_free(b);
@@ -873,14 +887,15 @@ bridge_undo_kernel(struct iccd *d, const char *bridge, bool created, int icc)
 			rv = kbatch_commit(kb, kerr, sizeof(kerr));
 	}
 	kbatch_free(kb);
-	if (rv != 0)
-		d->need_sync = true;
+	/* The bridge table's bindings follow the model at the resync. */
+	d->need_sync = true;
 }
 
 static json_t *
 cmd_bridge(struct iccd *d, struct request *r)
 {
 	struct icc_bridge *b = model_bridge(d->model, r->bridge);
+	struct bind_delta bd = { 0 };
 	bool created = b == NULL, was;
 	struct kbatch *kb;
 	char kerr[ERRLEN];
@@ -899,12 +914,22 @@ cmd_bridge(struct iccd *d, struct request *r)
 		rv = kbatch_add_closed(kb, r->bridge);
 	if (rv == -1)
 		goto nomem;
+	/* Bindings exist on closed bridges only: staged as if it were done. */
+	was = b->icc;
+	b->icc = r->icc;
+	rv = binding_stage(d, d->model, kb, &bd);
+	b->icc = was;
+	if (rv == -1)
+		goto nomem;
 	if ((rv = kbatch_commit(kb, kerr, sizeof(kerr))) != 0) {
 		kbatch_free(kb);
+		bind_delta_free(&bd);
 		if (created)
 			model_bridge_del(d->model, r->bridge);
 		return reply_err("kernel: %s", kerr);
 	}
+	binding_done(d, &bd);
+	bind_delta_free(&bd);
 	kbatch_free(kb);
 	was = b->icc;
 	b->icc = r->icc;
@@ -925,6 +950,7 @@ cmd_bridge(struct iccd *d, struct request *r)
 	return reply_ok();
 nomem:
 	kbatch_free(kb);
+	bind_delta_free(&bd);
 	if (created)
 		model_bridge_del(d->model, r->bridge);
 	return reply_err("out of memory");
@@ -1227,7 +1253,10 @@ list_container_cb(const struct icc_container *c, void *arg)
 {
 	struct list_ctx *ctx = arg;
 
-	if (json_array_append_new(ctx->containers, container_json(c)) == -1)
+	json_t *cj = container_json(c);
+
+	binding_json(ctx->d->model, c, cj);
+	if (json_array_append_new(ctx->containers, cj) == -1)
 		return -1;
 	for (size_t i = 0; i < c->nlinks; i++)
 		if (json_array_append_new(ctx->links, link_json(ctx->d->model,
@@ -1300,8 +1329,15 @@ cmd_status(struct iccd *d)
 	    (json_int_t)model_count(d->model), "repairs",
 	    (json_int_t)d->repairs, "last_repair_cause",
 	    d->last_repair_cause[0] ? d->last_repair_cause : "none");
-	if (rep != NULL)
+	if (rep != NULL) {
 		status_repair(d, rep);
+		json_object_set_new(rep, "unbound", json_integer(
+		    (json_int_t)bind_count_unbound(d->model)));
+		json_object_set_new(rep, "bound_elements", json_integer(
+		    (json_int_t)d->bound.n));
+		json_object_set_new(rep, "sysctl_repairs", json_integer(
+		    (json_int_t)d->sysctl_repairs));
+	}
 	elemvec_free(&have);
 	elemvec_free(&adds);
 	elemvec_free(&dels);
@@ -1366,6 +1402,7 @@ swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
 	struct elemvec have = { 0 }, adds = { 0 }, dels = { 0 };
 	struct elemset *es = desired_of(m);
 	struct closed_diff cd = { d->model, kbatch_new(d->k), 0 };
+	struct bind_delta bd = { 0 };
 	char kerr[ERRLEN];
 	int rv = -1;
 
@@ -1382,11 +1419,16 @@ swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
 	for (size_t i = 0; i < adds.n; i++)
 		if (kbatch_add_elem(cd.b, &adds.v[i]) == -1)
 			goto out;
+	if (binding_stage(d, m, cd.b, &bd) == -1) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
 	if (kbatch_commit(cd.b, kerr, sizeof(kerr)) != 0) {
 		snprintf(err, len, "kernel: %s", kerr);
 		goto out;
 	}
 	log_info("reload: %zu elements added, %zu deleted", adds.n, dels.n);
+	binding_done(d, &bd);
 	model_free(d->model);
 	d->model = m;
 	elemset_free(d->desired);
@@ -1398,6 +1440,7 @@ swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
 	rv = 0;
 out:
 	kbatch_free(cd.b);
+	bind_delta_free(&bd);
 	elemset_free(es);
 	elemvec_free(&have);
 	elemvec_free(&adds);
@@ -1534,21 +1577,26 @@ sync_table(struct iccd *d, char *err, size_t errlen)
 {
 	struct closed_ctx closed = { NULL, 0 };
 	struct elemvec all = { 0 };
+	struct belemvec bound = { 0 };
 	long changed;
 	int rv = -ENOMEM;
 
 	if (elemset_foreach(d->desired, push_desired_cb, &all) != 0 ||
-	    model_bridges(d->model, closed_cb, &closed) != 0) {
+	    model_bridges(d->model, closed_cb, &closed) != 0 ||
+	    binding_sync_prepare(d, &bound) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	rv = kernel_sync(d->k, &all, closed.v, closed.n, &changed, err, errlen);
+	if (rv == 0)
+		binding_synced(d, &bound);
 	if (rv == 0 && changed != 0)
 		log_info("table %s synced: %ld element changes%s", d->table,
 		    changed < 0 ? 0 : changed, changed < 0 ? " (rebuilt)" : "");
 out:
 	free(closed.v);
 	elemvec_free(&all);
+	belemvec_free(&bound);
 	return rv;
 }
 
@@ -1668,5 +1716,6 @@ daemon_free(struct iccd *d)
 	model_free(d->model);
 	rules_free(&d->rules);
 	elemvec_free(&d->ct_pending);
+	belemvec_free(&d->bound);
 	memset(d, 0, sizeof(*d));
 }

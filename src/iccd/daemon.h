@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bind.h"
 #include "engine.h"
 #include "hmap.h"
 #include "kernel.h"
@@ -43,6 +44,10 @@ struct iccd {
 	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
 	long			 last_repair_us;	/* event read -> synced */
+	struct belemvec		 bound;		/* the bridge table's elements,
+						 * as iccd last set them */
+	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
+						 * put back */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -290,33 +291,90 @@ on_monitor(struct iccd *d, int mfd)
 	return mfd;
 }
 
+/*
+ * Every SYSCTL_CHECK_MS iccd reads the br_netfilter sysctls it depends on
+ * and puts them back when someone changed them: within a second, as
+ * iccd(8) promises.  Meanwhile the bridge table's forward chain drops IP
+ * traffic to and from bound ports (it lacks iccd's mark): fail closed.
+ */
+#define SYSCTL_CHECK_MS		500
+
+static int
+sysctl_timer_open(void)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, SYSCTL_CHECK_MS * 1000000L },
+		.it_value = { 0, SYSCTL_CHECK_MS * 1000000L },
+	};
+	int fd;
+
+	if ((fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1)
+		fatal("timerfd_create");
+	if (timerfd_settime(fd, 0, &its, NULL) == -1)
+		fatal("timerfd_settime");
+	return fd;
+}
+
+/* on_sysctl_timer: check the sysctls; failures are logged once a row. */
+static void
+on_sysctl_timer(struct iccd *d, int tfd)
+{
+	static bool failing;
+	uint64_t ticks;
+	char err[256];
+	int rc;
+
+	(void)read(tfd, &ticks, sizeof(ticks));
+	if ((rc = kernel_bridge_nf_check(err, sizeof(err))) < 0) {
+		if (!failing)
+			log_warnx("br_netfilter: %s; bound containers stay "
+			    "cut off from each other until it is back", err);
+		failing = true;
+		return;
+	}
+	failing = false;
+	if (rc == 0)
+		return;
+	d->sysctl_repairs += (unsigned long)rc;
+	log_warnx("br_netfilter: someone turned off bridge-nf-call-iptables "
+	    "or -ip6tables: set back to 1 (%d sysctl%s)", rc, rc > 1 ? "s" :
+	    "");
+}
+
 static void
 main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 {
-	struct pollfd pfd[3 + CONTROL_MAX_CLIENTS];
+	struct pollfd pfd[4 + CONTROL_MAX_CLIENTS];
+	int ready, tfd = sysctl_timer_open();
 	size_t n;
-	int ready;
 
 	for (;;) {
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = mfd;		/* -1: poll skips it */
 		pfd[1].events = POLLIN;
-		n = control_pollfds(ctl, pfd + 2);
+		pfd[2].fd = tfd;
+		pfd[2].events = POLLIN;
+		n = control_pollfds(ctl, pfd + 3);
 		/* With conntrack cuts pending, wake up soon to do them. */
-		ready = poll(pfd, n + 2, daemon_after_replies_due(d) ? 0 :
+		ready = poll(pfd, n + 3, daemon_after_replies_due(d) ? 0 :
 		    daemon_pending(d) ? 10 : 1000);
 		if (ready == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
+		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd)) {
+			close(tfd);
 			return;
+		}
 		/* Before requests: they would fail on a broken table. */
 		if (mfd != -1 && pfd[1].revents != 0)
 			mfd = on_monitor(d, mfd);
-		control_dispatch(ctl, pfd + 2, n);
+		if (pfd[2].revents & POLLIN)
+			on_sysctl_timer(d, tfd);
+		control_dispatch(ctl, pfd + 3, n);
 		/* Cuts wait for a quiet moment, or 50 ms at most: one
 		 * conntrack dump then serves a whole burst of requests. */
 		if (ready == 0 || daemon_after_replies_due(d))

@@ -55,6 +55,7 @@
 #include <libnftnl/udata.h>
 
 #include "engine.h"
+#include "kernel_priv.h"
 
 /* As nftables: 2 MB batch pages, room past the page for one message. */
 /* MNL_SOCKET_BUFFER_SIZE's largest value, as a constant. */
@@ -145,6 +146,8 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct belemvec		 bwant;		/* the bridge table's elements
+						 * (kernel_set_bindings) */
 };
 
 /* One set element as the kernel holds it: raw key bytes. */
@@ -168,6 +171,7 @@ struct kbatch {
 	struct kernel	*k;
 	struct kop	*ops;
 	size_t		 n, cap;
+	struct belemvec	 badd, bdel;	/* bridge table elements */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -467,6 +471,7 @@ kernel_close(struct kernel *k)
 		mnl_socket_close(k->nl);
 	if (k->mon != NULL)
 		mnl_socket_close(k->mon);
+	belemvec_free(&k->bwant);
 	free(k->buf);
 	free(k);
 }
@@ -899,12 +904,12 @@ txn_free(struct txn *t)
 	free(t->elems);
 }
 
-/* txn_msg: start a message, named for errors; NULL when out of memory. */
-static struct nlmsghdr * __attribute__((format(printf, 4, 5)))
-txn_msg(struct txn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+/* txn_vmsg: start a message of family `family`, named for errors. */
+static struct nlmsghdr *
+txn_vmsg(struct txn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, va_list ap)
 {
 	struct txmsg *m;
-	va_list ap;
 
 	if (t->nomem || grow((void **)&t->msgs, &t->msgcap, t->nmsgs,
 	    sizeof(*t->msgs)) < 0) {
@@ -913,12 +918,67 @@ txn_msg(struct txn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
 	}
 	m = &t->msgs[t->nmsgs++];
 	m->seq = ++t->k->seq;
-	m->elems = type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM;
-	va_start(ap, fmt);
+	m->elems = family == NFPROTO_INET && (type == NFT_MSG_NEWSETELEM ||
+	    type == NFT_MSG_DELSETELEM);
 	vsnprintf(m->what, sizeof(m->what), fmt, ap);
-	va_end(ap);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(t->batch), type,
-	    NFPROTO_INET, flags | NLM_F_ACK, m->seq);
+	    family, flags | NLM_F_ACK, m->seq);
+}
+
+/* txn_msg: start a message, named for errors; NULL when out of memory. */
+static struct nlmsghdr * __attribute__((format(printf, 4, 5)))
+txn_msg(struct txn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = txn_vmsg(t, NFPROTO_INET, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
+}
+
+struct nlmsghdr *
+txn_fmsg(struct txn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = txn_vmsg(t, family, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
+}
+
+void
+txn_done(struct txn *t)
+{
+	txn_next(t);
+}
+
+void
+txn_nomem(struct txn *t)
+{
+	t->nomem = true;
+}
+
+struct kernel *
+txn_kernel(const struct txn *t)
+{
+	return t->k;
+}
+
+const char *
+kernel_table(const struct kernel *k)
+{
+	return k->table;
+}
+
+struct belemvec *
+kernel_bwant(struct kernel *k)
+{
+	return &k->bwant;
 }
 
 static void
@@ -1141,6 +1201,32 @@ r_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	return 0;
 }
 
+/*
+ * meta mark set meta mark | ICC_MARK accept: what isolate lets through
+ * carries iccd's bit, which the bridge table's forward chain demands
+ * (rules/icc-bridge.nft: without br_netfilter nothing sets it).
+ */
+static int
+r_mark_accept(struct nftnl_rule *r)
+{
+	uint32_t mask = ~(uint32_t)ICC_MARK, bit = ICC_MARK;
+	struct nftnl_expr *e;
+
+	if (r_meta(r, NFT_META_MARK, NFT_REG_1) < 0 ||
+	    (e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
+	if ((e = rule_expr(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	return r_verdict(r, NF_ACCEPT, NULL);
+}
+
 /* iifname . oifname @closed jump isolate */
 static int
 rule_forward(struct nftnl_rule *r)
@@ -1173,7 +1259,7 @@ rule_established(struct nftnl_rule *r)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }
@@ -1190,7 +1276,7 @@ rule_icmpv6(struct nftnl_rule *r, uint8_t type)
 	    r_cmp(r, NFT_CMP_EQ, &l4proto, 1) < 0 ||
 	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) < 0 ||
 	    r_cmp(r, NFT_CMP_EQ, &type, 1) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }
@@ -1222,7 +1308,7 @@ rule_link(struct nftnl_rule *r, enum kset s)
 	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
 	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, rport) < 0 ||
 	    r_lookup(r, setspecs[s].name) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }
@@ -1619,6 +1705,8 @@ kbatch_free(struct kbatch *b)
 	if (b == NULL)
 		return;
 	free(b->ops);
+	belemvec_free(&b->badd);
+	belemvec_free(&b->bdel);
 	free(b);
 }
 
@@ -1626,6 +1714,7 @@ void
 kbatch_reset(struct kbatch *b)
 {
 	b->n = 0;
+	b->badd.n = b->bdel.n = 0;
 }
 
 static struct kop *
@@ -1675,6 +1764,24 @@ int
 kbatch_del_elem(struct kbatch *b, const struct icc_elem *e)
 {
 	return kbatch_elem(b, e, true);
+}
+
+int
+kbatch_add_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->badd, e);
+}
+
+int
+kbatch_del_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->bdel, e);
+}
+
+void
+kbatch_clear_belems(struct kbatch *b)
+{
+	b->badd.n = b->bdel.n = 0;
 }
 
 int
@@ -1817,6 +1924,9 @@ kbatch_try(struct kbatch *b, char *err, size_t errlen)
 	/* In the order recorded: a delete and an add of one element. */
 	for (i = 0; i < b->n; i++)
 		txn_elem(&t, b->ops[i].del, &b->ops[i].ke);
+	txn_elems_close(&t);
+	kbridge_txn_elems(&t, &b->bdel, true);
+	kbridge_txn_elems(&t, &b->badd, false);
 	rc = txn_commit(&t, err, errlen);
 	txn_free(&t);
 	return rc;
@@ -1828,7 +1938,7 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	int rc, try;
 
 	errfmt(err, errlen, "%s", "");
-	if (b->n == 0)
+	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
 		return 0;
 	/* ERESTART only comes with a genid: the checked state moved on. */
 	for (try = 0; try < SYNC_TRIES; try++) {
@@ -2106,6 +2216,8 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 		return rc;
 	}
 	first = sync_first_adds(&t, &adds);
+	txn_elems_close(&t);
+	kbridge_txn_rebuild(&t, &k->bwant);
 	rc = txn_commit(&t, err, errlen);
 	txn_free(&t);
 	if (rc == 0)
@@ -2243,6 +2355,13 @@ kernel_delete_table(struct kernel *k)
 	txn_table(&t, NFT_MSG_DELTABLE, "delete");
 	rc = txn_commit(&t, NULL, 0);
 	txn_free(&t);
+	/* The bridge table on its own: add + delete never fails for want of
+	 * it, and its absence must not fail the inet one's delete. */
+	if (txn_init(&t, k, 0) == 0) {
+		kbridge_txn_delete(&t);
+		(void)txn_commit(&t, NULL, 0);
+		txn_free(&t);
+	}
 	return rc;
 }
 
@@ -2997,7 +3116,8 @@ ev_one(const struct nlmsghdr *nlh, struct evscan *sc)
 	}
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nlh->nlmsg_pid == sc->k->portid ||
-	    nfg->nfgen_family != NFPROTO_INET ||
+	    (nfg->nfgen_family != NFPROTO_INET &&
+	    nfg->nfgen_family != NFPROTO_BRIDGE) ||
 	    (ek = evkind_find(type)) == NULL ||
 	    mnl_attr_parse(nlh, sizeof(*nfg), attrs_cb, &at) < 0 ||
 	    (table = attr_str(tb[1])) == NULL ||

@@ -30,7 +30,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bind.h"
 #include "engine.h"
+
+/*
+ * The packet mark bit iccd's inet isolate chain sets, with a mask (other
+ * bits are left alone), on what it accepts; the bridge table's forward
+ * chain drops IP traffic to or from a bound port without it, so that
+ * without br_netfilter the closed bridge stays closed (rules/icc-bridge.nft).
+ */
+#define ICC_MARK	0x00100000U
 
 struct kernel;
 
@@ -74,6 +83,23 @@ int kbatch_add_elem(struct kbatch *b, const struct icc_elem *e);
 int kbatch_del_elem(struct kbatch *b, const struct icc_elem *e);
 int kbatch_add_closed(struct kbatch *b, const char *bridge);
 int kbatch_del_closed(struct kbatch *b, const char *bridge);
+
+/*
+ * kbatch_add_belem, kbatch_del_belem: a bridge-table element (bind.h),
+ * committed in the same transaction as the rest of the batch.
+ */
+int kbatch_add_belem(struct kbatch *b, const struct icc_belem *e);
+int kbatch_del_belem(struct kbatch *b, const struct icc_belem *e);
+/* kbatch_clear_belems: forget the bridge-table elements recorded in b. */
+void kbatch_clear_belems(struct kbatch *b);
+
+/*
+ * kernel_set_bindings: the bridge table's elements (sorted, unique, as
+ * bind_all makes them) for the next kernel_sync, which replaces the
+ * bridge table whole in its first transaction.  Copies all.  Returns 0 or
+ * -ENOMEM (then the previous ones stay).
+ */
+int kernel_set_bindings(struct kernel *k, const struct belemvec *all);
 
 /*
  * kbatch_commit: send the batch (nothing is sent when it is empty) and read
@@ -201,5 +227,14 @@ int kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
  * negative errno with err naming the sysctl that could not be set.
  */
 int kernel_bridge_nf(char *err, size_t errlen);
+
+/*
+ * kernel_bridge_nf_check: put back the br_netfilter sysctls iccd needs
+ * (bridge-nf-call-iptables and -ip6tables) if someone changed them.
+ * Returns the number of sysctls it had to set back (0: nothing drifted),
+ * or a negative errno with err naming the sysctl (missing: br_netfilter
+ * unloaded; not writable).
+ */
+int kernel_bridge_nf_check(char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@ main(void)
 
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, state_suite());

@@ -1,0 +1,792 @@
+/*
+ * kernel_bridge.c: iccd's bridge-family table (rules/icc-bridge.nft),
+ * which binds each bound container's MAC and addresses to its bridge port
+ * and keeps a closed bridge closed without br_netfilter; and the watch on
+ * the br_netfilter sysctls.
+ *
+ * The table has the inet table's name and is built in the same
+ * transactions: kernel_sync replaces it whole, a request's kbatch carries
+ * its element changes (kernel_priv.h).  Rules are built by hand as
+ * nft --debug=netlink shows them for rules/icc-bridge.nft.  Keys are laid
+ * out by bind.c; the lookups load the same fields into consecutive 4-byte
+ * registers from NFT_REG32_00.
+ */
+#include "kernel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "kernel_priv.h"
+
+/* nft's datatypes (nftables include/datatype.h), 6 bits per field. */
+#define T_IPADDR	7
+#define T_IP6ADDR	8
+#define T_ETHERADDR	9
+#define T_IFNAME	41
+#define C2(a, b)	(((a) << 6) | (b))
+#define C3(a, b, c)	C2(C2(a, b), c)
+
+/* Elements per element-list message: well under the 64 KB nest limit. */
+#define BELEMS_PER_MSG	1000
+
+static const uint32_t bset_types[ICC_BSET_NR] = {
+	[ICC_BSET_PORTS] = T_IFNAME,
+	[ICC_BSET_MACS] = T_ETHERADDR,
+	[ICC_BSET_PORTMAC] = C2(T_IFNAME, T_ETHERADDR),
+	[ICC_BSET_ADDRS4] = T_IPADDR,
+	[ICC_BSET_PORT4] = C2(T_IFNAME, T_IPADDR),
+	[ICC_BSET_PORTARP] = C3(T_IFNAME, T_ETHERADDR, T_IPADDR),
+	[ICC_BSET_ADDRS6] = T_IP6ADDR,
+	[ICC_BSET_PORT6] = C2(T_IFNAME, T_IP6ADDR),
+};
+
+/*
+ * The key byte order nft records for a set it makes (nftables' enum
+ * byteorder: 1 host, 2 big endian; 0 for a concatenation): without it nft
+ * prints an ifname key as "".
+ */
+static const uint32_t bset_byteorder[ICC_BSET_NR] = {
+	[ICC_BSET_PORTS] = 1,
+	[ICC_BSET_MACS] = 2,
+	[ICC_BSET_ADDRS4] = 2,
+	[ICC_BSET_ADDRS6] = 2,
+};
+
+/* Chains; the base ones first. */
+enum bchain { BC_PREROUTING, BC_FORWARD, BC_PORT, BC_PORT6, BC_NA, BC_NS,
+	BC_GUARD, BC_NR };
+
+static const char *const bchain_names[BC_NR] = {
+	"prerouting", "forward", "port", "port6", "na", "ns", "guard"
+};
+
+/* Registers: R0 holds an interface name (16 bytes, R0-R3), R4 what
+ * follows it in a concatenation, R6 a third field after a padded MAC. */
+#define R0	NFT_REG32_00
+#define R4	NFT_REG32_04
+#define R6	NFT_REG32_06
+
+#define ETH_IP		0x0800
+#define ETH_ARP		0x0806
+#define ETH_IP6		0x86dd
+#define ICMP6_RA	134
+#define ICMP6_NS	135
+#define ICMP6_NA	136
+#define ICMP6_REDIRECT	137
+
+/* ---- expressions --------------------------------------------------------- */
+
+static struct nftnl_expr *
+x_new(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc(name)) != NULL)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static int
+x_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	return 0;
+}
+
+static int
+x_load(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "payload")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return 0;
+}
+
+static int
+x_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "cmp")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return 0;
+}
+
+/* x_lookup: the key from R0 in set s; inv: match when it is absent. */
+static int
+x_lookup(struct nftnl_rule *r, enum icc_bset s, bool inv)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "lookup")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, bset_name(s));
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+		    NFT_LOOKUP_F_INV);
+	return 0;
+}
+
+static int
+x_verdict(struct nftnl_rule *r, int verdict, enum bchain to)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "immediate")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (verdict == NFT_JUMP)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, bchain_names[to]);
+	return 0;
+}
+
+static int
+x_drop(struct nftnl_rule *r)
+{
+	return x_verdict(r, NF_DROP, 0);
+}
+
+static int
+x_accept(struct nftnl_rule *r)
+{
+	return x_verdict(r, NF_ACCEPT, 0);
+}
+
+/* ether type T */
+static int
+x_ethertype(struct nftnl_rule *r, uint16_t type)
+{
+	uint16_t n = htons(type);
+
+	if (x_load(r, NFT_PAYLOAD_LL_HEADER, 12, 2, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &n, sizeof(n)) < 0)
+		return -1;
+	return 0;
+}
+
+/* iifname (or oifname) into R0-R3 */
+static int
+x_port(struct nftnl_rule *r, bool out)
+{
+	return x_meta(r, out ? NFT_META_OIFNAME : NFT_META_IIFNAME, R0);
+}
+
+/* meta l4proto ipv6-icmp icmpv6 type T */
+static int
+x_icmp6(struct nftnl_rule *r, uint8_t type)
+{
+	uint8_t proto = IPPROTO_ICMPV6;
+
+	if (x_meta(r, NFT_META_L4PROTO, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &proto, 1) < 0 ||
+	    x_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &type, 1) < 0)
+		return -1;
+	return 0;
+}
+
+/* iifname . <len bytes of base at off> @s (inv: != @s) */
+static int
+x_port_and(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    enum icc_bset s, bool inv)
+{
+	if (x_port(r, false) < 0 || x_load(r, base, off, len, R4) < 0 ||
+	    x_lookup(r, s, inv) < 0)
+		return -1;
+	return 0;
+}
+
+/* meta mark & ICC_MARK == ICC_MARK */
+static int
+x_marked(struct nftnl_rule *r)
+{
+	uint32_t bit = ICC_MARK, zero = 0;
+	struct nftnl_expr *e;
+
+	if (x_meta(r, NFT_META_MARK, R0) < 0 ||
+	    (e = x_new(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &bit, sizeof(bit));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	return x_cmp(r, NFT_CMP_EQ, &bit, sizeof(bit));
+}
+
+/* ---- the rules, chain by chain (rules/icc-bridge.nft) ------------------- */
+
+#define NET	NFT_PAYLOAD_NETWORK_HEADER
+#define TH	NFT_PAYLOAD_TRANSPORT_HEADER
+#define LL	NFT_PAYLOAD_LL_HEADER
+
+/* One rule: its chain and how to build it. */
+struct brule {
+	enum bchain	  chain;
+	int		(*build)(struct nftnl_rule *);
+};
+
+/* prerouting: iifname @ports jump port */
+static int
+p_bound(struct nftnl_rule *r)
+{
+	return x_port(r, false) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_PORT) < 0 ? -1 : 0;
+}
+
+/* ether saddr @macs drop: a bound MAC from another port */
+static int
+p_mac(struct nftnl_rule *r)
+{
+	return x_load(r, LL, 6, 6, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_MACS, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* ip saddr @addrs4 drop */
+static int
+p_ip4(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP) < 0 || x_load(r, NET, 12, 4, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* arp saddr ip @addrs4 drop */
+static int
+p_arp(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_ARP) < 0 || x_load(r, NET, 14, 4, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* ip6 saddr @addrs6 drop */
+static int
+p_ip6(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* icmpv6 type nd-neighbor-advert @th,64,128 @addrs6 drop: an NA for a
+ * bound address from another port */
+static int
+p_na(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	    x_load(r, TH, 8, 16, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* port: iifname . ether saddr != @portmac drop */
+static int
+q_mac(struct nftnl_rule *r)
+{
+	return x_port_and(r, LL, 6, 6, ICC_BSET_PORTMAC, true) < 0 ||
+	    x_drop(r) < 0 ? -1 : 0;
+}
+
+/* ether type ip iifname . ip saddr @port4 accept */
+static int
+q_ip4(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP) < 0 ||
+	    x_port_and(r, NET, 12, 4, ICC_BSET_PORT4, false) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
+/* ether type arp iifname . arp saddr ether . arp saddr ip @portarp accept */
+static int
+q_arp(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_ARP) < 0 || x_port(r, false) < 0 ||
+	    x_load(r, NET, 8, 6, R4) < 0 || x_load(r, NET, 14, 4, R6) < 0 ||
+	    x_lookup(r, ICC_BSET_PORTARP, false) < 0 || x_accept(r) < 0 ?
+	    -1 : 0;
+}
+
+/* ether type ip6 jump port6 */
+static int
+q_ip6(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_PORT6) < 0 ? -1 : 0;
+}
+
+/* counter drop: any other frame (802.1Q, 802.1ad, PPPoE, a spoofed
+ * source, ...) */
+static int
+x_counter_drop(struct nftnl_rule *r)
+{
+	return x_new(r, "counter") == NULL || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* port6: ip6 saddr :: icmpv6 type nd-neighbor-solicit
+ * iifname . @th,64,128 @port6 accept (duplicate address detection of
+ * its own address) */
+static int
+s_dad(struct nftnl_rule *r)
+{
+	static const uint8_t any[16];
+
+	return x_load(r, NET, 8, 16, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, any, sizeof(any)) < 0 ||
+	    x_icmp6(r, ICMP6_NS) < 0 ||
+	    x_port_and(r, TH, 8, 16, ICC_BSET_PORT6, false) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
+/* iifname . ip6 saddr != @port6 drop */
+static int
+s_src(struct nftnl_rule *r)
+{
+	return x_port_and(r, NET, 8, 16, ICC_BSET_PORT6, true) < 0 ||
+	    x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+s_na(struct nftnl_rule *r)
+{
+	return x_icmp6(r, ICMP6_NA) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_NA) < 0 ? -1 : 0;
+}
+
+static int
+s_ns(struct nftnl_rule *r)
+{
+	return x_icmp6(r, ICMP6_NS) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_NS) < 0 ? -1 : 0;
+}
+
+/* router advertisements and redirects: no container routes others */
+static int
+s_ra(struct nftnl_rule *r)
+{
+	return x_icmp6(r, ICMP6_RA) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+s_redirect(struct nftnl_rule *r)
+{
+	return x_icmp6(r, ICMP6_REDIRECT) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* ip6 payload length 24: an NS or NA without options */
+static int
+nd_no_options(struct nftnl_rule *r)
+{
+	uint16_t len = htons(24);
+
+	return x_load(r, NET, 4, 2, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &len, sizeof(len)) < 0 || x_accept(r) < 0 ?
+	    -1 : 0;
+}
+
+/* @th,192,8 != type drop: the first option must be the link-layer
+ * address one (Linux uses the first of a kind and ignores repeats) */
+static int
+nd_opt_type(struct nftnl_rule *r, uint8_t type)
+{
+	return x_load(r, TH, 24, 1, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_NEQ, &type, 1) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* iifname . @th,208,48 != @portmac drop: and carry the port's MAC */
+static int
+nd_opt_mac(struct nftnl_rule *r)
+{
+	return x_port_and(r, TH, 26, 6, ICC_BSET_PORTMAC, true) < 0 ||
+	    x_drop(r) < 0 ? -1 : 0;
+}
+
+/* na: iifname . @th,64,128 != @port6 drop: the target must be its own */
+static int
+n_target(struct nftnl_rule *r)
+{
+	return x_port_and(r, TH, 8, 16, ICC_BSET_PORT6, true) < 0 ||
+	    x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+n_opt(struct nftnl_rule *r)
+{
+	return nd_opt_type(r, 2);	/* target link-layer address */
+}
+
+static int
+m_opt(struct nftnl_rule *r)
+{
+	return nd_opt_type(r, 1);	/* source link-layer address */
+}
+
+/* forward: oifname @ports jump guard; iifname @ports jump guard */
+static int
+f_out(struct nftnl_rule *r)
+{
+	return x_port(r, true) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+static int
+f_in(struct nftnl_rule *r)
+{
+	return x_port(r, false) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+/* guard: ether type arp accept; IP only with iccd's mark */
+static int
+g_arp(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_ARP) < 0 || x_accept(r) < 0 ? -1 : 0;
+}
+
+static int
+g_ip4(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP) < 0 || x_marked(r) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
+static int
+g_ip6(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_marked(r) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
+static const struct brule brules[] = {
+	{ BC_PREROUTING, p_bound },
+	{ BC_PREROUTING, p_mac },
+	{ BC_PREROUTING, p_ip4 },
+	{ BC_PREROUTING, p_arp },
+	{ BC_PREROUTING, p_ip6 },
+	{ BC_PREROUTING, p_na },
+	{ BC_FORWARD, f_out },
+	{ BC_FORWARD, f_in },
+	{ BC_PORT, q_mac },
+	{ BC_PORT, q_ip4 },
+	{ BC_PORT, q_arp },
+	{ BC_PORT, q_ip6 },
+	{ BC_PORT, x_counter_drop },
+	{ BC_PORT6, s_dad },
+	{ BC_PORT6, s_src },
+	{ BC_PORT6, s_na },
+	{ BC_PORT6, s_ns },
+	{ BC_PORT6, s_ra },
+	{ BC_PORT6, s_redirect },
+	{ BC_PORT6, x_accept },
+	{ BC_NA, n_target },
+	{ BC_NA, nd_no_options },
+	{ BC_NA, n_opt },
+	{ BC_NA, nd_opt_mac },
+	{ BC_NA, x_accept },
+	{ BC_NS, nd_no_options },
+	{ BC_NS, m_opt },
+	{ BC_NS, nd_opt_mac },
+	{ BC_NS, x_accept },
+	{ BC_GUARD, g_arp },
+	{ BC_GUARD, g_ip4 },
+	{ BC_GUARD, g_ip6 },
+	{ BC_GUARD, x_counter_drop },
+};
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void
+b_table(struct txn *t, uint16_t type, const char *verb)
+{
+	const char *name = kernel_table(txn_kernel(t));
+	struct nftnl_table *tb;
+	struct nlmsghdr *nlh;
+
+	if ((tb = nftnl_table_alloc()) == NULL) {
+		txn_nomem(t);
+		return;
+	}
+	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, name);
+	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_BRIDGE);
+	nlh = txn_fmsg(t, NFPROTO_BRIDGE, type, type == NFT_MSG_NEWTABLE ?
+	    NLM_F_CREATE : 0, "%s table bridge %s", verb, name);
+	if (nlh != NULL) {
+		nftnl_table_nlmsg_build_payload(nlh, tb);
+		txn_done(t);
+	}
+	nftnl_table_free(tb);
+}
+
+static void
+b_set(struct txn *t, enum icc_bset i)
+{
+	struct nftnl_udata_buf *ud;
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+
+	if ((s = nftnl_set_alloc()) == NULL) {
+		txn_nomem(t);
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, bset_name(i));
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_BRIDGE);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, bset_types[i]);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, (uint32_t)bset_keylen(i));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 100 + (uint32_t)i);
+	if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+	    bset_byteorder[i]) || nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+	    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud)) < 0)
+		txn_nomem(t);
+	if (ud != NULL)
+		nftnl_udata_buf_free(ud);
+	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWSET, NLM_F_CREATE,
+	    "add set bridge %s", bset_name(i));
+	if (nlh != NULL) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		txn_done(t);
+	}
+	nftnl_set_free(s);
+}
+
+static void
+b_chain(struct txn *t, enum bchain i)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+
+	if ((c = nftnl_chain_alloc()) == NULL) {
+		txn_nomem(t);
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bchain_names[i]);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
+	if (i == BC_PREROUTING || i == BC_FORWARD) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, i == BC_PREROUTING ?
+		    NF_BR_PRE_ROUTING : NF_BR_FORWARD);
+		/* Before the bridge learns the source MAC; after
+		 * br_netfilter's own forward hook (priority 0). */
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, i == BC_PREROUTING ?
+		    -300 : 100);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+	    "add chain bridge %s", bchain_names[i]);
+	if (nlh != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		txn_done(t);
+	}
+	nftnl_chain_free(c);
+}
+
+static void
+b_rule(struct txn *t, size_t i)
+{
+	const char *chain = bchain_names[brules[i].chain];
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		txn_nomem(t);
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
+	if (brules[i].build(r) < 0)
+		txn_nomem(t);
+	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE |
+	    NLM_F_APPEND, "add rule bridge %s #%zu", chain, i + 1);
+	if (nlh != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		txn_done(t);
+	}
+	nftnl_rule_free(r);
+}
+
+/* b_elems: v's elements of set s from index *from on, up to a message's
+ * worth, in one element list. */
+static void
+b_elems(struct txn *t, const struct belemvec *v, enum icc_bset s, bool del)
+{
+	struct nftnl_set_elem *se;
+	struct nlmsghdr *nlh = NULL;
+	struct nlattr *nest = NULL;
+	size_t i, inmsg = 0;
+
+	if ((se = nftnl_set_elem_alloc()) == NULL) {
+		txn_nomem(t);
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		if (v->v[i].set != s)
+			continue;
+		if (nlh != NULL && inmsg == BELEMS_PER_MSG) {
+			mnl_attr_nest_end(nlh, nest);
+			txn_done(t);
+			nlh = NULL;
+		}
+		if (nlh == NULL) {
+			nlh = txn_fmsg(t, NFPROTO_BRIDGE, del ?
+			    NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, 0,
+			    "%s element bridge %s", del ? "del" : "add",
+			    bset_name(s));
+			if (nlh == NULL)
+				break;
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+			    kernel_table(txn_kernel(t)));
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
+			    bset_name(s));
+			nest = mnl_attr_nest_start(nlh,
+			    NFTA_SET_ELEM_LIST_ELEMENTS);
+			inmsg = 0;
+		}
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, v->v[i].key,
+		    (uint32_t)bset_keylen(s));
+		nftnl_set_elem_nlmsg_build(nlh, se, NFTA_LIST_ELEM);
+		inmsg++;
+	}
+	if (nlh != NULL) {
+		mnl_attr_nest_end(nlh, nest);
+		txn_done(t);
+	}
+	nftnl_set_elem_free(se);
+}
+
+void
+kbridge_txn_elems(struct txn *t, const struct belemvec *v, bool del)
+{
+	int s;
+
+	for (s = 0; s < ICC_BSET_NR && v->n > 0; s++)
+		b_elems(t, v, s, del);
+}
+
+void
+kbridge_txn_delete(struct txn *t)
+{
+	b_table(t, NFT_MSG_NEWTABLE, "add");
+	b_table(t, NFT_MSG_DELTABLE, "delete");
+}
+
+void
+kbridge_txn_rebuild(struct txn *t, const struct belemvec *want)
+{
+	size_t i;
+	int s, c;
+
+	kbridge_txn_delete(t);
+	b_table(t, NFT_MSG_NEWTABLE, "create");
+	for (s = 0; s < ICC_BSET_NR; s++)
+		b_set(t, s);
+	for (c = 0; c < BC_NR; c++)
+		b_chain(t, c);
+	for (i = 0; i < sizeof(brules) / sizeof(brules[0]); i++)
+		b_rule(t, i);
+	kbridge_txn_elems(t, want, false);
+}
+
+int
+kernel_set_bindings(struct kernel *k, const struct belemvec *all)
+{
+	struct belemvec *w = kernel_bwant(k), copy = { 0 };
+
+	for (size_t i = 0; i < all->n; i++)
+		if (belemvec_push(&copy, &all->v[i]) < 0) {
+			belemvec_free(&copy);
+			return -ENOMEM;
+		}
+	belemvec_free(w);
+	*w = copy;
+	return 0;
+}
+
+/* ---- br_netfilter's sysctls ---------------------------------------------- */
+
+static const char *const brnf_sysctls[] = {
+	"/proc/sys/net/bridge/bridge-nf-call-iptables",
+	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+};
+
+/* brnf_fix: 0 when path holds 1, 1 when it had to be set back, -errno. */
+static int
+brnf_fix(const char *path, char *err, size_t errlen)
+{
+	char c = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	e = read(fd, &c, 1) == 1 ? 0 : errno;
+	close(fd);
+	if (e == 0 && c == '1')
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
+	    write(fd, "1\n", 2) != 2) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot set %s back to 1: %s", path,
+		    strerror(e));
+		return -e;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot set %s back to 1: %s", path,
+		    strerror(e));
+		return -e;
+	}
+	return 1;
+}
+
+int
+kernel_bridge_nf_check(char *err, size_t errlen)
+{
+	int n = 0, rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	for (size_t i = 0; i < sizeof(brnf_sysctls) / sizeof(*brnf_sysctls);
+	    i++) {
+		if ((rc = brnf_fix(brnf_sysctls[i], err, errlen)) < 0)
+			return rc;
+		n += rc;
+	}
+	return n;
+}

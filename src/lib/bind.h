@@ -1,0 +1,126 @@
+/*
+ * bind.h: the rule engine's port bindings.  A running container that named
+ * its host-side bridge port and its MAC (start --port --mac), on a bridge
+ * with icc off, is bound: frames entering from that port must carry its MAC
+ * and addresses, and its MAC and addresses are refused from every other
+ * port (rules/icc-bridge.nft).  This file turns the model into the elements
+ * of the bridge-family table's sets.  Pure: no I/O, no globals.
+ *
+ * An element's key is laid out as the kernel compares it: each field of a
+ * concatenation padded to 4 bytes (an interface name 16 bytes, NUL padded;
+ * a MAC 6 bytes + 2 zero bytes; addresses in network byte order).  A
+ * single-field key is not padded (a MAC alone is 6 bytes).
+ */
+#ifndef ICCD_BIND_H
+#define ICCD_BIND_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* The bridge table's sets (rules/icc-bridge.nft), in creation order. */
+enum icc_bset {
+	ICC_BSET_PORTS,		/* ifname: bound ports */
+	ICC_BSET_MACS,		/* ether_addr: bound MACs */
+	ICC_BSET_PORTMAC,	/* ifname . ether_addr */
+	ICC_BSET_ADDRS4,	/* ipv4_addr: bound IPv4 addresses */
+	ICC_BSET_PORT4,		/* ifname . ipv4_addr */
+	ICC_BSET_PORTARP,	/* ifname . ether_addr . ipv4_addr */
+	ICC_BSET_ADDRS6,	/* ipv6_addr: bound IPv6 addresses */
+	ICC_BSET_PORT6,		/* ifname . ipv6_addr */
+	ICC_BSET_NR
+};
+
+#define BELEM_KEY_MAX	32
+
+/* One element; unused key bytes are zero, so elements compare with memcmp. */
+struct icc_belem {
+	uint8_t	set;			/* enum icc_bset */
+	uint8_t	key[BELEM_KEY_MAX];
+};
+
+/* bset_name: the set's name in the table ("ports", "portmac", ...). */
+const char *bset_name(enum icc_bset s);
+
+/* bset_keylen: the set's key length in bytes (see above). */
+size_t bset_keylen(enum icc_bset s);
+
+/*
+ * belem_format: e as nft prints it, e.g. "veth1" . 02:42:ac:11:00:02 .
+ * 10.0.0.2, into buf (len >= BELEM_FMT_LEN); returns buf.
+ */
+#define BELEM_FMT_LEN	96
+char *belem_format(const struct icc_belem *e, char *buf, size_t len);
+
+/* A growable array; zero-initialise, free with belemvec_free. */
+struct belemvec {
+	struct icc_belem	*v;
+	size_t			 n, cap;
+};
+
+/* belemvec_push: append; 0 or -1 with errno ENOMEM. */
+int belemvec_push(struct belemvec *bv, const struct icc_belem *e);
+/* belemvec_sort_uniq: sort (memcmp order) and drop duplicates. */
+void belemvec_sort_uniq(struct belemvec *bv);
+void belemvec_free(struct belemvec *bv);
+
+/* What binds one container to its port. */
+struct icc_binding {
+	char		port[ICC_IFNAME_MAX + 1];
+	uint8_t		mac[6];
+	struct in_addr	ip4;			/* network byte order */
+	bool		has_ip6;
+	struct in6_addr	ip6;			/* its global address */
+	struct in6_addr	ll6;			/* fe80:: from the MAC */
+};
+
+/*
+ * bind_ll6: the link-local address the kernel gives an interface with
+ * that MAC (EUI-64, addr_gen_mode 0): fe80::(mac[0]^2)mac[1]:mac[2]ff:
+ * fe mac[3]:mac[4]mac[5].
+ */
+void bind_ll6(const uint8_t mac[6], struct in6_addr *out);
+
+/*
+ * bind_of: c's binding in m into *b.  Returns true when c is bound:
+ * running, with a port and a MAC, on a bridge with icc off.
+ */
+bool bind_of(const struct icc_model *m, const struct icc_container *c,
+    struct icc_binding *b);
+
+/*
+ * bind_unbound: c runs on a bridge with icc off without naming its port:
+ * nothing stops it from claiming another container's unbound addresses
+ * (shown as "unbound" by list and status).
+ */
+bool bind_unbound(const struct icc_model *m, const struct icc_container *c);
+
+/*
+ * bind_elems: append the elements of b to out: one per set for IPv4 and
+ * the MAC, and for IPv6 one per address (the link-local one always, the
+ * global one when given).  Returns 0 or -1 with errno ENOMEM.
+ */
+int bind_elems(const struct icc_binding *b, struct belemvec *out);
+
+/*
+ * bind_all: every bound container's elements in m, sorted, each once
+ * (two containers claiming one port or address share the element).
+ * Returns 0 or -1 with errno ENOMEM.
+ */
+int bind_all(const struct icc_model *m, struct belemvec *out);
+
+/*
+ * bind_diff: what turns `have` into `want` (both sorted and unique, as
+ * bind_all makes them): elements only in want appended to adds, only in
+ * have to dels.  Returns 0 or -1 with errno ENOMEM.
+ */
+int bind_diff(const struct belemvec *want, const struct belemvec *have,
+    struct belemvec *adds, struct belemvec *dels);
+
+/* bind_count: the number of running containers bind_unbound() calls so. */
+size_t bind_count_unbound(const struct icc_model *m);
+
+#endif
