@@ -360,7 +360,7 @@ s_dad(struct nftnl_rule *r)
 {
 	static const uint8_t any[16];
 
-	return x_load(r, NET, 8, 16, R0) < 0 ||
+	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
 	    x_cmp(r, NFT_CMP_EQ, any, sizeof(any)) < 0 ||
 	    x_icmp6(r, ICMP6_NS) < 0 ||
 	    x_port_and(r, TH, 8, 16, ICC_BSET_PORT6, false) < 0 ||
@@ -371,7 +371,8 @@ s_dad(struct nftnl_rule *r)
 static int
 s_src(struct nftnl_rule *r)
 {
-	return x_port_and(r, NET, 8, 16, ICC_BSET_PORT6, true) < 0 ||
+	return x_ethertype(r, ETH_IP6) < 0 ||
+	    x_port_and(r, NET, 8, 16, ICC_BSET_PORT6, true) < 0 ||
 	    x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -408,7 +409,7 @@ nd_no_options(struct nftnl_rule *r)
 {
 	uint16_t len = htons(24);
 
-	return x_load(r, NET, 4, 2, R0) < 0 ||
+	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 4, 2, R0) < 0 ||
 	    x_cmp(r, NFT_CMP_EQ, &len, sizeof(len)) < 0 || x_accept(r) < 0 ?
 	    -1 : 0;
 }
