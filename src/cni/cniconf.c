@@ -404,6 +404,42 @@ addr_parse(const char *s, bool *v6, struct in_addr *a4, struct in6_addr *a6,
 }
 
 /*
+ * prev_port: the port and MAC that bind the container (cniconf.h): the
+ * first host interface other than the bridge, and the "mac" of sandbox
+ * interface ctr.  Either missing: unbound, no error; either malformed:
+ * an error naming it.
+ */
+static int
+prev_port(const json_t *ifs, size_t ctr, struct cni_conf *c,
+    struct cni_err *err)
+{
+	const char *name, *sandbox, *mac, *why;
+	const json_t *v;
+	size_t i;
+
+	mac = jstr(json_object_get(json_array_get(ifs, ctr), "mac"));
+	json_array_foreach(ifs, i, v) {
+		name = jstr(json_object_get(v, "name"));
+		sandbox = jstr(json_object_get(v, "sandbox"));
+		if ((sandbox != NULL && sandbox[0] != '\0') ||
+		    strcmp(name, c->bridge) == 0)
+			continue;
+		if (mac == NULL)
+			return 0;
+		if (parse_ifname(name, &why) == -1)
+			return fail(err, CNI_ERR_CONFIG, "prevResult."
+			    "interfaces[%zu].name: %s", i, why);
+		if (parse_mac(mac, c->mac, &why) == -1)
+			return fail(err, CNI_ERR_CONFIG, "prevResult."
+			    "interfaces[%zu].mac: %s", ctr, why);
+		snprintf(c->port, sizeof(c->port), "%s", name);
+		c->has_mac = true;
+		return 0;
+	}
+	return 0;
+}
+
+/*
  * prev_ifaces: the index of the sandbox interface named e->ifname and,
  * unless the config named it, the bridge (the first host interface).
  */
@@ -415,6 +451,7 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 	const char *name, *sandbox, *host = NULL, *why;
 	size_t i, hosti = 0;
 	bool found = false;
+	int rc;
 
 	if (!json_is_array(ifs))
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: "
@@ -438,7 +475,7 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
 		    "interface \"%s\" in a sandbox", e->ifname);
 	if (c->bridge_given)
-		return 0;
+		return prev_port(ifs, *ctr, c, err);
 	if (host == NULL)
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
 		    "host interface to take the bridge from; set \"bridge\" "
@@ -447,7 +484,8 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces[%zu]."
 		    "name: %s", hosti, why);
 	snprintf(c->bridge, sizeof(c->bridge), "%s", host);
-	return 0;
+	rc = prev_port(ifs, *ctr, c, err);
+	return rc;
 }
 
 /* prev_ip: one entry of prevResult.ips that belongs to interface ctr. */
@@ -728,6 +766,10 @@ cni_start_request(const struct cni_conf *c, const struct cni_env *e,
 		goto nomem;
 	if (c->has_ip6 && json_object_set_new(req, "ip6", json_string(
 	    inet_ntop(AF_INET6, &c->ip6, a6, sizeof(a6)))) == -1)
+		goto nomem;
+	if (c->port[0] != '\0' && c->has_mac && (json_object_set_new(req,
+	    "port", json_string(c->port)) == -1 || json_object_set_new(req,
+	    "mac", json_string(mac_format(c->mac, a6, sizeof(a6)))) == -1))
 		goto nomem;
 	if (copy_opt(req, c, "hostname") == -1 ||
 	    copy_opt(req, c, "expose") == -1 ||

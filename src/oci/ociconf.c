@@ -540,6 +540,19 @@ oci_start_request(const struct oci_hook *h, const char *bridge,
 	return req;
 }
 
+int
+oci_set_port(json_t *req, const char *port, const uint8_t mac[6])
+{
+	char m[18];
+
+	if (!set_str(req, "port", port) ||
+	    !set_str(req, "mac", mac_format(mac, m, sizeof(m)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 json_t *
 oci_stop_request(const struct oci_hook *h)
 {

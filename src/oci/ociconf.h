@@ -123,6 +123,13 @@ json_t *oci_split_list(const char *key, const char *s, size_t max,
 json_t *oci_start_request(const struct oci_hook *h, const char *bridge,
     const struct in_addr *ip4, const struct in6_addr *ip6);
 
+/*
+ * oci_set_port: add the port and mac fields (the host side of the
+ * container's veth, the MAC of the container's side) to a start request,
+ * so that iccd binds the container to its port.  Returns 0 or -1 (ENOMEM).
+ */
+int oci_set_port(json_t *req, const char *port, const uint8_t mac[6]);
+
 /* oci_stop_request: the "stop" request for h->name, or NULL (ENOMEM). */
 json_t *oci_stop_request(const struct oci_hook *h);
 

@@ -23,7 +23,8 @@
 #   add_container NAME IP [IP6]     add_container_on BR ...   add_bridge
 #   move_ip NAME IP [IP6]           in_ctr NAME CMD / in_host CMD
 #   start_iccd / stop_iccd          iccctl ARGS (raw) / must ARGS (must succeed)
-#   bind_args NAME (--port/--mac)   raw_send NAME ARGS / raw_recv_* (icc-raw)
+#   bind_args NAME (--port/--mac)   expect_bound WHAT NAME
+#   raw_send NAME ARGS / raw_recv_* (icc-raw)
 #   expect_{tcp,udp}_{ok,fail} FROM ADDR PORT [icc-probe options]
 #   expect_ping_{ok,fail} FROM ADDR expect_neigh FROM ADDR6
 #   kernel_elems [SET...]           expect_elems WHAT [SET...] <<EOF
@@ -267,6 +268,27 @@ add_container_on() {
 bind_args() {
 	[ -n "${ICC_PORT[$1]:-}" ] || fatal "no container called '$1' in this test"
 	printf -- '--port %s --mac %s\n' "${ICC_PORT[$1]}" "${ICC_MAC[$1]}"
+}
+
+# expect_bound WHAT NAME [CTR]: iccd binds NAME (test container CTR,
+# default NAME) to its bridge port: list says "bound", the MAC is that of
+# CTR's eth0 and the port is the host-side interface whose peer it is, a
+# port of a bridge (what the OCI hook and the CNI plugin find themselves).
+expect_bound() {
+	local what=$1 name=$2 ctr=${3:-$2} js port mac want_mac peer_idx idx
+	js=$(iccctl list --json | jq -c --arg n "$name" '.containers[] | select(.name == $n)')
+	port=$(jq -r .port <<<"$js")
+	mac=$(jq -r .mac <<<"$js")
+	want_mac=$(in_ctr "$ctr" cat /sys/class/net/eth0/address)
+	peer_idx=$(in_ctr "$ctr" cat /sys/class/net/eth0/iflink)
+	idx=$(in_host cat "/sys/class/net/$port/ifindex" 2>/dev/null)
+	if [ "$(jq -r .binding <<<"$js")" = bound ] && [ "$mac" = "$want_mac" ] &&
+		[ -n "$idx" ] && [ "$idx" = "$peer_idx" ] &&
+		in_host test -e "/sys/class/net/$port/master"; then
+		pass "$what: $name bound to port $port, mac $mac"
+	else
+		fail "$what: $name: expected bound to its veth peer (mac $want_mac, ifindex $peer_idx); got $js"
+	fi
 }
 
 # ---- raw frames (icc-raw) ---------------------------------------------------

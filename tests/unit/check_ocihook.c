@@ -255,6 +255,16 @@ START_TEST(t_start_request)
 	ck_assert_str_eq(r.c->links[0].alias, "aliasdb");
 	ck_assert_uint_eq(r.c->nenv, 1);
 	request_clear(&r);
+	/* Bound to its veth peer: port and MAC, valid for iccd. */
+	ck_assert_int_eq(oci_set_port(req, "veth9", (const uint8_t[6]){ 0x02,
+	    0x42, 0xac, 0x11, 0x00, 0x03 }), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(req, "mac")),
+	    "02:42:ac:11:00:03");
+	ck_assert_msg(request_parse(req, &r, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_str_eq(r.c->port, "veth9");
+	ck_assert(r.c->has_mac);
+	request_clear(&r);
 	json_decref(req);
 
 	/* No IPv6, no lists: those fields are left out, not sent empty. */
