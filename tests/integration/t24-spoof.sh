@@ -123,4 +123,25 @@ fi
 expect_tcp_ok a fd88::3 80
 expect_neigh s fd88::2
 
+# ---- someone empties the bridge table: iccd puts it back -------------------
+repairs() { iccctl status --json | jq -r .repairs; }
+before=$(repairs)
+in_host nft flush set bridge icc portmac || fatal "cannot flush set portmac"
+for i in $(seq 1 300); do
+	[ "$(repairs)" -gt "$before" ] && break
+	sleep 0.1
+done
+if [ "$(repairs)" -gt "$before" ] &&
+	in_host nft list set bridge icc portmac | grep -q "\"${ICC_PORT[a]}\" . $MA"; then
+	pass "bridge table repaired after a flush: $(iccctl status --json | jq -r .last_repair_cause)"
+else
+	fail "bridge table not repaired after a flush of portmac"
+fi
+raw_recv_start s 1500 LEGIT2 SPOOF4B
+raw_send a --dst "$MS" udp4 --saddr 10.88.0.2 --daddr 10.88.0.3 --dport 5353 --token LEGIT2
+raw_send m --dst "$MS" udp4 --saddr 10.88.0.2 --daddr 10.88.0.3 --dport 5353 --token SPOOF4B
+raw_recv_result
+expect_arrived "after the repair: a's UDP to s:5353 (control)" "$ICC_RECV_OUT" LEGIT2
+expect_not_arrived "after the repair: m's UDP from a's address" "$ICC_RECV_OUT" SPOOF4B
+
 finish
