@@ -2,7 +2,11 @@
 #include "binding.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "parse.h"
@@ -69,6 +73,31 @@ binding_synced(struct iccd *d, struct belemvec *all)
 	belemvec_free(&d->bound);
 	d->bound = *all;
 	memset(all, 0, sizeof(*all));
+}
+
+int
+binding_check_port(const struct icc_container *c, char *err, size_t len)
+{
+	char path[64], link[PATH_MAX];
+	const char *base;
+	struct stat st;
+	ssize_t n;
+
+	if (c->port[0] == '\0' || stat("/sys/class/net", &st) == -1)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", c->port);
+	if (stat(path, &st) == -1)
+		return errf(err, len, 0, "port: no interface %s", c->port);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", c->port);
+	if ((n = readlink(path, link, sizeof(link) - 1)) < 0)
+		return errf(err, len, 0, "port: %s is not a port of %s",
+		    c->port, c->bridge);
+	link[n] = '\0';
+	base = strrchr(link, '/') != NULL ? strrchr(link, '/') + 1 : link;
+	if (strcmp(base, c->bridge) != 0)
+		return errf(err, len, 0, "port: %s is not a port of %s",
+		    c->port, c->bridge);
+	return 0;
 }
 
 void

@@ -46,6 +46,17 @@ int binding_sync_prepare(struct iccd *d, struct belemvec *all);
 void binding_synced(struct iccd *d, struct belemvec *all);
 
 /*
+ * binding_check_port: c's port, when it names one, must be a port of
+ * c's bridge in iccd's network namespace (its master in sysfs): a wrong
+ * port would bind nothing and cut the container off (its own MAC and
+ * addresses then enter by a port that is not theirs).  Skipped without
+ * sysfs.  Returns 0, or -1 with a line in err ("port: veth1 is not a
+ * port of br0").
+ */
+int binding_check_port(const struct icc_container *c, char *err,
+    size_t len);
+
+/*
  * binding_json: add c's "port", "mac" and "binding" ("bound", "unbound"
  * on a closed bridge without a port, "none" otherwise) to o.
  */

@@ -724,7 +724,8 @@ cmd_start(struct iccd *d, struct request *r)
 	struct txn t;
 	json_t *rep;
 
-	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
+	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1 ||
+	    binding_check_port(r->c, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
 	if (txn_begin(d, &t, names, 1) == -1)
 		goto nomem;

@@ -25,6 +25,31 @@ must start a --bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --link s $(bind_args a)
 must start m --bridge br0 --ip 10.88.0.4 --ip6 fd88::4 $(bind_args m)
 
 MA=${ICC_MAC[a]} MS=${ICC_MAC[s]} MM=${ICC_MAC[m]}
+
+# A port must be a port of the bridge: a wrong one would cut the
+# container off.  Refused with the field named, nothing changes.
+expect_refused() {	# expect_refused WHAT TEXT ARGS...
+	local what=$1 text=$2 out
+	shift 2
+	if out=$(iccctl "$@" 2>&1); then
+		fail "$what: expected a refusal, got success"
+	elif printf '%s\n' "$out" | grep -qF -- "$text"; then
+		pass "$what: $out"
+	else
+		fail "$what: expected '$text', got: $out"
+	fi
+}
+expect_refused "no such port" "port: no interface v-nope" \
+	start z --bridge br0 --ip 10.88.0.9 --port v-nope --mac 02:00:00:00:00:09
+expect_refused "not a port of the bridge" "port: lo is not a port of br0" \
+	start z --bridge br0 --ip 10.88.0.9 --port lo --mac 02:00:00:00:00:09
+expect_refused "the bridge itself" "port: is the bridge itself" \
+	start z --bridge br0 --ip 10.88.0.9 --port br0 --mac 02:00:00:00:00:09
+expect_refused "a port without a MAC" "port: given without mac" \
+	start z --bridge br0 --ip 10.88.0.9 --port v-a
+expect_refused "a group MAC" "mac: a group (multicast) address" \
+	start z --bridge br0 --ip 10.88.0.9 --port v-a --mac 33:33:00:00:00:01
+expect_list_none "refused starts declare nothing" "^container z "
 hexmac() { printf '%s' "$1" | tr -d :; }
 hexip4() { printf '%02x' $(printf '%s' "$1" | tr . ' '); }
 
