@@ -12,12 +12,53 @@
 #include "parse.h"
 
 int
-binding_stage(struct iccd *d, const struct icc_model *m, struct kbatch *b,
+binding_begin(const struct iccd *d, const char *const *names, size_t n,
     struct bind_delta *bd)
 {
-	if (bind_all(m, &bd->want) == -1 ||
-	    bind_diff(&bd->want, &d->bound, &bd->adds, &bd->dels) == -1)
-		return -1;
+	bd->before.n = 0;
+	return bind_touching(d->model, names, n, &bd->before);
+}
+
+/* stage_full: every derivation of m against all of d->bound. */
+static int
+stage_full(struct iccd *d, const struct icc_model *m, struct bind_delta *bd)
+{
+	struct belemvec have = { 0 }, none = { 0 };
+	int rv = -1;
+
+	bd->after.n = 0;
+	if (bind_derive_all(m, &bd->after) == -1 ||
+	    (bd->next = bindset_new()) == NULL ||
+	    bindset_commit(bd->next, &none, &bd->after) == -1 ||
+	    bindset_elems(bd->next, &bd->before) == -1 ||
+	    (d->bound != NULL && bindset_elems(d->bound, &have) == -1))
+		goto out;
+	/* before: the new elements, sorted; have: the old ones. */
+	rv = bind_diff(&bd->before, &have, &bd->adds, &bd->dels);
+out:
+	belemvec_free(&have);
+	return rv;
+}
+
+int
+binding_stage(struct iccd *d, const struct icc_model *m,
+    const char *const *names, size_t n, struct kbatch *b,
+    struct bind_delta *bd)
+{
+	bd->adds.n = bd->dels.n = 0;
+	bindset_free(bd->next);
+	bd->next = NULL;
+	if (names == NULL || d->bound == NULL) {
+		bd->before.n = 0;
+		if (stage_full(d, m, bd) == -1)
+			return -1;
+	} else {
+		bd->after.n = 0;
+		if (bind_touching(m, names, n, &bd->after) == -1 ||
+		    bindset_plan(d->bound, &bd->before, &bd->after, &bd->adds,
+		    &bd->dels) == -1)
+			return -1;
+	}
 	for (size_t i = 0; i < bd->dels.n; i++)
 		if (kbatch_del_belem(b, &bd->dels.v[i]) == -1)
 			return -1;
@@ -42,37 +83,67 @@ binding_undo(struct kbatch *b, const struct bind_delta *bd)
 void
 binding_done(struct iccd *d, struct bind_delta *bd)
 {
-	belemvec_free(&d->bound);
-	d->bound = bd->want;
-	memset(&bd->want, 0, sizeof(bd->want));
+	if (bd->next != NULL) {
+		bindset_free(d->bound);
+		d->bound = bd->next;
+		bd->next = NULL;
+		return;
+	}
+	if (bindset_commit(d->bound, &bd->before, &bd->after) == -1)
+		d->need_sync = true;
 }
 
 void
 bind_delta_free(struct bind_delta *bd)
 {
-	belemvec_free(&bd->want);
+	belemvec_free(&bd->before);
+	belemvec_free(&bd->after);
 	belemvec_free(&bd->adds);
 	belemvec_free(&bd->dels);
+	bindset_free(bd->next);
+	bd->next = NULL;
 }
 
 int
-binding_sync_prepare(struct iccd *d, struct belemvec *all)
+binding_sync_prepare(struct iccd *d, struct bindset **next)
 {
-	if (bind_all(d->model, all) == -1)
-		return -1;
-	if (kernel_set_bindings(d->k, all) < 0) {
+	struct belemvec all = { 0 }, none = { 0 }, uniq = { 0 };
+	int rv = -1;
+
+	*next = NULL;
+	if (bind_derive_all(d->model, &all) == -1 ||
+	    (*next = bindset_new()) == NULL ||
+	    bindset_commit(*next, &none, &all) == -1 ||
+	    bindset_elems(*next, &uniq) == -1 ||
+	    kernel_set_bindings(d->k, &uniq) < 0)
+		goto out;
+	rv = 0;
+out:
+	if (rv == -1) {
+		bindset_free(*next);
+		*next = NULL;
 		errno = ENOMEM;
-		return -1;
 	}
-	return 0;
+	belemvec_free(&all);
+	belemvec_free(&uniq);
+	return rv;
 }
 
 void
-binding_synced(struct iccd *d, struct belemvec *all)
+binding_synced(struct iccd *d, struct bindset **next, bool ok)
 {
-	belemvec_free(&d->bound);
-	d->bound = *all;
-	memset(all, 0, sizeof(*all));
+	if (ok) {
+		bindset_free(d->bound);
+		d->bound = *next;
+	} else
+		bindset_free(*next);
+	*next = NULL;
+}
+
+size_t
+binding_count(const struct iccd *d)
+{
+	return d->bound != NULL ? bindset_size(d->bound) : 0;
 }
 
 int

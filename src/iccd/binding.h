@@ -1,7 +1,8 @@
 /*
  * binding.h: the daemon's side of port bindings (bind.h): what the bridge
- * table holds, staged into the same kernel batch as a request's inet
- * elements, and shown by list and status.
+ * table holds (d->bound, elements with derivation counts), changed in the
+ * same kernel batch as a request's inet elements, and shown by list and
+ * status.
  */
 #ifndef ICCD_BINDING_H
 #define ICCD_BINDING_H
@@ -16,34 +17,53 @@ struct iccd;
 
 /* One request's change of the bridge table. */
 struct bind_delta {
-	struct belemvec	want;		/* every element after it */
-	struct belemvec	adds, dels;	/* against d->bound */
+	struct belemvec	 before;	/* derivations of its containers */
+	struct belemvec	 after;		/* ... after the change */
+	struct belemvec	 adds, dels;	/* what the kernel must change */
+	struct bindset	*next;		/* a whole new set (full mode) */
 };
 
 /*
- * binding_stage: compute the bridge elements model m binds (bind_all),
- * compare them with d->bound (what the kernel holds) and record the
- * difference in b.  bd (zeroed by the caller) keeps it for binding_done
- * or binding_undo.  Returns 0 or -1 with errno ENOMEM.
+ * binding_begin: before a change of the containers names[0..n-1], record
+ * what they derive now (call again when a name joins).  Returns 0 or -1
+ * (ENOMEM).
+ */
+int binding_begin(const struct iccd *d, const char *const *names, size_t n,
+    struct bind_delta *bd);
+
+/*
+ * binding_stage: the model has changed (into m): record in b what the
+ * bridge table must change.  With names (those given to binding_begin)
+ * only their derivations are compared; with names NULL the whole of m is
+ * (a bridge's mode changed, a reload, a retry after a resync).  Returns 0
+ * or -1 (ENOMEM, or EINVAL when bd->before and d->bound disagree).
  */
 int binding_stage(struct iccd *d, const struct icc_model *m,
-    struct kbatch *b, struct bind_delta *bd);
+    const char *const *names, size_t n, struct kbatch *b,
+    struct bind_delta *bd);
 
 /* binding_undo: record in b what takes a committed bd back. */
 int binding_undo(struct kbatch *b, const struct bind_delta *bd);
 
-/* binding_done: b was committed: d->bound becomes bd->want (moved). */
+/*
+ * binding_done: b was committed: d->bound follows.  Out of memory sets
+ * d->need_sync (the resync rebuilds d->bound from the model).
+ */
 void binding_done(struct iccd *d, struct bind_delta *bd);
 
 void bind_delta_free(struct bind_delta *bd);
 
 /*
  * binding_sync_prepare: hand kernel_sync the bridge elements of d's model
- * (kernel_set_bindings); *all gets them, to become d->bound with
- * binding_synced once the sync succeeded.  Returns 0 or -1 (ENOMEM).
+ * (kernel_set_bindings); *next gets their counted set, which
+ * binding_synced makes d->bound once the sync succeeded (and frees
+ * otherwise: call it with ok false).  Returns 0 or -1 (ENOMEM).
  */
-int binding_sync_prepare(struct iccd *d, struct belemvec *all);
-void binding_synced(struct iccd *d, struct belemvec *all);
+int binding_sync_prepare(struct iccd *d, struct bindset **next);
+void binding_synced(struct iccd *d, struct bindset **next, bool ok);
+
+/* binding_count: distinct elements iccd holds in the bridge table. */
+size_t binding_count(const struct iccd *d);
 
 /*
  * binding_check_port: c's port, when it names one, must be a port of

@@ -304,7 +304,9 @@ txn_begin(struct iccd *d, struct txn *t, const char *const *names, size_t n)
 		if (c != NULL && (t->old[t->n] = container_dup(c)) == NULL)
 			return -1;
 	}
-	return engine_touching(d->model, t->names, t->n, &t->before);
+	if (engine_touching(d->model, t->names, t->n, &t->before) == -1)
+		return -1;
+	return binding_begin(d, t->names, t->n, &t->bind);
 }
 
 /* txn_add_name: one more container joins (a takeover victim); the
@@ -324,7 +326,9 @@ txn_add_name(struct iccd *d, struct txn *t, const char *name)
 	t->names[t->n] = t->name[t->n];
 	t->n++;
 	elemvec_clear(&t->before);
-	return engine_touching(d->model, t->names, t->n, &t->before);
+	if (engine_touching(d->model, t->names, t->n, &t->before) == -1)
+		return -1;
+	return binding_begin(d, t->names, t->n, &t->bind);
 }
 
 static void
@@ -410,14 +414,14 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 	    !model_bridge(d->model, t->newbridge)->icc &&
 	    kbatch_add_closed(b, t->newbridge) == -1)
 		goto nomem;
-	if (binding_stage(d, d->model, b, &t->bind) == -1)
+	if (binding_stage(d, d->model, t->names, t->n, b, &t->bind) == -1)
 		goto nomem;
 	if ((rv = kbatch_commit(b, kerr, sizeof(kerr))) == -ENOENT &&
 	    resync_for_retry(d, kerr)) {
-		/* The resync set the bridge table from the model. */
+		/* The resync set the bridge table from the model: compare
+		 * the whole model with it. */
 		kbatch_clear_belems(b);
-		bind_delta_free(&t->bind);
-		if (binding_stage(d, d->model, b, &t->bind) == -1)
+		if (binding_stage(d, d->model, NULL, 0, b, &t->bind) == -1)
 			goto nomem;
 		rv = kbatch_commit(b, kerr, sizeof(kerr));
 	}
@@ -918,7 +922,7 @@ cmd_bridge(struct iccd *d, struct request *r)
 	/* Bindings exist on closed bridges only: staged as if it were done. */
 	was = b->icc;
 	b->icc = r->icc;
-	rv = binding_stage(d, d->model, kb, &bd);
+	rv = binding_stage(d, d->model, NULL, 0, kb, &bd);
 	b->icc = was;
 	if (rv == -1)
 		goto nomem;
@@ -1335,7 +1339,7 @@ cmd_status(struct iccd *d)
 		json_object_set_new(rep, "unbound", json_integer(
 		    (json_int_t)bind_count_unbound(d->model)));
 		json_object_set_new(rep, "bound_elements", json_integer(
-		    (json_int_t)d->bound.n));
+		    (json_int_t)binding_count(d)));
 		json_object_set_new(rep, "sysctl_repairs", json_integer(
 		    (json_int_t)d->sysctl_repairs));
 	}
@@ -1420,7 +1424,7 @@ swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
 	for (size_t i = 0; i < adds.n; i++)
 		if (kbatch_add_elem(cd.b, &adds.v[i]) == -1)
 			goto out;
-	if (binding_stage(d, m, cd.b, &bd) == -1) {
+	if (binding_stage(d, m, NULL, 0, cd.b, &bd) == -1) {
 		snprintf(err, len, "out of memory");
 		goto out;
 	}
@@ -1578,7 +1582,7 @@ sync_table(struct iccd *d, char *err, size_t errlen)
 {
 	struct closed_ctx closed = { NULL, 0 };
 	struct elemvec all = { 0 };
-	struct belemvec bound = { 0 };
+	struct bindset *bound = NULL;
 	long changed;
 	int rv = -ENOMEM;
 
@@ -1589,15 +1593,14 @@ sync_table(struct iccd *d, char *err, size_t errlen)
 		goto out;
 	}
 	rv = kernel_sync(d->k, &all, closed.v, closed.n, &changed, err, errlen);
-	if (rv == 0)
-		binding_synced(d, &bound);
+	binding_synced(d, &bound, rv == 0);
 	if (rv == 0 && changed != 0)
 		log_info("table %s synced: %ld element changes%s", d->table,
 		    changed < 0 ? 0 : changed, changed < 0 ? " (rebuilt)" : "");
 out:
 	free(closed.v);
 	elemvec_free(&all);
-	belemvec_free(&bound);
+	binding_synced(d, &bound, false);
 	return rv;
 }
 
@@ -1717,6 +1720,6 @@ daemon_free(struct iccd *d)
 	model_free(d->model);
 	rules_free(&d->rules);
 	elemvec_free(&d->ct_pending);
-	belemvec_free(&d->bound);
+	bindset_free(d->bound);
 	memset(d, 0, sizeof(*d));
 }

@@ -44,7 +44,7 @@ struct iccd {
 	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
 	long			 last_repair_us;	/* event read -> synced */
-	struct belemvec		 bound;		/* the bridge table's elements,
+	struct bindset		*bound;		/* the bridge table's elements,
 						 * as iccd last set them */
 	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
 						 * put back */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "parse.h"
 
 #define IFN	16	/* IFNAMSIZ: an interface name field */
@@ -257,12 +258,226 @@ all_cb(const struct icc_container *c, void *arg)
 }
 
 int
-bind_all(const struct icc_model *m, struct belemvec *out)
+bind_derive_all(const struct icc_model *m, struct belemvec *out)
 {
 	struct all_ctx ctx = { m, out, 0 };
 
-	if (model_foreach(m, all_cb, &ctx) != 0)
+	return model_foreach(m, all_cb, &ctx) != 0 ? -1 : 0;
+}
+
+int
+bind_all(const struct icc_model *m, struct belemvec *out)
+{
+	if (bind_derive_all(m, out) == -1)
 		return -1;
+	belemvec_sort_uniq(out);
+	return 0;
+}
+
+int
+bind_touching(const struct icc_model *m, const char *const *names,
+    size_t n, struct belemvec *out)
+{
+	const struct icc_container *c;
+	struct icc_binding b;
+
+	for (size_t i = 0; i < n; i++)
+		if ((c = model_find(m, names[i])) != NULL &&
+		    bind_of(m, c, &b) && bind_elems(&b, out) == -1)
+			return -1;
+	return 0;
+}
+
+/* ---- the counted set ------------------------------------------------------ */
+
+struct bnode {
+	struct bnode		*next;
+	struct icc_belem	 e;
+	long			 count;
+};
+
+struct bindset {
+	struct bnode	**b;
+	size_t		  nb, n;
+};
+
+struct bindset *
+bindset_new(void)
+{
+	return calloc(1, sizeof(struct bindset));
+}
+
+void
+bindset_free(struct bindset *s)
+{
+	struct bnode *x, *next;
+
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nb; i++)
+		for (x = s->b[i]; x != NULL; x = next) {
+			next = x->next;
+			free(x);
+		}
+	free(s->b);
+	free(s);
+}
+
+size_t
+bindset_size(const struct bindset *s)
+{
+	return s->n;
+}
+
+static struct bnode **
+bslot(const struct bindset *s, const struct icc_belem *e)
+{
+	struct bnode **p = &s->b[hash_bytes(e, sizeof(*e)) & (s->nb - 1)];
+
+	while (*p != NULL && memcmp(&(*p)->e, e, sizeof(*e)) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+static long
+bcount(const struct bindset *s, const struct icc_belem *e)
+{
+	struct bnode *x;
+
+	if (s->nb == 0)
+		return 0;
+	x = *bslot(s, e);
+	return x != NULL ? x->count : 0;
+}
+
+static int
+bgrow(struct bindset *s)
+{
+	size_t nb = s->nb ? s->nb * 2 : 64;
+	struct bnode **b, *x, *next;
+
+	if (s->n < s->nb)
+		return 0;
+	if ((b = calloc(nb, sizeof(*b))) == NULL)
+		return -1;
+	for (size_t i = 0; i < s->nb; i++)
+		for (x = s->b[i]; x != NULL; x = next) {
+			size_t h = hash_bytes(&x->e, sizeof(x->e)) & (nb - 1);
+
+			next = x->next;
+			x->next = b[h];
+			b[h] = x;
+		}
+	free(s->b);
+	s->b = b;
+	s->nb = nb;
+	return 0;
+}
+
+/* badd: add delta to e's count; unless keep, a node at zero is freed. */
+static int
+badd(struct bindset *s, const struct icc_belem *e, long delta, bool keep)
+{
+	struct bnode **p, *x;
+
+	if (bgrow(s) == -1)
+		return -1;
+	p = bslot(s, e);
+	if (*p == NULL) {
+		if ((x = calloc(1, sizeof(*x))) == NULL)
+			return -1;
+		x->e = *e;
+		*p = x;
+		s->n++;
+	}
+	x = *p;
+	if ((x->count += delta) == 0 && !keep) {
+		*p = x->next;
+		free(x);
+		s->n--;
+	}
+	return 0;
+}
+
+/* delta_of: the net change per element, zeros and negatives kept. */
+static struct bindset *
+delta_of(const struct belemvec *before, const struct belemvec *after)
+{
+	struct bindset *d = bindset_new();
+
+	for (size_t i = 0; d != NULL && i < after->n; i++)
+		if (badd(d, &after->v[i], 1, true) == -1)
+			goto fail;
+	for (size_t i = 0; d != NULL && i < before->n; i++)
+		if (badd(d, &before->v[i], -1, true) == -1)
+			goto fail;
+	return d;
+fail:
+	bindset_free(d);
+	return NULL;
+}
+
+int
+bindset_plan(const struct bindset *s, const struct belemvec *before,
+    const struct belemvec *after, struct belemvec *adds,
+    struct belemvec *dels)
+{
+	struct bindset *d = delta_of(before, after);
+	struct bnode *x;
+	long c;
+	int rv = 0;
+
+	if (d == NULL)
+		return -1;
+	for (size_t i = 0; i < d->nb && rv == 0; i++)
+		for (x = d->b[i]; x != NULL && rv == 0; x = x->next) {
+			c = bcount(s, &x->e);
+			if (c + x->count < 0) {
+				errno = EINVAL;
+				rv = -1;
+			} else if (c == 0 && x->count > 0)
+				rv = belemvec_push(adds, &x->e);
+			else if (c > 0 && c + x->count == 0)
+				rv = belemvec_push(dels, &x->e);
+		}
+	bindset_free(d);
+	if (rv == 0) {
+		belemvec_sort_uniq(adds);
+		belemvec_sort_uniq(dels);
+	}
+	return rv;
+}
+
+int
+bindset_commit(struct bindset *s, const struct belemvec *before,
+    const struct belemvec *after)
+{
+	struct bindset *d = delta_of(before, after);
+	struct bnode *x;
+
+	if (d == NULL)
+		return -1;
+	/* Out of memory half-way leaves s partly changed: the caller
+	 * rebuilds it from the model (a resync). */
+	for (size_t i = 0; i < d->nb; i++)
+		for (x = d->b[i]; x != NULL; x = x->next)
+			if (x->count != 0 && badd(s, &x->e, x->count, false) == -1) {
+				bindset_free(d);
+				return -1;
+			}
+	bindset_free(d);
+	return 0;
+}
+
+int
+bindset_elems(const struct bindset *s, struct belemvec *out)
+{
+	struct bnode *x;
+
+	for (size_t i = 0; i < s->nb; i++)
+		for (x = s->b[i]; x != NULL; x = x->next)
+			if (belemvec_push(out, &x->e) == -1)
+				return -1;
 	belemvec_sort_uniq(out);
 	return 0;
 }

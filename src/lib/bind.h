@@ -120,7 +120,55 @@ int bind_all(const struct icc_model *m, struct belemvec *out);
 int bind_diff(const struct belemvec *want, const struct belemvec *have,
     struct belemvec *adds, struct belemvec *dels);
 
-/* bind_count: the number of running containers bind_unbound() calls so. */
+/* bind_count_unbound: running containers bind_unbound() calls so. */
 size_t bind_count_unbound(const struct icc_model *m);
+
+/*
+ * bind_derive_all: append every bound container's elements in m to out,
+ * unsorted, duplicates kept (one per derivation, for a bindset).
+ * bind_touching: the same for the containers named names[0..n-1] only
+ * (absent or unbound ones add nothing).  Both return 0 or -1 (ENOMEM).
+ */
+int bind_derive_all(const struct icc_model *m, struct belemvec *out);
+int bind_touching(const struct icc_model *m, const char *const *names,
+    size_t n, struct belemvec *out);
+
+/*
+ * A bindset: the bridge table's elements with derivation counts (two
+ * containers claiming one port, MAC or address share its element, which
+ * leaves the kernel only when neither derives it), so that a request
+ * changes only what its containers derive.  Opaque; bindset_new returns
+ * NULL with errno ENOMEM.
+ */
+struct bindset;
+struct bindset *bindset_new(void);
+void bindset_free(struct bindset *s);
+
+/* bindset_size: distinct elements. */
+size_t bindset_size(const struct bindset *s);
+
+/*
+ * bindset_plan: what the kernel must change when derivations `before`
+ * are replaced by `after`: elements whose count goes from zero to
+ * positive appended to adds, from positive to zero to dels (each once).
+ * s is not changed.  Returns 0, or -1 with errno ENOMEM, or EINVAL when
+ * before removes a derivation s does not hold.
+ */
+int bindset_plan(const struct bindset *s, const struct belemvec *before,
+    const struct belemvec *after, struct belemvec *adds,
+    struct belemvec *dels);
+
+/*
+ * bindset_commit: apply that replacement to s.  0, or -1 (ENOMEM; s may
+ * then be partly changed and must be rebuilt).
+ */
+int bindset_commit(struct bindset *s, const struct belemvec *before,
+    const struct belemvec *after);
+
+/*
+ * bindset_elems: every distinct element of s appended to out, sorted.
+ * Returns 0 or -1 (ENOMEM).
+ */
+int bindset_elems(const struct bindset *s, struct belemvec *out);
 
 #endif

@@ -169,4 +169,32 @@ raw_recv_result
 expect_arrived "after the repair: a's UDP to s:5353 (control)" "$ICC_RECV_OUT" LEGIT2
 expect_not_arrived "after the repair: m's UDP from a's address" "$ICC_RECV_OUT" SPOOF4B
 
+# ---- bindings follow the model -----------------------------------------------
+portmac() { in_host nft list set bridge icc portmac; }
+must stop m
+if portmac | grep -qi "$MM"; then
+	fail "stop: m's binding is still in the kernel"
+else
+	pass "stop: m's binding left the kernel"
+fi
+# An address change moves the address binding in the same request.
+# shellcheck disable=SC2046
+must start m --bridge br0 --ip 10.88.0.5 --ip6 fd88::4 $(bind_args m)
+if in_host nft list set bridge icc port4 | grep -q '"v-m" . 10.88.0.5' &&
+	! in_host nft list set bridge icc addrs4 | grep -q '10.88.0.4'; then
+	pass "IP change: m bound to 10.88.0.5, 10.88.0.4 no longer bound"
+else
+	fail "IP change: port4/addrs4 do not follow: $(in_host nft list set bridge icc port4)"
+fi
+# A restart keeps the bindings (state files hold port and mac).
+stop_iccd
+in_host nft delete table bridge icc || fatal "cannot delete the bridge table"
+start_iccd
+expect_list "after a restart" "binding a bound port ${ICC_PORT[a]} mac $MA"
+if portmac | grep -qi "\"${ICC_PORT[a]}\" . $MA"; then
+	pass "restart: a's binding is back in the kernel"
+else
+	fail "restart: a's binding is missing: $(portmac)"
+fi
+
 finish

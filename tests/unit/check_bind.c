@@ -222,6 +222,57 @@ START_TEST(test_shared_elements)
 }
 END_TEST
 
+/* A request's plan touches only its containers; shared elements stay. */
+START_TEST(test_bindset)
+{
+	struct icc_model *m = closed_model();
+	struct bindset *s = bindset_new();
+	struct belemvec all = { 0 }, none = { 0 }, before = { 0 },
+	    after = { 0 }, adds = { 0 }, dels = { 0 }, have = { 0 };
+	const char *names[1] = { "b" };
+
+	ck_assert_ptr_nonnull(s);
+	/* a and b claim one port and MAC (a misconfiguration, but it
+	 * must not unbind a when b goes). */
+	ck_assert_int_eq(model_put(m, mkc("a", "br0", "10.0.0.2", NULL,
+	    "veth1", "02:00:00:00:00:02")), 0);
+	ck_assert_int_eq(model_put(m, mkc("b", "br0", "10.0.0.3", NULL,
+	    "veth1", "02:00:00:00:00:02")), 0);
+	ck_assert_int_eq(bind_derive_all(m, &all), 0);
+	ck_assert_uint_eq(all.n, 16);		/* 8 each, duplicates kept */
+	ck_assert_int_eq(bindset_commit(s, &none, &all), 0);
+	ck_assert_uint_eq(bindset_size(s), 11);
+	/* b stops. */
+	ck_assert_int_eq(bind_touching(m, names, 1, &before), 0);
+	ck_assert_uint_eq(before.n, 8);
+	ck_assert_int_eq(model_set_running(m, "b", false), 0);
+	ck_assert_int_eq(bind_touching(m, names, 1, &after), 0);
+	ck_assert_uint_eq(after.n, 0);
+	ck_assert_int_eq(bindset_plan(s, &before, &after, &adds, &dels), 0);
+	ck_assert_uint_eq(adds.n, 0);
+	ck_assert_str_eq(fmt_all(&dels),
+	    "addrs4: 10.0.0.3\n"
+	    "port4: \"veth1\" . 10.0.0.3\n"
+	    "portarp: \"veth1\" . 02:00:00:00:00:02 . 10.0.0.3\n");
+	ck_assert_int_eq(bindset_commit(s, &before, &after), 0);
+	ck_assert_int_eq(bindset_elems(s, &have), 0);
+	belemvec_free(&all);
+	ck_assert_int_eq(bind_all(m, &all), 0);
+	ck_assert_str_eq(fmt_all(&have), fmt_all(&all));
+	/* A plan that removes what the set never held is refused. */
+	adds.n = dels.n = 0;
+	ck_assert_int_eq(bindset_plan(s, &before, &after, &adds, &dels), -1);
+	belemvec_free(&all);
+	belemvec_free(&before);
+	belemvec_free(&after);
+	belemvec_free(&adds);
+	belemvec_free(&dels);
+	belemvec_free(&have);
+	bindset_free(s);
+	model_free(m);
+}
+END_TEST
+
 Suite *
 bind_suite(void)
 {
@@ -235,6 +286,7 @@ bind_suite(void)
 	tcase_add_test(tc, test_who_is_bound);
 	tcase_add_test(tc, test_diff);
 	tcase_add_test(tc, test_shared_elements);
+	tcase_add_test(tc, test_bindset);
 	suite_add_tcase(s, tc);
 	return s;
 }
