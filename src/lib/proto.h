@@ -12,7 +12,11 @@
  * same connection.  Requests over ICC_REQ_MAX or with another version or
  * type get an error reply and the connection is closed.
  *
- * Request:  {"cmd": "start", ...fields...}  (commands: see ctl_cmds below)
+ * Request:  {"cmd": "start", ...fields...}  (the commands and their fields:
+ *           request.c's table; "start" takes name, bridge, ip, ip6, id,
+ *           hostname, expose, links, env, and "port" (the host side of the
+ *           container's veth, an interface name) with "mac" (its interface's
+ *           MAC, "aa:bb:cc:dd:ee:ff"), which bind it to its bridge port)
  * Reply:    {"ok": true, ...}  or  {"ok": false, "error": "one line"}
  *           The error line names the bad field first, e.g.
  *           "expose: port out of range 1-65535".
