@@ -7,79 +7,29 @@
 #include <string.h>
 
 #include "log.h"
-#include "state.h"
-
-/* bridge_undo_kernel: take back a closed-set change the state could not
- * record. */
-static void
-bridge_undo_kernel(struct iccd *d, const char *bridge, bool created, int icc)
-{
-	struct kbatch *kb = kbatch_new(d->k);
-	char kerr[ERRLEN];
-	int rv = -ENOMEM;
-
-	if (kb != NULL) {
-		if (!icc)
-			rv = kbatch_del_closed(kb, bridge);
-		else
-			rv = created ? 0 : kbatch_add_closed(kb, bridge);
-		if (rv == 0)
-			rv = kbatch_commit(kb, kerr, sizeof(kerr));
-	}
-	kbatch_free(kb);
-	if (rv != 0)
-		d->need_sync = true;
-}
 
 json_t *
 cmd_bridge(struct iccd *d, struct request *r)
 {
 	struct icc_bridge *b = model_bridge(d->model, r->bridge);
-	bool created = b == NULL, was;
-	struct kbatch *kb;
-	char kerr[ERRLEN];
-	int rv;
+	struct change ch;
+	char err[ERRLEN];
+	json_t *rep;
 
-	if (b == NULL && (b = model_bridge_add(d->model, r->bridge)) == NULL)
-		return reply_err("out of memory");
-	was = created ? !b->icc : b->icc;	/* a new bridge is in no set */
-	if (!created && was == (bool)r->icc)
+	if (b != NULL && b->icc == (bool)r->icc)
 		return reply_ok();
-	if ((kb = kbatch_new(d->k)) == NULL)
-		goto nomem;
-	if (r->icc)
-		rv = created ? 0 : kbatch_del_closed(kb, r->bridge);
-	else
-		rv = kbatch_add_closed(kb, r->bridge);
-	if (rv == -1)
-		goto nomem;
-	if ((rv = kbatch_commit(kb, kerr, sizeof(kerr))) != 0) {
-		kbatch_free(kb);
-		if (created)
-			model_bridge_del(d->model, r->bridge);
-		return reply_err("kernel: %s", kerr);
+	if (change_begin(d, &ch, NULL, 0) == -1 || (b == NULL &&
+	    (b = model_bridge_add(d->model, r->bridge)) == NULL)) {
+		change_free(&ch);
+		return reply_err("out of memory");
 	}
-	kbatch_free(kb);
-	was = b->icc;
 	b->icc = r->icc;
-	if (d->state_dir[0] != '\0' &&
-	    state_save_bridges(d->state_dir, d->model) == -1) {
-		int saved = errno;
-
-		b->icc = was;
-		bridge_undo_kernel(d, r->bridge, created, r->icc);
-		if (created)
-			model_bridge_del(d->model, r->bridge);
-		return reply_err("state: %s: %s", d->state_dir,
-		    strerror(saved));
+	if (change_apply(d, &ch, err, sizeof(err)) == -1)
+		rep = reply_err("%s", err);
+	else {
+		log_info("bridge %s: icc %s", r->bridge, r->icc ? "on" : "off");
+		rep = reply_ok();
 	}
-	log_info("bridge %s: icc %s", r->bridge, r->icc ? "on" : "off");
-	if (!r->icc)
-		ct_flush_unallowed(d, "bridge closed");
-	return reply_ok();
-nomem:
-	kbatch_free(kb);
-	if (created)
-		model_bridge_del(d->model, r->bridge);
-	return reply_err("out of memory");
+	change_free(&ch);
+	return rep;
 }

@@ -17,7 +17,7 @@ addr_taken(const struct icc_container *holder, const char *name)
 /* takeover: a start claims addresses another running container holds
  * (its stop event was lost): that container stops in this transaction. */
 static int
-takeover(struct iccd *d, struct txn *t, const struct icc_container *c)
+takeover(struct iccd *d, struct change *ch, const struct icc_container *c)
 {
 	struct icc_container *h4, *h6 = NULL;
 
@@ -27,14 +27,14 @@ takeover(struct iccd *d, struct txn *t, const struct icc_container *c)
 	if (addr_taken(h4, c->name)) {
 		log_info("%s takes over %s's address on %s; %s is now stopped",
 		    c->name, h4->name, c->bridge, h4->name);
-		if (txn_add_name(d, t, h4->name) == -1 ||
+		if (change_touch(d, ch, h4->name) == -1 ||
 		    model_set_running(d->model, h4->name, false) == -1)
 			return -1;
 	}
 	if (addr_taken(h6, c->name) && h6 != h4) {
 		log_info("%s takes over %s's IPv6 address on %s; %s is now "
 		    "stopped", c->name, h6->name, c->bridge, h6->name);
-		if (txn_add_name(d, t, h6->name) == -1 ||
+		if (change_touch(d, ch, h6->name) == -1 ||
 		    model_set_running(d->model, h6->name, false) == -1)
 			return -1;
 	}
@@ -46,32 +46,30 @@ cmd_start(struct iccd *d, struct request *r)
 {
 	const char *names[1] = { r->name };
 	char err[ERRLEN];
-	struct txn t;
+	struct change ch;
 	json_t *rep;
 
 	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
-	if (txn_begin(d, &t, names, 1) == -1)
+	if (change_begin(d, &ch, names, 1) == -1)
 		goto nomem;
-	if (model_bridge(d->model, r->c->bridge) == NULL)
-		snprintf(t.newbridge, sizeof(t.newbridge), "%s", r->c->bridge);
-	if (takeover(d, &t, r->c) == -1) {
-		txn_restore(d, &t);
+	if (takeover(d, &ch, r->c) == -1) {
+		change_abort(d, &ch);
 		goto nomem;
 	}
 	if (model_put(d->model, r->c) == -1) {
-		txn_restore(d, &t);
+		change_abort(d, &ch);
 		goto nomem;
 	}
 	r->c = NULL;			/* the model owns it now */
-	if (txn_commit(d, &t, err, sizeof(err)) == -1)
+	if (change_apply(d, &ch, err, sizeof(err)) == -1)
 		rep = reply_err("%s", err);
 	else
 		rep = reply_ok();
-	txn_free(&t);
+	change_free(&ch);
 	return rep;
 nomem:
-	txn_free(&t);
+	change_free(&ch);
 	return reply_err("out of memory");
 }
 
@@ -82,21 +80,21 @@ cmd_stop(struct iccd *d, struct request *r)
 	const char *names[1] = { r->name };
 	const struct icc_container *c = model_find(d->model, r->name);
 	char err[ERRLEN];
-	struct txn t;
+	struct change ch;
 	json_t *rep;
 
 	if (c == NULL)
 		return no_such(r->name);
 	if (!c->running)
 		return reply_ok();
-	if (txn_begin(d, &t, names, 1) == -1 ||
+	if (change_begin(d, &ch, names, 1) == -1 ||
 	    model_set_running(d->model, r->name, false) == -1) {
-		txn_free(&t);
+		change_free(&ch);
 		return reply_err("out of memory");
 	}
-	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
-	    reply_ok();
-	txn_free(&t);
+	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
+	    reply_err("%s", err) : reply_ok();
+	change_free(&ch);
 	return rep;
 }
 
@@ -105,13 +103,13 @@ cmd_rm(struct iccd *d, struct request *r)
 {
 	const char *names[1] = { r->name };
 	char err[ERRLEN];
-	struct txn t;
+	struct change ch;
 	json_t *rep;
 
 	if (model_find(d->model, r->name) == NULL)
 		return no_such(r->name);
-	if (txn_begin(d, &t, names, 1) == -1) {
-		txn_free(&t);
+	if (change_begin(d, &ch, names, 1) == -1) {
+		change_free(&ch);
 		return reply_err("out of memory");
 	}
 	container_free(model_take(d->model, r->name));
@@ -122,15 +120,15 @@ cmd_rm(struct iccd *d, struct request *r)
 
 		if (nc == NULL || model_put(d->model, nc) == -1) {
 			container_free(nc);
-			txn_restore(d, &t);
-			txn_free(&t);
+			change_abort(d, &ch);
+			change_free(&ch);
 			return reply_err("out of memory");
 		}
 	}
-	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
-	    reply_ok();
+	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
+	    reply_err("%s", err) : reply_ok();
 	if (model_find(d->model, r->name) == NULL)
 		hosts_forget(d, r->name);
-	txn_free(&t);
+	change_free(&ch);
 	return rep;
 }

@@ -15,7 +15,7 @@ replace_links(struct iccd *d, struct request *r,
 	const struct icc_container *c = model_find(d->model, r->name);
 	struct icc_container *nc;
 	char err[ERRLEN];
-	struct txn t;
+	struct change ch;
 	json_t *rep;
 
 	if (c == NULL)
@@ -37,14 +37,15 @@ replace_links(struct iccd *d, struct request *r,
 		container_free(nc);
 		return rep;
 	}
-	if (txn_begin(d, &t, names, 1) == -1 || model_put(d->model, nc) == -1) {
+	if (change_begin(d, &ch, names, 1) == -1 ||
+	    model_put(d->model, nc) == -1) {
 		container_free(nc);
-		txn_free(&t);
+		change_free(&ch);
 		return reply_err("out of memory");
 	}
-	rep = txn_commit(d, &t, err, sizeof(err)) == -1 ? reply_err("%s", err) :
-	    reply_ok();
-	txn_free(&t);
+	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
+	    reply_err("%s", err) : reply_ok();
+	change_free(&ch);
 	return rep;
 }
 

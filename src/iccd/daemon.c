@@ -15,90 +15,16 @@
 
 /* ---- reload ------------------------------------------------------------ */
 
-static int
-collect_cb(const struct icc_elem *e, unsigned count, void *arg)
-{
-	return elemvec_push(arg, e);
-}
-
-struct closed_diff {
-	const struct icc_model	*old;
-	struct kbatch		*b;
-	size_t			 closing;	/* bridges whose icc goes off */
-};
-
-/* closed_diff_cb: a bridge whose icc mode differs between the models. */
-static int
-closed_diff_cb(const struct icc_bridge *nb, void *arg)
-{
-	struct closed_diff *cd = arg;
-	const struct icc_bridge *ob = model_bridge(cd->old, nb->name);
-	bool was_closed = ob != NULL && !ob->icc;
-
-	if (!nb->icc && !was_closed) {
-		cd->closing++;
-		return kbatch_add_closed(cd->b, nb->name);
-	}
-	if (nb->icc && was_closed)
-		return kbatch_del_closed(cd->b, nb->name);
-	return 0;
-}
-
 /*
- * swap_model: replace d's model by m (derived with rules nr) in one
- * transaction: the element and closed-set differences go in one batch;
- * when the kernel refuses, d is unchanged.
+ * daemon_reload: the new rules make a new model, which replaces d's in
+ * one change; d->rules follow only when it stands.
  */
-static int
-swap_model(struct iccd *d, struct icc_model *m, char *err, size_t len)
-{
-	struct elemvec have = { 0 }, adds = { 0 }, dels = { 0 };
-	struct elemset *es = desired_of(m);
-	struct closed_diff cd = { d->model, kbatch_new(d->k), 0 };
-	char kerr[ERRLEN];
-	int rv = -1;
-
-	if (es == NULL || cd.b == NULL ||
-	    elemset_foreach(d->desired, collect_cb, &have) != 0 ||
-	    elemset_diff(es, &have, &adds, &dels) == -1 ||
-	    model_bridges(m, closed_diff_cb, &cd) != 0) {
-		snprintf(err, len, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < dels.n; i++)
-		if (kbatch_del_elem(cd.b, &dels.v[i]) == -1)
-			goto out;
-	for (size_t i = 0; i < adds.n; i++)
-		if (kbatch_add_elem(cd.b, &adds.v[i]) == -1)
-			goto out;
-	if (kbatch_commit(cd.b, kerr, sizeof(kerr)) != 0) {
-		snprintf(err, len, "kernel: %s", kerr);
-		goto out;
-	}
-	log_info("reload: %zu elements added, %zu deleted", adds.n, dels.n);
-	model_free(d->model);
-	d->model = m;
-	elemset_free(d->desired);
-	d->desired = es;
-	es = NULL;
-	ct_flush_gone(d, &dels, &adds);
-	if (cd.closing > 0)
-		ct_flush_unallowed(d, "reload closed a bridge");
-	rv = 0;
-out:
-	kbatch_free(cd.b);
-	elemset_free(es);
-	elemvec_free(&have);
-	elemvec_free(&adds);
-	elemvec_free(&dels);
-	return rv;
-}
-
 int
 daemon_reload(struct iccd *d, char *err, size_t len)
 {
 	struct rules nr = { 0 };
-	struct icc_model *m;
+	struct change ch;
+	int rv = -1;
 
 	if (d->rules_dir[0] == '\0') {
 		snprintf(err, len, "reload: iccd runs without --rules-dir");
@@ -106,21 +32,19 @@ daemon_reload(struct iccd *d, char *err, size_t len)
 	}
 	if (rules_load_dir(d->rules_dir, &nr, err, len) == -1)
 		return -1;
-	if ((m = build_model(d, &nr, err, len)) == NULL) {
-		rules_free(&nr);
-		return -1;
+	if (change_begin(d, &ch, NULL, 0) == -1)
+		snprintf(err, len, "out of memory");
+	else if ((ch.model = build_model(d, &nr, err, len)) != NULL) {
+		ch.why = "reload closed a bridge";
+		rv = change_apply(d, &ch, err, len);
 	}
-	if (swap_model(d, m, err, len) == -1) {
-		model_free(m);
+	change_free(&ch);
+	if (rv == -1) {
 		rules_free(&nr);
 		return -1;
 	}
 	rules_free(&d->rules);
 	d->rules = nr;
-	if (d->state_dir[0] != '\0' &&
-	    state_save_bridges(d->state_dir, d->model) == -1)
-		log_warn("state: %s", d->state_dir);
-	hmap_foreach(&d->hostsfiles, follow_all_cb, d);
 	return 0;
 }
 
@@ -180,56 +104,6 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write)
 	return rep;
 }
 
-struct closed_ctx {
-	const char	**v;
-	size_t		  n;
-};
-
-static int
-closed_cb(const struct icc_bridge *b, void *arg)
-{
-	struct closed_ctx *ctx = arg;
-	const char **nv;
-
-	if (b->icc)
-		return 0;
-	if ((nv = realloc(ctx->v, (ctx->n + 1) * sizeof(*nv))) == NULL)
-		return -1;
-	ctx->v = nv;
-	ctx->v[ctx->n++] = b->name;
-	return 0;
-}
-
-static int
-push_desired_cb(const struct icc_elem *e, unsigned count, void *arg)
-{
-	return elemvec_push(arg, e);
-}
-
-/* sync_table: daemon_sync's table part (kernel_sync). */
-static int
-sync_table(struct iccd *d, char *err, size_t errlen)
-{
-	struct closed_ctx closed = { NULL, 0 };
-	struct elemvec all = { 0 };
-	long changed;
-	int rv = -ENOMEM;
-
-	if (elemset_foreach(d->desired, push_desired_cb, &all) != 0 ||
-	    model_bridges(d->model, closed_cb, &closed) != 0) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	rv = kernel_sync(d->k, &all, closed.v, closed.n, &changed, err, errlen);
-	if (rv == 0 && changed != 0)
-		log_info("table %s synced: %ld element changes%s", d->table,
-		    changed < 0 ? 0 : changed, changed < 0 ? " (rebuilt)" : "");
-out:
-	free(closed.v);
-	elemvec_free(&all);
-	return rv;
-}
-
 /*
  * daemon_sync: every caller (start, monitor start, a resync after a
  * failure, a drifted table found by a delete) may follow a time when the
@@ -241,7 +115,7 @@ daemon_sync(struct iccd *d, char *err, size_t errlen)
 {
 	int rv;
 
-	if ((rv = sync_table(d, err, errlen)) == 0)
+	if ((rv = change_sync(d, err, errlen)) == 0)
 		ct_flush_unallowed(d, "sync");
 	return rv;
 }
@@ -253,7 +127,7 @@ daemon_repair(struct iccd *d, const char *cause, const struct timespec *t0,
 {
 	int rv;
 
-	if ((rv = sync_table(d, err, errlen)) != 0) {
+	if ((rv = change_sync(d, err, errlen)) != 0) {
 		d->need_sync = true;
 		return rv;
 	}

@@ -34,7 +34,7 @@ json_t *no_such(const char *name);
 /* elapsed_ns: nanoseconds since *t0 (CLOCK_MONOTONIC). */
 long elapsed_ns(const struct timespec *t0);
 
-/* ---- ctcut.c: which flows to cut, and when -------------------------------- */
+/* ---- ctcut.c: which flows to cut, and when ------------------------------ */
 
 /*
  * ct_flush_gone: after the kernel acked a change that deleted dels and
@@ -52,32 +52,84 @@ void ct_flush_gone(struct iccd *d, const struct elemvec *dels,
  */
 void ct_flush_unallowed(struct iccd *d, const char *why);
 
-/* ---- change.c: the one path from the model to the kernel ------------------ */
+/* ---- change.c: the one path from the model to the kernel ---------------- */
 
-#define TXN_MAX 4
+#define CHANGE_MAX 4	/* containers one change touches, at most */
 
-/*
- * A transaction over a few named containers: what they were before (deep
- * copies, NULL when absent) so that a refused commit restores the model,
- * and the element derivations touching them before the change.
- */
-struct txn {
-	char			 name[TXN_MAX][ICC_NAME_MAX + 1];
-	const char		*names[TXN_MAX];	/* -> name[] */
-	struct icc_container	*old[TXN_MAX];
-	size_t			 n;
-	char			 newbridge[ICC_IFNAME_MAX + 1];
-	struct elemvec		 before, after, adds, dels;
+/* A bridge's mode when the change began. */
+struct bridge_mode {
+	char	name[ICC_IFNAME_MAX + 1];
+	bool	icc;
 };
 
-int txn_begin(struct iccd *d, struct txn *t, const char *const *names,
-    size_t n);
-int txn_add_name(struct iccd *d, struct txn *t, const char *name);
-void txn_free(struct txn *t);
-void txn_restore(struct iccd *d, struct txn *t);
-int txn_commit(struct iccd *d, struct txn *t, char *err, size_t len);
+/*
+ * One change of the model on its way to the kernel (see change.c).  Zero
+ * it with change_begin; the caller sets model (a whole new model, owned
+ * by the change) or changes d->model in place, and may set why.
+ */
+struct change {
+	/* What the model was: the records of the names touched (deep
+	 * copies, NULL when absent) and every bridge's mode. */
+	char			 name[CHANGE_MAX][ICC_NAME_MAX + 1];
+	const char		*names[CHANGE_MAX];	/* -> name[] */
+	struct icc_container	*old[CHANGE_MAX];
+	size_t			 n;
+	struct bridge_mode	*bridges;	/* in name order */
+	size_t			 nbridges, capbridges;
+	struct elemvec		 before;	/* derivations of names */
 
-/* ---- persist.c ------------------------------------------------------------ */
+	/* A whole new model (reload) and the elements it derives; after
+	 * the swap they hold the old ones, freed by change_free. */
+	struct icc_model	*model;
+	struct elemset		*desired;
+	bool			 swapped;
+
+	/* The plan, and the batch that makes it. */
+	struct elemvec		 after, adds, dels;	/* sorted */
+	struct strvec		 closing, opening;	/* closed-set delta */
+	bool			 bridges_changed;	/* save bridges.json */
+	bool			 cut;		/* a known bridge closed */
+	const char		*why;		/* for the cut's log line */
+	struct kbatch		*b;		/* NULL: nothing to send */
+};
+
+/*
+ * change_begin: start a change of the containers names[0..n-1] (n at most
+ * CHANGE_MAX; none for a bridge or a whole model): note what they and
+ * every bridge are now.  Returns 0 or -1 with errno (ENOMEM); ch must be
+ * freed with change_free either way.
+ */
+int change_begin(struct iccd *d, struct change *ch, const char *const *names,
+    size_t n);
+
+/* change_touch: one more container joins the change (a takeover victim,
+ * which must exist).  Returns 0 or -1 with errno (EINVAL: absent or more
+ * than CHANGE_MAX names; ENOMEM). */
+int change_touch(struct iccd *d, struct change *ch, const char *name);
+
+/* change_abort: put d's model back as change_begin found it (a caller
+ * that failed before change_apply). */
+void change_abort(struct iccd *d, struct change *ch);
+
+/*
+ * change_apply: plan, batch, persist, commit or undo (see change.c).
+ * Returns 0, or -1 with a line in err ("kernel: ..." naming the refused
+ * message, "state: DIR: ..." or the errno's text) and d as it was at
+ * change_begin (a whole new model is dropped).
+ */
+int change_apply(struct iccd *d, struct change *ch, char *err, size_t len);
+
+/* change_free: release ch (not d's model). */
+void change_free(struct change *ch);
+
+/*
+ * change_sync: the whole table to the model (kernel_sync) in one
+ * transaction: at start, for a resync, for a repair.  Returns 0 or a
+ * negative errno, with a line in err.
+ */
+int change_sync(struct iccd *d, char *err, size_t errlen);
+
+/* ---- persist.c ---------------------------------------------------------- */
 
 /*
  * persist: write the files of names[0..n-1] (removing those no longer in
@@ -86,7 +138,7 @@ int txn_commit(struct iccd *d, struct txn *t, char *err, size_t len);
  */
 int persist(struct iccd *d, const char *const *names, size_t n, bool bridges);
 
-/* ---- model_build.c: the rules files' declarations in the model ------------ */
+/* ---- model_build.c: the rules files' declarations in the model ---------- */
 
 /* merge_files: append to c what rs declares for c->name.  Returns 0, or
  * -1 with a line in err naming the file and line. */
@@ -113,7 +165,7 @@ struct icc_model *build_model(struct iccd *d, const struct rules *rs,
  * (out of memory). */
 struct elemset *desired_of(const struct icc_model *m);
 
-/* ---- commands: cmd_container.c, cmd_link.c, cmd_bridge.c, show.c ----------- */
+/* ---- commands: cmd_container.c, cmd_link.c, cmd_bridge.c, show.c -------- */
 
 /*
  * One function per control command: r is the parsed request (its
@@ -131,7 +183,7 @@ json_t *cmd_env(struct iccd *d, struct request *r);
 json_t *cmd_list(struct iccd *d);
 json_t *cmd_status(struct iccd *d);
 
-/* ---- hostsfiles.c: hosts files iccd keeps written ---------------------------- */
+/* ---- hostsfiles.c: hosts files iccd keeps written ----------------------- */
 
 /* hosts_follow: after a change to names[0..n-1], rewrite the hosts files
  * of the receivers involved.  Failures are logged. */
