@@ -419,6 +419,20 @@ out:
 	}
 }
 
+/*
+ * unpersist: a state write failed part way, after the model was restored:
+ * write the files the change may have reached back as the model is again
+ * (with new sequence numbers), so that a restart does not load half of a
+ * change that was refused.  Failures are logged.
+ */
+static void
+unpersist(struct iccd *d, const struct change *ch)
+{
+	if (persist(d, ch->names, ch->n, ch->bridges_changed) == -1)
+		log_warn("state: %s: cannot write back the state before a "
+		    "failed change", d->state_dir);
+}
+
 /* change_commit: the change stands: the desired set follows, and the
  * work it leaves (flows to cut, hosts files) is done or queued. */
 static void
@@ -459,7 +473,9 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 		snprintf(err, len, "state: %s: %s", d->state_dir,
 		    strerror(errno));
 		change_undo(d, ch);
-		goto fail;
+		restore(d, ch);
+		unpersist(d, ch);
+		return -1;
 	}
 	change_commit(d, ch);
 	return 0;
