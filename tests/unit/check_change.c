@@ -261,6 +261,10 @@ start_db_web(void)
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* Every change writes the state with fsync: on a loaded machine that can
+ * take seconds, so these cases get more than Check's 4 s hang guard. */
+#define CHANGE_TIMEOUT	120
+
 START_TEST(test_start_link_one_batch)
 {
 	struct icc_elem web = e4("10.0.0.3", "10.0.0.2", "3306/tcp");
@@ -626,6 +630,7 @@ change_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("requests");
+	tcase_set_timeout(tc, CHANGE_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_start_link_one_batch);
 	tcase_add_test(tc, test_stop_cuts_gone_flows);
@@ -636,12 +641,14 @@ change_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bridges");
+	tcase_set_timeout(tc, CHANGE_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bridge_refused_by_kernel);
 	tcase_add_test(tc, test_bridge_undo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reload-repair");
+	tcase_set_timeout(tc, CHANGE_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_repair);
