@@ -22,10 +22,7 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,11 +30,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "cniconf.h"
+#include "msg.h"
 #include "proto.h"
-#include "request.h"
 
-#define ICCD_TIMEOUT	20	/* seconds for one request to iccd */
+#define ICCD_TIMEOUT_MS	20000	/* for one request to iccd */
 
 extern char **environ;
 
@@ -131,104 +129,75 @@ fail_exit(const struct cni_err *err, const char *version)
 
 /* ---- iccd ------------------------------------------------------------------ */
 
-static int
-set_err(struct cni_err *err, int code, const char *what, const char *path,
-    int errnum)
+/* iccd_open: a client for iccd's socket (none is made yet). */
+static void
+iccd_open(struct ctl_client *ctl, const struct cni_conf *c)
 {
-	err->code = code;
-	snprintf(err->details, sizeof(err->details), "%s %s: %s", what, path,
-	    errnum == EAGAIN ? "no answer in time" : strerror(errnum));
-	return -1;
+	ctl_init(ctl, ctl_socket_path(c->socket[0] ? c->socket : NULL),
+	    ICCD_TIMEOUT_MS);
 }
 
 /*
- * iccd_connect: a connection to iccd with send and receive timeouts, so a
- * stuck iccd fails the call instead of hanging the runtime.  Unreachable
- * is CNI_ERR_AGAIN: iccd may be starting or restarting.
+ * call_err: err for ctl's failed call of cmd.  iccd unreachable, gone or
+ * too slow is CNI_ERR_AGAIN: it may be starting or restarting; a broken
+ * reply CNI_ERR_IO; a refusal CNI_ERR_ICCD with iccd's line.
  */
-static int
-iccd_connect(const struct cni_conf *c, struct cni_err *err)
+static void
+call_err(const struct ctl_client *ctl, const char *cmd, struct cni_err *err)
 {
-	const char *path = ctl_socket_path(c->socket[0] ? c->socket : NULL);
-	int fd;
-
-	if ((fd = ctl_connect(path, ICCD_TIMEOUT)) != -1)
-		return fd;
-	if (errno == ENAMETOOLONG) {
+	switch (ctl->fail) {
+	case CTL_FAIL_PATH:
 		err->code = CNI_ERR_ENV;
 		snprintf(err->details, sizeof(err->details), "%s: socket path "
 		    "too long", ICC_SOCKET_ENV);
-		return -1;
+		return;
+	case CTL_FAIL_INVALID:
+		err->code = CNI_ERR_CONFIG;
+		break;
+	case CTL_FAIL_PROTO:
+		err->code = CNI_ERR_IO;
+		break;
+	case CTL_FAIL_REFUSED:
+		err->code = CNI_ERR_ICCD;
+		snprintf(err->details, sizeof(err->details), "iccd: %s: %s",
+		    cmd, ctl->err);
+		return;
+	default:
+		err->code = CNI_ERR_AGAIN;
+		break;
 	}
-	return set_err(err, CNI_ERR_AGAIN, "cannot reach iccd at", path,
-	    errno);
+	snprintf(err->details, sizeof(err->details), "%s", ctl->err);
 }
 
 /*
- * iccd_call: send req (checked with iccd's own validator first) and read
- * the reply.  Returns iccd's reply, ok or not, or NULL with err
- * (CNI_ERR_AGAIN when iccd went away or did not answer in time,
- * CNI_ERR_IO when it broke the protocol).
+ * iccd_call: send req and return iccd's successful reply, or NULL with
+ * err (see call_err).
  */
 static json_t *
-iccd_call(int fd, const json_t *req, struct cni_err *err)
+iccd_call(struct ctl_client *ctl, const json_t *req, struct cni_err *err)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	struct request r;
-	char why[512];
 	json_t *rep;
 
-	if (request_parse(req, &r, why, sizeof(why)) == -1) {
-		err->code = CNI_ERR_CONFIG;
-		snprintf(err->details, sizeof(err->details), "%s", why);
-		return NULL;
-	}
-	request_clear(&r);
-	if (ctl_write(fd, CTL_REQUEST, req) == -1 ||
-	    (rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL) {
-		set_err(err, errno == EPROTO || errno == EMSGSIZE ?
-		    CNI_ERR_IO : CNI_ERR_AGAIN, "iccd", cmd, errno);
-		return NULL;
-	}
+	if ((rep = ctl_call(ctl, req)) == NULL)
+		call_err(ctl, json_string_value(json_object_get(req, "cmd")),
+		    err);
 	return rep;
-}
-
-/* refused: whether rep is iccd's refusal of cmd; err then has its line. */
-static bool
-refused(const json_t *rep, const char *cmd, struct cni_err *err)
-{
-	const char *why = json_string_value(json_object_get(rep, "error"));
-
-	if (json_is_true(json_object_get(rep, "ok")))
-		return false;
-	err->code = CNI_ERR_ICCD;
-	snprintf(err->details, sizeof(err->details), "iccd: %s: %s", cmd,
-	    why != NULL ? why : "refused");
-	return true;
 }
 
 /* call_simple: cmd with at most a name; iccd's successful reply or NULL. */
 static json_t *
-call_simple(int fd, const char *cmd, const char *name, struct cni_err *err)
+call_simple(struct ctl_client *ctl, const char *cmd, const char *name,
+    struct cni_err *err)
 {
-	json_t *req = json_pack("{s:s}", "cmd", cmd), *rep = NULL;
+	json_t *req = msg_request(cmd, name), *rep;
 
-	if (req != NULL && name != NULL &&
-	    json_object_set_new(req, "name", json_string(name)) == -1) {
-		json_decref(req);
-		req = NULL;
-	}
 	if (req == NULL) {
 		err->code = CNI_ERR_IO;
 		snprintf(err->details, sizeof(err->details), "out of memory");
 		return NULL;
 	}
-	rep = iccd_call(fd, req, err);
+	rep = iccd_call(ctl, req, err);
 	json_decref(req);
-	if (rep != NULL && refused(rep, cmd, err)) {
-		json_decref(rep);
-		return NULL;
-	}
 	return rep;
 }
 
@@ -267,23 +236,18 @@ static int
 cmd_add(const struct cni_conf *c, const struct cni_env *e,
     struct cni_err *err)
 {
+	struct ctl_client ctl;
 	json_t *req, *rep, *res;
-	int fd;
 
 	if (bridge_check(c, err) == -1 ||
 	    (req = cni_start_request(c, e, err)) == NULL)
 		return -1;
-	if ((fd = iccd_connect(c, err)) == -1) {
-		json_decref(req);
-		return -1;
-	}
-	rep = iccd_call(fd, req, err);
-	close(fd);
+	iccd_open(&ctl, c);
+	rep = iccd_call(&ctl, req, err);
+	ctl_close(&ctl);
 	json_decref(req);
-	if (rep == NULL || refused(rep, "start", err)) {
-		json_decref(rep);
+	if (rep == NULL)
 		return -1;
-	}
 	json_decref(rep);
 	if ((res = cni_add_result(c)) == NULL || print_json(res) == -1) {
 		json_decref(res);
@@ -300,41 +264,29 @@ static int
 cmd_del(const struct cni_conf *c, const struct cni_env *e,
     struct cni_err *err)
 {
-	json_t *list = NULL, *req = NULL, *rep = NULL;
-	const char *why;
-	int fd, rv = -1;
+	struct ctl_client ctl;
+	json_t *list, *rep = NULL;
+	int rv = -1;
 
 	if (c->name[0] == '\0') {
 		fprintf(stderr, "icc: DEL: nothing to remove: %s\n",
 		    err->details);
 		return 0;
 	}
-	if ((fd = iccd_connect(c, err)) == -1)
-		return -1;
-	if ((list = call_simple(fd, "list", NULL, err)) == NULL)
+	iccd_open(&ctl, c);
+	if ((list = call_simple(&ctl, "list", NULL, err)) == NULL)
 		goto out;
-	if (!cni_del_owned(list, c->name, e->containerid)) {
+	if (!cni_del_owned(list, c->name, e->containerid) ||
+	    (rep = call_simple(&ctl, "rm", c->name, err)) != NULL)
 		rv = 0;
-		goto out;
-	}
-	if ((req = json_pack("{s:s,s:s}", "cmd", "rm", "name", c->name)) ==
-	    NULL) {
-		err->code = CNI_ERR_IO;
-		snprintf(err->details, sizeof(err->details), "out of memory");
-		goto out;
-	}
-	if ((rep = iccd_call(fd, req, err)) == NULL)
-		goto out;
-	why = json_string_value(json_object_get(rep, "error"));
 	/* Removed meanwhile by someone else: what DEL wanted. */
-	if (!refused(rep, "rm", err) || (why != NULL &&
-	    strncmp(why, "name: no such container", 23) == 0))
+	else if (ctl.fail == CTL_FAIL_REFUSED &&
+	    strncmp(ctl.err, "name: no such container", 23) == 0)
 		rv = 0;
 out:
 	json_decref(rep);
-	json_decref(req);
 	json_decref(list);
-	close(fd);
+	ctl_close(&ctl);
 	return rv;
 }
 
@@ -342,19 +294,19 @@ static int
 cmd_check(const struct cni_conf *c, const struct cni_env *e,
     struct cni_err *err)
 {
+	struct ctl_client ctl;
 	json_t *list, *status = NULL;
-	int fd, rv = -1;
+	int rv = -1;
 
-	if ((fd = iccd_connect(c, err)) == -1)
-		return -1;
-	if ((list = call_simple(fd, "list", NULL, err)) != NULL &&
+	iccd_open(&ctl, c);
+	if ((list = call_simple(&ctl, "list", NULL, err)) != NULL &&
 	    cni_check_list(list, c, e, err) == 0 &&
-	    (status = call_simple(fd, "status", NULL, err)) != NULL &&
+	    (status = call_simple(&ctl, "status", NULL, err)) != NULL &&
 	    cni_check_status(status, err) == 0)
 		rv = 0;
 	json_decref(list);
 	json_decref(status);
-	close(fd);
+	ctl_close(&ctl);
 	return rv;
 }
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "request.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -52,7 +53,7 @@ fail(struct cni_err *err, int code, const char *fmt, ...)
 
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->details, sizeof(err->details), fmt, ap);
+	verrf(err->details, sizeof(err->details), 0, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -741,39 +742,35 @@ cni_conf_clear(struct cni_conf *c)
 
 /* ---- requests and results ------------------------------------------------- */
 
-static int
-copy_opt(json_t *req, const struct cni_conf *c, const char *key)
+/* opt: the per-container option key (checked by conf_identity), or NULL. */
+static const json_t *
+opt(const struct cni_conf *c, const char *key)
 {
-	json_t *v = c->opts != NULL ? json_object_get(c->opts, key) : NULL;
-
-	if (v == NULL)
-		return 0;
-	return json_object_set_new(req, key, json_deep_copy(v));
+	return c->opts != NULL ? json_object_get(c->opts, key) : NULL;
 }
 
 json_t *
 cni_start_request(const struct cni_conf *c, const struct cni_env *e,
     struct cni_err *err)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], why[512];
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], why[512], mac[18];
+	struct msg_start s = {
+		.name = c->name, .bridge = c->bridge, .id = e->containerid,
+		.ip = inet_ntop(AF_INET, &c->ip4, a4, sizeof(a4)),
+		.ip6 = c->has_ip6 ? inet_ntop(AF_INET6, &c->ip6, a6,
+		    sizeof(a6)) : NULL,
+		.hostname = json_string_value(opt(c, "hostname")),
+		.expose = opt(c, "expose"), .links = opt(c, "links"),
+		.env = opt(c, "env"),
+		/* Bound to its port (rules/icc-bridge.nft) when both known. */
+		.port = c->port[0] != '\0' && c->has_mac ? c->port : NULL,
+		.mac = c->port[0] != '\0' && c->has_mac ? mac_format(c->mac,
+		    mac, sizeof(mac)) : NULL
+	};
 	struct request r;
 	json_t *req;
 
-	inet_ntop(AF_INET, &c->ip4, a4, sizeof(a4));
-	req = json_pack("{s:s,s:s,s:s,s:s,s:s}", "cmd", "start", "name",
-	    c->name, "bridge", c->bridge, "ip", a4, "id", e->containerid);
-	if (req == NULL)
-		goto nomem;
-	if (c->has_ip6 && json_object_set_new(req, "ip6", json_string(
-	    inet_ntop(AF_INET6, &c->ip6, a6, sizeof(a6)))) == -1)
-		goto nomem;
-	if (c->port[0] != '\0' && c->has_mac && (json_object_set_new(req,
-	    "port", json_string(c->port)) == -1 || json_object_set_new(req,
-	    "mac", json_string(mac_format(c->mac, a6, sizeof(a6)))) == -1))
-		goto nomem;
-	if (copy_opt(req, c, "hostname") == -1 ||
-	    copy_opt(req, c, "expose") == -1 ||
-	    copy_opt(req, c, "links") == -1 || copy_opt(req, c, "env") == -1)
+	if ((req = msg_start(&s)) == NULL)
 		goto nomem;
 	/* The options were checked one by one; iccd's own validator also
 	 * sees them together (a link to itself, an alias used twice). */
@@ -806,45 +803,26 @@ cni_add_result(const struct cni_conf *c)
 
 /* ---- CHECK and DEL -------------------------------------------------------- */
 
-/* find: the container called name in a list reply, or NULL. */
-static const json_t *
-find(const json_t *list, const char *name)
-{
-	const json_t *v;
-	const char *s;
-	size_t i;
-
-	json_array_foreach(json_object_get(list, "containers"), i, v)
-		if ((s = jstr(json_object_get(v, "name"))) != NULL &&
-		    strcmp(s, name) == 0)
-			return v;
-	return NULL;
-}
-
 static int
-check_addr(const json_t *ctr, const struct cni_conf *c, struct cni_err *err)
+check_addr(const struct msg_container *ctr, const struct cni_conf *c,
+    struct cni_err *err)
 {
-	const char *s4 = jstr(json_object_get(ctr, "ip"));
-	const char *s6 = jstr(json_object_get(ctr, "ip6"));
 	char want[INET6_ADDRSTRLEN];
-	struct in6_addr a6;
-	struct in_addr a4;
 
 	inet_ntop(AF_INET, &c->ip4, want, sizeof(want));
-	if (s4 == NULL || inet_pton(AF_INET, s4, &a4) != 1 ||
-	    a4.s_addr != c->ip4.s_addr)
+	if (ctr->ip[0] == '\0' || ctr->ip4.s_addr != c->ip4.s_addr)
 		return fail(err, CNI_ERR_CHECK, "ip: iccd has \"%s\" at %s, "
-		    "prevResult at %s", c->name, s4 != NULL ? s4 : "none",
-		    want);
+		    "prevResult at %s", c->name, ctr->ip[0] != '\0' ? ctr->ip :
+		    "none", want);
 	if (c->has_ip6)
 		inet_ntop(AF_INET6, &c->ip6, want, sizeof(want));
-	if (s6 == NULL && !c->has_ip6)
+	if (!ctr->has_ip6 && !c->has_ip6)
 		return 0;
-	if (s6 == NULL || !c->has_ip6 || inet_pton(AF_INET6, s6, &a6) != 1 ||
-	    memcmp(&a6, &c->ip6, sizeof(a6)) != 0)
+	if (!ctr->has_ip6 || !c->has_ip6 ||
+	    memcmp(&ctr->ip6, &c->ip6, sizeof(c->ip6)) != 0)
 		return fail(err, CNI_ERR_CHECK, "ip6: iccd has \"%s\" at %s, "
-		    "prevResult at %s", c->name, s6 != NULL ? s6 : "none",
-		    c->has_ip6 ? want : "none");
+		    "prevResult at %s", c->name, ctr->has_ip6 ? ctr->ip6_text :
+		    "none", c->has_ip6 ? want : "none");
 	return 0;
 }
 
@@ -852,29 +830,30 @@ int
 cni_check_list(const json_t *list, const struct cni_conf *c,
     const struct cni_env *e, struct cni_err *err)
 {
-	const json_t *ctr;
-	const char *s;
+	struct msg_container ctr;
+	char why[256];
+	int found;
 
 	if (!json_is_array(json_object_get(list, "containers")))
 		return fail(err, CNI_ERR_ICCD, "list: iccd's reply has no "
 		    "containers");
-	if ((ctr = find(list, c->name)) == NULL)
+	if ((found = msg_list_find(list, c->name, &ctr, why,
+	    sizeof(why))) == -1)
+		return fail(err, CNI_ERR_ICCD, "list: iccd's reply: %s", why);
+	if (found == 0)
 		return fail(err, CNI_ERR_CHECK, "name: iccd has no container "
 		    "\"%s\"", c->name);
-	s = jstr(json_object_get(ctr, "id"));
-	if (s == NULL || strcmp(s, e->containerid) != 0)
+	if (strcmp(ctr.id, e->containerid) != 0)
 		return fail(err, CNI_ERR_CHECK, "id: iccd's \"%s\" is container "
-		    "\"%.128s\", not \"%s\"", c->name, s != NULL ? s : "",
-		    e->containerid);
-	if (!json_is_true(json_object_get(ctr, "running")))
+		    "\"%.128s\", not \"%s\"", c->name, ctr.id, e->containerid);
+	if (!ctr.running)
 		return fail(err, CNI_ERR_CHECK, "running: iccd has \"%s\" "
 		    "stopped", c->name);
-	s = jstr(json_object_get(ctr, "bridge"));
-	if (s == NULL || strcmp(s, c->bridge) != 0)
+	if (strcmp(ctr.bridge, c->bridge) != 0)
 		return fail(err, CNI_ERR_CHECK, "bridge: iccd has \"%s\" on "
-		    "%.16s, prevResult on %s", c->name, s != NULL ? s : "none",
-		    c->bridge);
-	return check_addr(ctr, c, err);
+		    "%.16s, prevResult on %s", c->name, ctr.bridge[0] != '\0' ?
+		    ctr.bridge : "none", c->bridge);
+	return check_addr(&ctr, c, err);
 }
 
 int
@@ -899,12 +878,13 @@ cni_check_status(const json_t *status, struct cni_err *err)
 bool
 cni_del_owned(const json_t *list, const char *name, const char *id)
 {
-	const json_t *ctr = find(list, name);
-	const char *s;
+	struct msg_container ctr;
 
-	if (ctr == NULL || (s = jstr(json_object_get(ctr, "id"))) == NULL)
+	/* A reply that cannot be read owns nothing: DEL then does nothing. */
+	if (msg_list_find(list, name, &ctr, NULL, 0) != 1 ||
+	    ctr.id[0] == '\0')
 		return false;
-	return strcmp(s, id) == 0;
+	return strcmp(ctr.id, id) == 0;
 }
 
 /* ---- output ------------------------------------------------------------- */

@@ -13,21 +13,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "log.h"
+#include "msg.h"
 #include "proto.h"
-#include "request.h"
+
+#define TIMEOUT_DEFAULT	30	/* seconds for one exchange with iccd */
+#define TIMEOUT_MAX	86400
 
 static const char *socket_opt;
+static int timeout_s = TIMEOUT_DEFAULT;	/* --timeout; 0: wait forever */
 
 static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-"usage: iccctl [--socket PATH] COMMAND [ARGS]\n"
+"usage: iccctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
 "  start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] [--hostname HOST]\n"
 "             [--expose PORT[-END][/tcp|udp|sctp]]... [--link SOURCE[:ALIAS]]...\n"
 "             [--env KEY=VALUE]... [--port IFNAME --mac MAC]\n"
@@ -56,55 +59,31 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static int
-connect_daemon(void)
-{
-	const char *path = ctl_socket_path(socket_opt);
-	int fd;
-
-	if ((fd = ctl_connect(path, 0)) == -1) {
-		if (errno == ENAMETOOLONG)
-			die("--socket: path too long");
-		die("cannot reach iccd at %s: %s", path, strerror(errno));
-	}
-	return fd;
-}
-
-/* call: validate req locally, send it, return the successful reply. */
+/*
+ * call: check req as iccd will, send it and return iccd's successful
+ * reply; else die with one line.  Takes req.
+ */
 static json_t *
 call(json_t *req)
 {
-	struct request r;
-	char err[1024];		/* iccd's error lines are shorter */
-	const char *why;
+	struct ctl_client c;
 	json_t *rep;
-	int fd;
 
+	if (req == NULL)
+		die("out of memory");
+	ctl_init(&c, ctl_socket_path(socket_opt), timeout_s * 1000);
+	rep = ctl_call(&c, req);
+	ctl_close(&c);
 	/* Every json_t is released before die(): one owned only by a local
 	 * when the program exits is a leak to LeakSanitizer. */
-	if (request_parse(req, &r, err, sizeof(err)) == -1) {
-		json_decref(req);
-		die("%s", err);
-	}
-	request_clear(&r);
-	fd = connect_daemon();
-	if (ctl_write(fd, CTL_REQUEST, req) == -1) {
-		snprintf(err, sizeof(err), "%s", strerror(errno));
-		json_decref(req);
-		die("send: %s", err);
-	}
 	json_decref(req);
-	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL)
-		die("reply: %s", strerror(errno));
-	close(fd);
-	if (!json_is_true(json_object_get(rep, "ok"))) {
-		why = json_string_value(json_object_get(rep, "error"));
-		snprintf(err, sizeof(err), "%s", why != NULL ? why :
-		    "iccd refused the request");
-		json_decref(rep);
-		die("%s", err);
-	}
-	return rep;
+	if (rep != NULL)
+		return rep;
+	if (c.fail == CTL_FAIL_PATH)
+		die("--socket: path too long");
+	if (c.fail == CTL_FAIL_TIMEOUT)
+		die("%s (--timeout)", c.err);
+	die("%s", c.err);
 }
 
 static void
@@ -118,18 +97,6 @@ print_json(const json_t *v)
 	free(s);
 }
 
-static void
-append(json_t *obj, const char *key, const char *val)
-{
-	json_t *a = json_object_get(obj, key);
-
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(obj, key, a);
-	}
-	json_array_append_new(a, json_string(val));
-}
-
 /* bad_option: the one line for an option getopt_long refused. */
 static void __attribute__((noreturn))
 bad_option(char **argv)
@@ -141,7 +108,7 @@ bad_option(char **argv)
 static json_t *
 new_req(const char *cmd)
 {
-	return json_pack("{s:s}", "cmd", cmd);
+	return msg_request(cmd, NULL);
 }
 
 /* name_arg: the one positional NAME after options, or die. */
@@ -171,28 +138,39 @@ cmd_start(int argc, char **argv)
 		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct { int ch; const char *key; } scalar[] = {
-		{ 'b', "bridge" }, { '4', "ip" }, { '6', "ip6" }, { 'i', "id" },
-		{ 'H', "hostname" }, { 'p', "port" }, { 'm', "mac" }
-	};
-	json_t *req = new_req("start");
+	struct msg_start s = { 0 };
+	json_t *expose = json_array(), *links = json_array();
+	json_t *env = json_array(), *req;
 	int ch;
 
+	if (expose == NULL || links == NULL || env == NULL)
+		die("out of memory");
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch == 'e' || ch == 'l' || ch == 'E') {
-			append(req, ch == 'e' ? "expose" : ch == 'l' ? "links" :
-			    "env", optarg);
-			continue;
+		switch (ch) {
+		case 'b': s.bridge = optarg; break;
+		case '4': s.ip = optarg; break;
+		case '6': s.ip6 = optarg; break;
+		case 'i': s.id = optarg; break;
+		case 'H': s.hostname = optarg; break;
+		case 'p': s.port = optarg; break;
+		case 'm': s.mac = optarg; break;
+		case 'e': json_array_append_new(expose, json_string(optarg));
+			break;
+		case 'l': json_array_append_new(links, json_string(optarg));
+			break;
+		case 'E': json_array_append_new(env, json_string(optarg));
+			break;
+		default: bad_option(argv);
 		}
-		for (size_t i = 0; i < sizeof(scalar) / sizeof(scalar[0]); i++)
-			if (scalar[i].ch == ch)
-				json_object_set_new(req, scalar[i].key,
-				    json_string(optarg));
-		if (ch == '?')
-			bad_option(argv);
 	}
-	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
-	    "name")));
+	s.name = name_arg(argc, argv, "name");
+	s.expose = expose;
+	s.links = links;
+	s.env = env;
+	req = msg_start(&s);
+	json_decref(expose);
+	json_decref(links);
+	json_decref(env);
 	json_decref(call(req));
 	return 0;
 }
@@ -257,25 +235,22 @@ jstr(const json_t *o, const char *key)
 }
 
 static void
-print_container(const json_t *c)
+print_container(const struct msg_container *c)
 {
-	const json_t *ports = json_object_get(c, "expose"), *p;
+	const json_t *p;
+	const char *at;
 	size_t i;
 
-	const json_t *from = json_object_get(c, "expose_from");
-	const char *at;
-
-	if (!json_is_true(json_object_get(c, "started")))
-		printf("container %s declared", jstr(c, "name"));
+	if (!c->started)
+		printf("container %s declared", c->name);
 	else {
-		printf("container %s %s bridge %s ip %s", jstr(c, "name"),
-		    json_is_true(json_object_get(c, "running")) ? "running" :
-		    "stopped", jstr(c, "bridge"), jstr(c, "ip"));
-		if (json_object_get(c, "ip6"))
-			printf(" ip6 %s", jstr(c, "ip6"));
+		printf("container %s %s bridge %s ip %s", c->name, c->running ?
+		    "running" : "stopped", c->bridge, c->ip);
+		if (c->has_ip6)
+			printf(" ip6 %s", c->ip6_text);
 	}
-	json_array_foreach(ports, i, p) {
-		at = json_string_value(json_array_get(from, i));
+	json_array_foreach(c->expose, i, p) {
+		at = json_string_value(json_array_get(c->expose_from, i));
 		printf("%s%s", i == 0 ? " expose " : ",", json_string_value(p));
 		/* Ports from rules files say where: 80/tcp(a.rules:3). */
 		if (at != NULL && strcmp(at, "event") != 0)
@@ -283,24 +258,29 @@ print_container(const json_t *c)
 	}
 	putchar('\n');
 	/* On a bridge with icc off: bound to its port, or not. */
-	if (strcmp(jstr(c, "binding"), "bound") == 0)
-		printf("binding %s bound port %s mac %s\n", jstr(c, "name"),
-		    jstr(c, "port"), jstr(c, "mac"));
-	else if (strcmp(jstr(c, "binding"), "unbound") == 0)
-		printf("binding %s unbound\n", jstr(c, "name"));
+	if (strcmp(c->binding, "bound") == 0)
+		printf("binding %s bound port %s mac %s\n", c->name, c->port,
+		    c->mac);
+	else if (strcmp(c->binding, "unbound") == 0)
+		printf("binding %s unbound\n", c->name);
 }
 
-static void
-print_list(const json_t *rep)
+/* print_list: the list reply as text; -1 with err for a bad reply. */
+static int
+print_list(const json_t *rep, char *err, size_t len)
 {
+	struct msg_container c;
 	const json_t *v, *a;
 	size_t i, j;
+	int rv;
 
 	json_array_foreach(json_object_get(rep, "bridges"), i, v)
 		printf("bridge %s icc %s\n", jstr(v, "name"),
 		    json_is_true(json_object_get(v, "icc")) ? "on" : "off");
-	json_array_foreach(json_object_get(rep, "containers"), i, v)
-		print_container(v);
+	for (i = 0; (rv = msg_list_get(rep, i, &c, err, len)) == 1; i++)
+		print_container(&c);
+	if (rv == -1)
+		return -1;
 	json_array_foreach(json_object_get(rep, "links"), i, v) {
 		printf("link %s %s alias %s %s", jstr(v, "receiver"),
 		    jstr(v, "source"), jstr(v, "alias"), jstr(v, "state"));
@@ -310,6 +290,7 @@ print_list(const json_t *rep)
 		json_array_foreach(json_object_get(v, "allow"), j, a)
 			printf("  allow %s\n", json_string_value(a));
 	}
+	return 0;
 }
 
 static bool
@@ -337,12 +318,16 @@ cmd_list(int argc, char **argv)
 {
 	bool json = json_flag(argc, argv);
 	json_t *rep = call(new_req("list"));
+	char err[256];
 
 	json_object_del(rep, "ok");
 	if (json)
 		print_json(rep);
-	else
-		print_list(rep);
+	else if (print_list(rep, err, sizeof(err)) == -1) {
+		json_decref(rep);
+		fflush(stdout);
+		die("list: iccd's reply: %s", err);
+	}
 	json_decref(rep);
 	return 0;
 }
@@ -489,6 +474,21 @@ cmd_reload(int argc, char **argv)
 	return 0;
 }
 
+/* seconds_arg: a whole number of seconds from 0 to TIMEOUT_MAX, or die. */
+static int
+seconds_arg(const char *opt, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > TIMEOUT_MAX)
+		die("%s: expected whole seconds from 0 to %d (0: wait "
+		    "forever), got \"%s\"", opt, TIMEOUT_MAX, s);
+	return (int)v;
+}
+
 /* Each command's synopsis, as in usage() and iccctl(8). */
 static const struct {
 	const char	*cmd;
@@ -534,6 +534,7 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -546,6 +547,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 's': socket_opt = optarg; break;
+		case 't': timeout_s = seconds_arg("--timeout", optarg); break;
 		case 'h': usage(0);
 		case 'V': printf("iccctl %s\n", PACKAGE_VERSION); return 0;
 		default: bad_option(argv);

@@ -19,46 +19,46 @@ binding_begin(const struct iccd *d, const char *const *names, size_t n,
 	return bind_touching(d->model, names, n, &bd->before);
 }
 
-/* stage_full: every derivation of m against all of d->bound. */
+/* plan_full: every derivation of m against all of d->bound. */
 static int
-stage_full(struct iccd *d, const struct icc_model *m, struct bind_delta *bd)
+plan_full(struct iccd *d, const struct icc_model *m, struct bind_delta *bd)
 {
-	struct belemvec have = { 0 }, none = { 0 };
+	struct belemvec have = { 0 }, want = { 0 }, none = { 0 };
 	int rv = -1;
 
 	bd->after.n = 0;
 	if (bind_derive_all(m, &bd->after) == -1 ||
 	    (bd->next = bindset_new()) == NULL ||
 	    bindset_commit(bd->next, &none, &bd->after) == -1 ||
-	    bindset_elems(bd->next, &bd->before) == -1 ||
+	    bindset_elems(bd->next, &want) == -1 ||
 	    (d->bound != NULL && bindset_elems(d->bound, &have) == -1))
 		goto out;
-	/* before: the new elements, sorted; have: the old ones. */
-	rv = bind_diff(&bd->before, &have, &bd->adds, &bd->dels);
+	rv = bind_diff(&want, &have, &bd->adds, &bd->dels);
 out:
 	belemvec_free(&have);
+	belemvec_free(&want);
 	return rv;
 }
 
 int
-binding_stage(struct iccd *d, const struct icc_model *m,
-    const char *const *names, size_t n, struct kbatch *b,
-    struct bind_delta *bd)
+binding_plan(struct iccd *d, const struct icc_model *m,
+    const char *const *names, size_t n, struct bind_delta *bd)
 {
 	bd->adds.n = bd->dels.n = 0;
 	bindset_free(bd->next);
 	bd->next = NULL;
-	if (names == NULL || d->bound == NULL) {
-		bd->before.n = 0;
-		if (stage_full(d, m, bd) == -1)
-			return -1;
-	} else {
-		bd->after.n = 0;
-		if (bind_touching(m, names, n, &bd->after) == -1 ||
-		    bindset_plan(d->bound, &bd->before, &bd->after, &bd->adds,
-		    &bd->dels) == -1)
-			return -1;
-	}
+	if (names == NULL || d->bound == NULL)
+		return plan_full(d, m, bd);
+	bd->after.n = 0;
+	if (bind_touching(m, names, n, &bd->after) == -1)
+		return -1;
+	return bindset_plan(d->bound, &bd->before, &bd->after, &bd->adds,
+	    &bd->dels);
+}
+
+int
+binding_batch(struct kbatch *b, const struct bind_delta *bd)
+{
 	for (size_t i = 0; i < bd->dels.n; i++)
 		if (kbatch_del_belem(b, &bd->dels.v[i]) == -1)
 			return -1;
@@ -89,7 +89,8 @@ binding_done(struct iccd *d, struct bind_delta *bd)
 		bd->next = NULL;
 		return;
 	}
-	if (bindset_commit(d->bound, &bd->before, &bd->after) == -1)
+	if (d->bound != NULL && bindset_commit(d->bound, &bd->before,
+	    &bd->after) == -1)
 		d->need_sync = true;
 }
 
@@ -105,39 +106,39 @@ bind_delta_free(struct bind_delta *bd)
 }
 
 int
-binding_sync_prepare(struct iccd *d, struct bindset **next)
+binding_rebuild(struct iccd *d)
 {
-	struct belemvec all = { 0 }, none = { 0 }, uniq = { 0 };
+	struct belemvec all = { 0 }, none = { 0 };
+	struct bindset *s = bindset_new();
 	int rv = -1;
 
-	*next = NULL;
-	if (bind_derive_all(d->model, &all) == -1 ||
-	    (*next = bindset_new()) == NULL ||
-	    bindset_commit(*next, &none, &all) == -1 ||
-	    bindset_elems(*next, &uniq) == -1 ||
-	    kernel_set_bindings(d->k, &uniq) < 0)
-		goto out;
-	rv = 0;
-out:
-	if (rv == -1) {
-		bindset_free(*next);
-		*next = NULL;
-		errno = ENOMEM;
+	if (s != NULL && bind_derive_all(d->model, &all) == 0 &&
+	    bindset_commit(s, &none, &all) == 0) {
+		bindset_free(d->bound);
+		d->bound = s;
+		s = NULL;
+		rv = 0;
 	}
+	bindset_free(s);
 	belemvec_free(&all);
-	belemvec_free(&uniq);
+	if (rv == -1)
+		errno = ENOMEM;
 	return rv;
 }
 
-void
-binding_synced(struct iccd *d, struct bindset **next, bool ok)
+int
+binding_to_kernel(struct iccd *d)
 {
-	if (ok) {
-		bindset_free(d->bound);
-		d->bound = *next;
-	} else
-		bindset_free(*next);
-	*next = NULL;
+	struct belemvec uniq = { 0 };
+	int rv = -1;
+
+	if ((d->bound == NULL || bindset_elems(d->bound, &uniq) == 0) &&
+	    kernel_set_bindings(d->k, &uniq) == 0)
+		rv = 0;
+	belemvec_free(&uniq);
+	if (rv == -1)
+		errno = ENOMEM;
+	return rv;
 }
 
 size_t

@@ -32,35 +32,36 @@ int binding_begin(const struct iccd *d, const char *const *names, size_t n,
     struct bind_delta *bd);
 
 /*
- * binding_stage: the model has changed (into m): record in b what the
- * bridge table must change.  With names (those given to binding_begin)
- * only their derivations are compared; with names NULL the whole of m is
- * (a bridge's mode changed, a reload, a retry after a resync).  Returns 0
- * or -1 (ENOMEM, or EINVAL when bd->before and d->bound disagree).
+ * binding_plan: the model has changed (into m): compute what the bridge
+ * table must change (bd->adds, bd->dels).  With names (those given to
+ * binding_begin) only their derivations are compared; with names NULL
+ * the whole of m is (a bridge's mode changed, a reload).  Returns 0 or -1
+ * (ENOMEM, or EINVAL when bd->before and d->bound disagree).
  */
-int binding_stage(struct iccd *d, const struct icc_model *m,
-    const char *const *names, size_t n, struct kbatch *b,
-    struct bind_delta *bd);
+int binding_plan(struct iccd *d, const struct icc_model *m,
+    const char *const *names, size_t n, struct bind_delta *bd);
+
+/* binding_batch: record bd's deletes and adds in b.  0 or -1 (ENOMEM). */
+int binding_batch(struct kbatch *b, const struct bind_delta *bd);
 
 /* binding_undo: record in b what takes a committed bd back. */
 int binding_undo(struct kbatch *b, const struct bind_delta *bd);
 
 /*
- * binding_done: b was committed: d->bound follows.  Out of memory sets
- * d->need_sync (the resync rebuilds d->bound from the model).
+ * binding_done: the batch was committed: d->bound follows.  Out of memory
+ * sets d->need_sync (the resync rebuilds d->bound from the model).
  */
 void binding_done(struct iccd *d, struct bind_delta *bd);
 
 void bind_delta_free(struct bind_delta *bd);
 
 /*
- * binding_sync_prepare: hand kernel_sync the bridge elements of d's model
- * (kernel_set_bindings); *next gets their counted set, which
- * binding_synced makes d->bound once the sync succeeded (and frees
- * otherwise: call it with ok false).  Returns 0 or -1 (ENOMEM).
+ * binding_rebuild: d->bound from d's model (start, resync, repair).
+ * binding_to_kernel: hand d->bound to the next kernel_sync
+ * (kernel_set_bindings).  Both return 0 or -1 (ENOMEM; d unchanged).
  */
-int binding_sync_prepare(struct iccd *d, struct bindset **next);
-void binding_synced(struct iccd *d, struct bindset **next, bool ok);
+int binding_rebuild(struct iccd *d);
+int binding_to_kernel(struct iccd *d);
 
 /* binding_count: distinct elements iccd holds in the bridge table. */
 size_t binding_count(const struct iccd *d);

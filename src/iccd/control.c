@@ -29,6 +29,7 @@ struct client {
 	bool		 may_write;
 	uid_t		 uid;
 	pid_t		 pid;
+	struct peer_cred cred;		/* for work done on its behalf */
 	unsigned char	*rbuf;		/* header + payload being read */
 	size_t		 rlen, rcap;
 	char		*wbuf;		/* reply being written */
@@ -153,6 +154,7 @@ client_drop(struct control *c, size_t i)
 	struct client *cl = &c->clients[i];
 
 	close(cl->fd);
+	peer_cred_free(&cl->cred);
 	free(cl->rbuf);
 	free(cl->wbuf);
 	c->clients[i] = c->clients[--c->nclients];
@@ -179,15 +181,10 @@ control_clients(const struct control *c)
 
 /* peer_in_group: the peer's supplementary groups include c->group. */
 static bool
-peer_in_group(const struct control *c, int fd)
+peer_in_group(const struct control *c, const struct peer_cred *pc)
 {
-	gid_t groups[NGROUPS_MAX];
-	socklen_t len = sizeof(groups);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == c->group)
+	for (size_t i = 0; i < pc->ngroups; i++)
+		if (pc->groups[i] == c->group)
 			return true;
 	return false;
 }
@@ -208,6 +205,7 @@ client_accept(struct control *c)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct peer_cred pc;
 	struct client *cl;
 	int fd;
 
@@ -218,7 +216,8 @@ client_accept(struct control *c)
 		return;
 	}
 	if (c->nclients == CONTROL_MAX_CLIENTS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    peer_cred_get(fd, &pc) == -1) {
 		log_warnx("%s: client refused (%s)", __func__,
 		    c->nclients == CONTROL_MAX_CLIENTS ? "too many clients" :
 		    "no peer credentials");
@@ -230,8 +229,9 @@ client_accept(struct control *c)
 	cl->fd = fd;
 	cl->uid = cred.uid;
 	cl->pid = cred.pid;
+	cl->cred = pc;
 	cl->may_write = cred.uid == 0 || (c->group != (gid_t)-1 &&
-	    (cred.gid == c->group || peer_in_group(c, fd)));
+	    (cred.gid == c->group || peer_in_group(c, &pc)));
 	cl->since = now();
 	/* Read-only peers may not fill every slot: the last ones stay
 	 * free for root and the group, who change state. */
@@ -239,6 +239,7 @@ client_accept(struct control *c)
 	    CONTROL_RESERVED) {
 		log_warnx("%s: client pid %ld refused: too many read-only "
 		    "clients", __func__, (long)cred.pid);
+		peer_cred_free(&cl->cred);
 		close(fd);
 		return;
 	}
@@ -299,7 +300,7 @@ client_request(struct control *c, struct client *cl, size_t plen)
 		client_error(cl, "request: malformed JSON");
 		return;
 	}
-	rep = c->fn(req, cl->may_write, c->arg);
+	rep = c->fn(req, cl->may_write, &cl->cred, c->arg);
 	json_decref(req);
 	client_reply(cl, rep);
 }

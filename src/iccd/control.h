@@ -16,14 +16,19 @@
 
 #include <jansson.h>
 
+#include "peercred.h"
+
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_TIMEOUT		30	/* seconds inside a frame or reply */
 #define CONTROL_IDLE_TIMEOUT	300	/* seconds idle between requests */
 #define CONTROL_RESERVED	32	/* slots only root and the group get */
 
-/* handler: answer one request; returns a new reply object. */
+/*
+ * handler: answer one request; returns a new reply object.  who: the
+ * peer's credentials, valid for the call only.
+ */
 typedef json_t *(*control_handler)(const json_t *req, bool may_write,
-    void *arg);
+    const struct peer_cred *who, void *arg);
 
 struct control;
 

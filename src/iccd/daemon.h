@@ -19,6 +19,7 @@
 #include "bind.h"
 #include "engine.h"
 #include "hmap.h"
+#include "hostswrite.h"
 #include "kernel.h"
 #include "model.h"
 #include "rules.h"
@@ -33,6 +34,7 @@ struct iccd {
 	struct rules		 rules;		/* what the files declared */
 	uint64_t		 seq;		/* last state write */
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
+	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
 	struct elemvec		 ct_pending;	/* removed access whose flows
 						 * are cut after the replies */
@@ -48,19 +50,26 @@ struct iccd {
 						 * as iccd last set them */
 	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
 						 * put back */
+	bool			 no_port_check;	/* unit tests: a start's port
+						 * is not looked up in sysfs */
 };
 
 /*
  * daemon_init: set up d: load the declarations saved in state_dir (NULL:
  * keep nothing on disk; bridges first seen get default_icc) and those of
  * the rules files in rules_dir (NULL: none; see rules.h), and open the
- * kernel handle for `table`.  The kernel is not touched yet: the caller
+ * kernel handle for `table`.  hosts_dirs[0..nhosts_dirs-1] are the
+ * directories beneath which iccd writes hosts files as root for any
+ * peer (--hosts-dir; hostswrite.h).  Restored hosts file registrations
+ * are written at once with the same checks as a new one; one that fails
+ * is dropped with a log line.  The kernel is not touched yet: the caller
  * opens the event monitor and then calls daemon_sync, so that no foreign
  * change between the sync's dump and the monitor goes unseen.  Returns 0,
  * or -1 with a line in err.
  */
 int daemon_init(struct iccd *d, const char *table, const char *state_dir,
-    const char *rules_dir, bool default_icc, char *err, size_t errlen);
+    const char *rules_dir, char *const *hosts_dirs, size_t nhosts_dirs,
+    bool default_icc, char *err, size_t errlen);
 
 /*
  * daemon_reload: read the rules directory again and apply what changed in
@@ -112,8 +121,11 @@ bool daemon_after_replies_due(const struct iccd *d);
 /*
  * daemon_handle: answer one request object (see proto.h).  may_write is
  * false for peers that may only read (list, status, env, hosts without
- * --write).  Returns a new reply object (never NULL unless out of memory).
+ * --write).  who: the peer's credentials (a hosts file is written with
+ * its rights, hostswrite.h), used during the call only.  Returns a new
+ * reply object (never NULL unless out of memory).
  */
-json_t *daemon_handle(struct iccd *d, const json_t *req, bool may_write);
+json_t *daemon_handle(struct iccd *d, const json_t *req, bool may_write,
+    const struct peer_cred *who);
 
 #endif

@@ -40,6 +40,8 @@ struct options {
 	const char	*rules_dir;
 	const char	*table;
 	const char	*group;
+	char		**hosts_dirs;	/* --hosts-dir, repeatable */
+	size_t		 nhosts_dirs;
 	int		 icc;
 	enum log_level	 level;
 };
@@ -51,7 +53,8 @@ usage(int status)
 	    "usage: iccd [--foreground] [--socket PATH] [--state-dir DIR] "
 	    "[--rules-dir DIR]\n"
 	    "            [--table NAME] [--icc on|off] [--group NAME] "
-	    "[--log-level LEVEL]\n");
+	    "[--hosts-dir DIR]...\n"
+	    "            [--log-level LEVEL]\n");
 	exit(status);
 }
 
@@ -66,6 +69,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "table", required_argument, NULL, 't' },
 		{ "icc", required_argument, NULL, 'i' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "hosts-dir", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -74,7 +78,7 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:l:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
@@ -83,6 +87,13 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->rules_dir = optarg; break;
 		case 't': o->table = optarg; break;
 		case 'g': o->group = optarg; break;
+		case 'H':
+			o->hosts_dirs = reallocarray(o->hosts_dirs,
+			    o->nhosts_dirs + 1, sizeof(*o->hosts_dirs));
+			if (o->hosts_dirs == NULL)
+				fatal("--hosts-dir");
+			o->hosts_dirs[o->nhosts_dirs++] = optarg;
+			break;
 		case 'i':
 			if (parse_icc(optarg, &o->icc, &why) == -1)
 				fatalx("--icc: %s", why);
@@ -117,10 +128,25 @@ lookup_group(const char *name)
 	return gr->gr_gid;
 }
 
-static json_t *
-handle(const json_t *req, bool may_write, void *arg)
+/* check_hosts_dirs: every --hosts-dir is an existing directory. */
+static void
+check_hosts_dirs(const struct options *o)
 {
-	return daemon_handle(arg, req, may_write);
+	struct hostsdirs hd = { 0 };
+	char err[512];
+
+	for (size_t i = 0; i < o->nhosts_dirs; i++)
+		if (hostsdirs_add(&hd, o->hosts_dirs[i], err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+	hostsdirs_free(&hd);
+}
+
+static json_t *
+handle(const json_t *req, bool may_write, const struct peer_cred *who,
+    void *arg)
+{
+	return daemon_handle(arg, req, may_write, who);
 }
 
 /*
@@ -407,12 +433,13 @@ main(int argc, char **argv)
 	if (strlen(o.state_dir) >= 1000)
 		fatalx("--state-dir: path too long");
 	group = lookup_group(o.group);	/* bad input first: nothing touched */
+	check_hosts_dirs(&o);
 	lock_or_die(o.state_dir, "lock", "--state-dir");
 	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.icc, err,
-	    sizeof(err)) == -1)
+	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
+	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((sfd = signals_block()) == -1)
 		fatal("signalfd");
@@ -437,6 +464,7 @@ main(int argc, char **argv)
 	main_loop(&d, ctl, sfd, mfd);
 	control_close(ctl);
 	daemon_free(&d);
+	free(o.hosts_dirs);
 	unlink(table_lock);	/* still held: nobody else can be using it */
 	return 0;
 }

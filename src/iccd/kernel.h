@@ -3,10 +3,13 @@
  * NETLINK_NETFILTER, through libmnl + libnftnl).  Like OpenBSD bgpd's
  * kroute.c: everything else is pure.  Besides the table it deletes the
  * conntrack entries of flows that lost their access (ctnetlink, below).
+ * Implemented by the kernel_*.c files, one concern each (listed in
+ * kernel_int.h, their private header).
  *
- * iccd owns exactly one table (family inet, name given to kernel_open) and
- * never touches another table or flushes the ruleset.  Its layout is
- * documented in rules/icc.nft:
+ * iccd owns two tables of the name given to kernel_open, one of family
+ * inet and one of family bridge (rules/icc-bridge.nft: port bindings,
+ * kernel_bridge.c), and never touches another table or flushes the
+ * ruleset.  The inet table's layout is documented in rules/icc.nft:
  *
  *   set closed  { type ifname . ifname }            bridges with icc off
  *   set links4  { type ipv4_addr . ipv4_addr . inet_proto . inet_service }
@@ -30,8 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bind.h"
-#include "engine.h"
+#include "belem.h"
+#include "elem.h"
 
 /*
  * The packet mark bit iccd's inet isolate chain sets, with a mask (other
@@ -190,7 +193,7 @@ int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
  * daemon.c: a range that grew).  Costs one dump filtered in the kernel
  * per IPv4 address pair named (one dump of all IPv4 entries for more than
  * a few pairs) and, when IPv6 elements are gone, one dump of all IPv6
- * entries (6.18's IPv6 filter is broken, see kernel.c); one dump of all
+ * entries (6.18's IPv6 filter is broken, see kernel_ct.c); one dump of all
  * entries instead when both are needed and the table is small.
  */
 int kernel_ct_flush_elems(struct kernel *k, const struct elemvec *gone);

@@ -5,12 +5,12 @@
  *
  * The table has the inet table's name and is built in the same
  * transactions: kernel_sync replaces it whole, a request's kbatch carries
- * its element changes (kernel_priv.h).  Rules are built by hand as
+ * its element changes (kernel_int.h).  Rules are built by hand as
  * nft --debug=netlink shows them for rules/icc-bridge.nft.  Keys are laid
  * out by bind.c; the lookups load the same fields into consecutive 4-byte
  * registers from NFT_REG32_00.
  */
-#include "kernel.h"
+#include "kernel_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,8 +27,6 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
-
-#include "kernel_priv.h"
 
 /* nft's datatypes (nftables include/datatype.h), 6 bits per field. */
 #define T_IPADDR	7
@@ -521,39 +519,39 @@ static const struct brule brules[] = {
 /* ---- messages ------------------------------------------------------------ */
 
 static void
-b_table(struct txn *t, uint16_t type, const char *verb)
+b_table(struct ktxn *t, uint16_t type, const char *verb)
 {
-	const char *name = kernel_table(txn_kernel(t));
+	const char *name = t->k->table;
 	struct nftnl_table *tb;
 	struct nlmsghdr *nlh;
 
 	if ((tb = nftnl_table_alloc()) == NULL) {
-		txn_nomem(t);
+		t->nomem = true;
 		return;
 	}
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_BRIDGE);
-	nlh = txn_fmsg(t, NFPROTO_BRIDGE, type, type == NFT_MSG_NEWTABLE ?
+	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, type, type == NFT_MSG_NEWTABLE ?
 	    NLM_F_CREATE : 0, "%s table bridge %s", verb, name);
 	if (nlh != NULL) {
 		nftnl_table_nlmsg_build_payload(nlh, tb);
-		txn_done(t);
+		ktxn_next(t);
 	}
 	nftnl_table_free(tb);
 }
 
 static void
-b_set(struct txn *t, enum icc_bset i)
+b_set(struct ktxn *t, enum icc_bset i)
 {
 	struct nftnl_udata_buf *ud;
 	struct nlmsghdr *nlh;
 	struct nftnl_set *s;
 
 	if ((s = nftnl_set_alloc()) == NULL) {
-		txn_nomem(t);
+		t->nomem = true;
 		return;
 	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->k->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, bset_name(i));
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_BRIDGE);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
@@ -564,29 +562,29 @@ b_set(struct txn *t, enum icc_bset i)
 	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
 	    bset_byteorder[i]) || nftnl_set_set_data(s, NFTNL_SET_USERDATA,
 	    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud)) < 0)
-		txn_nomem(t);
+		t->nomem = true;
 	if (ud != NULL)
 		nftnl_udata_buf_free(ud);
-	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWSET, NLM_F_CREATE,
+	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWSET, NLM_F_CREATE,
 	    "add set bridge %s", bset_name(i));
 	if (nlh != NULL) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
-		txn_done(t);
+		ktxn_next(t);
 	}
 	nftnl_set_free(s);
 }
 
 static void
-b_chain(struct txn *t, enum bchain i)
+b_chain(struct ktxn *t, enum bchain i)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
 
 	if ((c = nftnl_chain_alloc()) == NULL) {
-		txn_nomem(t);
+		t->nomem = true;
 		return;
 	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, t->k->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bchain_names[i]);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
 	if (i == BC_PREROUTING || i == BC_FORWARD) {
@@ -599,36 +597,36 @@ b_chain(struct txn *t, enum bchain i)
 		    -300 : 100);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
 	    "add chain bridge %s", bchain_names[i]);
 	if (nlh != NULL) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
-		txn_done(t);
+		ktxn_next(t);
 	}
 	nftnl_chain_free(c);
 }
 
 static void
-b_rule(struct txn *t, size_t i)
+b_rule(struct ktxn *t, size_t i)
 {
 	const char *chain = bchain_names[brules[i].chain];
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 
 	if ((r = nftnl_rule_alloc()) == NULL) {
-		txn_nomem(t);
+		t->nomem = true;
 		return;
 	}
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, kernel_table(txn_kernel(t)));
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
 	if (brules[i].build(r) < 0)
-		txn_nomem(t);
-	nlh = txn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE |
+		t->nomem = true;
+	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE |
 	    NLM_F_APPEND, "add rule bridge %s #%zu", chain, i + 1);
 	if (nlh != NULL) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
-		txn_done(t);
+		ktxn_next(t);
 	}
 	nftnl_rule_free(r);
 }
@@ -636,7 +634,7 @@ b_rule(struct txn *t, size_t i)
 /* b_elems: v's elements of set s from index *from on, up to a message's
  * worth, in one element list. */
 static void
-b_elems(struct txn *t, const struct belemvec *v, enum icc_bset s, bool del)
+b_elems(struct ktxn *t, const struct belemvec *v, enum icc_bset s, bool del)
 {
 	struct nftnl_set_elem *se;
 	struct nlmsghdr *nlh = NULL;
@@ -644,7 +642,7 @@ b_elems(struct txn *t, const struct belemvec *v, enum icc_bset s, bool del)
 	size_t i, inmsg = 0;
 
 	if ((se = nftnl_set_elem_alloc()) == NULL) {
-		txn_nomem(t);
+		t->nomem = true;
 		return;
 	}
 	for (i = 0; i < v->n; i++) {
@@ -652,18 +650,18 @@ b_elems(struct txn *t, const struct belemvec *v, enum icc_bset s, bool del)
 			continue;
 		if (nlh != NULL && inmsg == BELEMS_PER_MSG) {
 			mnl_attr_nest_end(nlh, nest);
-			txn_done(t);
+			ktxn_next(t);
 			nlh = NULL;
 		}
 		if (nlh == NULL) {
-			nlh = txn_fmsg(t, NFPROTO_BRIDGE, del ?
+			nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, del ?
 			    NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, 0,
 			    "%s element bridge %s", del ? "del" : "add",
 			    bset_name(s));
 			if (nlh == NULL)
 				break;
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
-			    kernel_table(txn_kernel(t)));
+			    t->k->table);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
 			    bset_name(s));
 			nest = mnl_attr_nest_start(nlh,
@@ -677,13 +675,13 @@ b_elems(struct txn *t, const struct belemvec *v, enum icc_bset s, bool del)
 	}
 	if (nlh != NULL) {
 		mnl_attr_nest_end(nlh, nest);
-		txn_done(t);
+		ktxn_next(t);
 	}
 	nftnl_set_elem_free(se);
 }
 
 void
-kbridge_txn_elems(struct txn *t, const struct belemvec *v, bool del)
+kbridge_txn_elems(struct ktxn *t, const struct belemvec *v, bool del)
 {
 	int s;
 
@@ -692,14 +690,14 @@ kbridge_txn_elems(struct txn *t, const struct belemvec *v, bool del)
 }
 
 void
-kbridge_txn_delete(struct txn *t)
+kbridge_txn_delete(struct ktxn *t)
 {
 	b_table(t, NFT_MSG_NEWTABLE, "add");
 	b_table(t, NFT_MSG_DELTABLE, "delete");
 }
 
 void
-kbridge_txn_rebuild(struct txn *t, const struct belemvec *want)
+kbridge_txn_rebuild(struct ktxn *t, const struct belemvec *want)
 {
 	size_t i;
 	int s, c;
@@ -718,7 +716,7 @@ kbridge_txn_rebuild(struct txn *t, const struct belemvec *want)
 int
 kernel_set_bindings(struct kernel *k, const struct belemvec *all)
 {
-	struct belemvec *w = kernel_bwant(k), copy = { 0 };
+	struct belemvec *w = &k->bwant, copy = { 0 };
 
 	for (size_t i = 0; i < all->n; i++)
 		if (belemvec_push(&copy, &all->v[i]) < 0) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "hmap.h"
+#include "util.h"
 
 #define SHOW_MAX	64	/* bytes of a bad token quoted in an error */
 
@@ -77,10 +78,10 @@ fail_at(struct parser *p, unsigned line, unsigned col, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verrf(msg, sizeof(msg), 0, fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%u:%u: %s", p->file, line, col, msg);
-	return -1;
+	return errf(p->err, p->errlen, 0, "%s:%u:%u: %s", p->file, line, col,
+	    msg);
 }
 
 #define fail_tok(p, t, ...)	fail_at((p), (t)->line, (t)->col, __VA_ARGS__)
@@ -238,24 +239,8 @@ tok_is(const struct tok *t, const char *word)
 
 /* ---- the result ----------------------------------------------------------- */
 
-/* grow: make room for one more of size bytes; 0 or -1 (ENOMEM). */
-static int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap = *cap != 0 ? *cap * 2 : 16;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	if ((nv = reallocarray(*v, ncap, size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
-#define GROW(r, what)	grow((void **)&(r)->what, &(r)->what##_cap,	\
-	(r)->n##what, sizeof(*(r)->what))
+#define GROW(r, what)	grow_array((void **)&(r)->what,		\
+	&(r)->what##_cap, (r)->n##what, sizeof(*(r)->what))
 
 static struct rules_origin
 origin(const struct parser *p, const struct tok *t)

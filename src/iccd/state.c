@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "request.h"
+#include "util.h"
 
 int
 state_init(const char *dir)
@@ -39,23 +40,6 @@ fsync_dir(const char *dir)
 	rv = fsync(fd);
 	close(fd);
 	return rv;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 int

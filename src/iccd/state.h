@@ -5,7 +5,9 @@
  *   bridges.json          {"bridges": [{"name": "br0", "icc": false}, ...]}
  *   c/NAME.json           one file per container: its "start" request
  *                         (request_encode_start) plus "running", "seq" and
- *                         optional "hosts" {"path", "owned": [aliases]}
+ *                         optional "hosts" {"path", "owned": [aliases],
+ *                         "peer": {"uid", "gid", "groups"}: who registered
+ *                         it (peercred.h; missing from older iccds)}
  *
  * One file per container keeps a request's write cost independent of the
  * number of containers.  Every write is atomic: temp file, fsync, rename,

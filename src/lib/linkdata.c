@@ -20,85 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- strvec --------------------------------------------------------- */
-
-/*
- * The array keeps a NULL after its last string, so that v can be handed to
- * execve(2) or putenv loops as is.
- */
-static int
-strvec_take(struct strvec *sv, char *s)
-{
-	char	**v;
-	size_t	  cap;
-
-	if (sv->n + 2 > sv->cap) {
-		cap = sv->cap ? sv->cap * 2 : 16;
-		if (cap > SIZE_MAX / sizeof(*v) ||
-		    (v = realloc(sv->v, cap * sizeof(*v))) == NULL) {
-			free(s);
-			errno = ENOMEM;
-			return -1;
-		}
-		sv->v = v;
-		sv->cap = cap;
-	}
-	sv->v[sv->n++] = s;
-	sv->v[sv->n] = NULL;
-	return 0;
-}
-
-int
-strvec_push(struct strvec *sv, const char *s)
-{
-	char *copy;
-
-	if ((copy = strdup(s)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return strvec_take(sv, copy);
-}
-
-int
-strvec_pushf(struct strvec *sv, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	return strvec_take(sv, s);
-}
-
-/* strvec_cut: drop the strings from index n on (undo of a failed build). */
-static void
-strvec_cut(struct strvec *sv, size_t n)
-{
-	while (sv->n > n)
-		free(sv->v[--sv->n]);
-	if (sv->v != NULL)
-		sv->v[sv->n] = NULL;
-}
-
-void
-strvec_free(struct strvec *sv)
-{
-	strvec_cut(sv, 0);
-	free(sv->v);
-	sv->v = NULL;
-	sv->n = sv->cap = 0;
-}
-
 /* ---- link environment ------------------------------------------------ */
 
 /*
@@ -448,42 +369,6 @@ buf_add(struct buf *b, const void *p, size_t len)
 	return 0;
 }
 
-static int
-read_all(int fd, struct buf *b)
-{
-	char	 chunk[8192];
-	ssize_t	 r;
-
-	for (;;) {
-		if ((r = read(fd, chunk, sizeof(chunk))) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			return 0;
-		if (buf_add(b, chunk, (size_t)r) == -1)
-			return -1;
-	}
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static bool
 is_blank(char c)
 {
@@ -563,172 +448,36 @@ hosts_build(const struct buf *old, char *const *owned, size_t nowned,
 	return 0;
 }
 
-/*
- * rewrite_in_place: for a file that cannot be replaced (a bind mount, or a
- * symbolic link we must not replace with a file).  The new bytes are
- * written over the old before cutting to length, so that a resolver
- * reading meanwhile sees the new lines, never an empty file.
- */
+/* The hosts edit for sf_rewrite. */
+struct hosts_edit {
+	char *const	*owned, *const *lines;
+	size_t		 nowned, nlines;
+};
+
 static int
-rewrite_in_place(const char *path, const struct buf *b)
+hosts_edit(const char *old, size_t old_len, bool exists, char **out,
+    size_t *out_len, void *arg)
 {
-	int fd, saved;
+	const struct hosts_edit	*e = arg;
+	struct buf		 ob = { (char *)old, old_len, old_len };
+	struct buf		 nb = { NULL, 0, 0 };
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
-		return -1;
-	if (write_all(fd, b->p, b->len) == -1 ||
-	    ftruncate(fd, (off_t)b->len) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
+	if (hosts_build(&ob, e->owned, e->nowned, e->lines, e->nlines,
+	    &nb) == -1) {
+		free(nb.p);
 		return -1;
 	}
-	return close(fd);
-}
-
-/* tmp_name: "<dir>/.<base>.iccdXXXXXX" for mkstemp, next to path. */
-static char *
-tmp_name(const char *path)
-{
-	const char	*slash = strrchr(path, '/');
-	size_t		 dlen, len;
-	char		*t;
-
-	dlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-	len = strlen(path) + sizeof("/..iccdXXXXXX");
-	if ((t = malloc(len)) == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	snprintf(t, len, "%.*s.%s.iccdXXXXXX", (int)dlen, path, path + dlen);
-	return t;
-}
-
-/*
- * tmp_fill: give the temporary file the original's mode and owner (st;
- * NULL: a new file, 0644 whatever the umask), then the contents.  Sets
- * *inplace when only the owner cannot be kept: a non-root iccd could not
- * give the file back, an in-place rewrite keeps it.
- */
-static int
-tmp_fill(int fd, const struct stat *st, const struct buf *b, bool *inplace)
-{
-	struct stat ts;
-
-	if (fchmod(fd, st != NULL ? st->st_mode & 07777 : 0644) == -1)
-		return -1;
-	if (st != NULL) {
-		if (fstat(fd, &ts) == -1)
-			return -1;
-		if ((ts.st_uid != st->st_uid || ts.st_gid != st->st_gid) &&
-		    fchown(fd, st->st_uid, st->st_gid) == -1) {
-			*inplace = errno == EPERM;
-			return -1;
-		}
-		/* fchown may clear set-id bits; put the mode back. */
-		if (fchmod(fd, st->st_mode & 07777) == -1)
-			return -1;
-	}
-	if (write_all(fd, b->p, b->len) == -1 || fsync(fd) == -1)
-		return -1;
+	*out = nb.p;
+	*out_len = nb.len;
 	return 0;
-}
-
-/*
- * replace_atomic: write b to a temporary file beside path and rename it
- * over path, so readers see the old file or the new one, never a mix.
- * *inplace is set when the caller should rewrite in place instead.
- */
-static int
-replace_atomic(const char *path, const struct stat *st, const struct buf *b,
-    bool *inplace)
-{
-	char	*tmp, *slash;
-	int	 fd, dfd, saved;
-
-	*inplace = false;
-	if ((tmp = tmp_name(path)) == NULL)
-		return -1;
-	if ((fd = mkstemp(tmp)) == -1) {
-		saved = errno;
-		free(tmp);
-		errno = saved;
-		return -1;
-	}
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (tmp_fill(fd, st, b, inplace) == -1) {
-		saved = errno;
-		close(fd);
-		goto fail;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		saved = errno;
-		*inplace = saved == EBUSY || saved == EXDEV;
-		goto fail;
-	}
-	/*
-	 * Make the rename itself durable.  Best effort: some file systems
-	 * refuse fsync on a directory, and the data is safe either way.
-	 */
-	if ((slash = strrchr(tmp, '/')) != NULL)
-		slash[1] = '\0';
-	if ((dfd = open(slash != NULL ? tmp : ".",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	free(tmp);
-	return 0;
-fail:
-	unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return -1;
 }
 
 int
-hosts_file_sync(const char *path, char *const *owned, size_t nowned,
-    char *const *lines, size_t nlines)
+hosts_file_sync(const struct sf_target *t, char *const *owned,
+    size_t nowned, char *const *lines, size_t nlines, char *err,
+    size_t errlen)
 {
-	struct buf	 old = { NULL, 0, 0 }, nb = { NULL, 0, 0 };
-	struct stat	 st, lst;
-	bool		 exists = false, inplace = false;
-	int		 fd, rv = -1, saved = 0;
+	struct hosts_edit e = { owned, lines, nowned, nlines };
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			return -1;
-	} else {
-		exists = true;
-		if (fstat(fd, &st) == -1 || read_all(fd, &old) == -1) {
-			saved = errno;
-			close(fd);
-			goto out;
-		}
-		close(fd);
-	}
-	if (hosts_build(&old, owned, nowned, lines, nlines, &nb) == -1) {
-		saved = errno;
-		goto out;
-	}
-	/* Nothing to change: leave the file (and its inode) alone. */
-	if (exists && nb.len == old.len &&
-	    (nb.len == 0 || memcmp(nb.p, old.p, nb.len) == 0)) {
-		rv = 0;
-		goto out;
-	}
-	/* A rename would replace a symbolic link by a plain file. */
-	if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-		inplace = true;
-	else if ((rv = replace_atomic(path, exists ? &st : NULL, &nb,
-	    &inplace)) == -1)
-		saved = errno;
-	if (inplace && (rv = rewrite_in_place(path, &nb)) == -1)
-		saved = errno;
-out:
-	free(old.p);
-	free(nb.p);
-	if (rv == -1)
-		errno = saved;
-	return rv;
+	return sf_rewrite(t, hosts_edit, &e, err, errlen);
 }

@@ -11,19 +11,8 @@
 
 #include "model.h"
 #include "parse.h"
-
-/* A growable array of malloc'd strings; zero-initialise. */
-struct strvec {
-	char	**v;
-	size_t	  n, cap;
-};
-
-/* strvec_push: append a copy of s; 0 or -1 with errno ENOMEM. */
-int strvec_push(struct strvec *sv, const char *s);
-/* strvec_pushf: append a formatted string; 0 or -1 with errno ENOMEM. */
-int strvec_pushf(struct strvec *sv, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void strvec_free(struct strvec *sv);
+#include "util.h"	/* struct strvec */
+#include "safefile.h"
 
 /*
  * link_env: append to out the "KEY=VALUE" variables of one link, exactly
@@ -57,16 +46,15 @@ int linkdata_hosts(const struct icc_model *m, const struct icc_container *r,
     struct strvec *out);
 
 /*
- * hosts_file_sync: rewrite the hosts file at path: drop every line whose
- * first name (the field after the address) is exactly one of
- * owned[0..nowned-1], keep every other line as it was, then append
- * lines[0..nlines-1].  Written atomically (temp file in the same
- * directory, fsync, rename, keeping mode and owner); when rename fails
- * with EBUSY or EXDEV (the file is a bind mount) it is rewritten in place
- * (truncate + write + fsync).  A missing file is created 0644.  Returns 0
- * or -1 with errno from the failing system call.
+ * hosts_file_sync: rewrite the hosts file t names (see safefile.h for
+ * how it is opened, checked and written): drop every line whose first
+ * name (the field after the address) is exactly one of owned[0..nowned-1],
+ * keep every other line as it was, then append lines[0..nlines-1].  A
+ * missing file is created 0644.  Returns 0, or -1 with errno and a short
+ * reason in err (sf_rewrite).
  */
-int hosts_file_sync(const char *path, char *const *owned, size_t nowned,
-    char *const *lines, size_t nlines);
+int hosts_file_sync(const struct sf_target *t, char *const *owned,
+    size_t nowned, char *const *lines, size_t nlines, char *err,
+    size_t errlen);
 
 #endif

@@ -30,6 +30,8 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 
+#include "util.h"
+
 #define NL_BUFSIZE	32768	/* a dump message never exceeds this */
 #define KIND_MAX	32
 
@@ -64,9 +66,8 @@ fail(char *err, size_t len, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
+	verrf(err, len, saved != 0 ? saved : EINVAL, fmt, ap);
 	va_end(ap);
-	errno = saved != 0 ? saved : EINVAL;
 	return -1;
 }
 

@@ -509,18 +509,3 @@ check_link(const char *s, const char **why)
 
 	return parse_link(s, source, alias, why);
 }
-
-int
-errf(char *err, size_t len, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	if (errnum != 0)
-		errno = errnum;
-	return -1;
-}

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"	/* errf */
+
 #define ICC_NAME_MAX	 63	/* container name, alias */
 #define ICC_ID_MAX	 128	/* container id (Docker: 64 hex digits) */
 #define ICC_HOST_MAX	 63	/* hostname label, as HOST_NAME_MAX for one label */
@@ -100,14 +102,6 @@ int parse_env(const char *s, size_t *keylen, const char **why);
  */
 int check_ports(const char *s, const char **why);
 int check_link(const char *s, const char **why);
-
-/*
- * errf: format one error line into err (len bytes; nothing when err is
- * NULL or len 0), set errno to errnum unless it is 0, and return -1: the
- * tail of every function that reports to a caller's buffer.
- */
-int errf(char *err, size_t len, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* parse_icc: "on" or "off" to *on (1 or 0). */
 int parse_icc(const char *s, int *on, const char **why);

@@ -17,8 +17,6 @@
 #include "proto.h"
 
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 
 #include <arpa/inet.h>
 
@@ -96,33 +94,51 @@ read_full(int fd, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
+char *
+ctl_frame(uint16_t type, const json_t *obj, size_t max, size_t *len)
+{
+	struct ctl_hdr h;
+	char *text, *buf;
+	size_t n;
+
+	if (!json_is_object(obj)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((n = strlen(text)) > max || n > UINT32_MAX) {
+		free(text);
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	if ((buf = malloc(sizeof(h) + n)) == NULL) {
+		free(text);
+		errno = ENOMEM;
+		return NULL;
+	}
+	h.len = htonl((uint32_t)n);
+	h.version = htons(CTL_VERSION);
+	h.type = htons(type);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), text, n);
+	free(text);
+	*len = sizeof(h) + n;
+	return buf;
+}
+
 int
 ctl_write(int fd, uint16_t type, const json_t *obj)
 {
-	struct ctl_hdr h;
 	char *buf;
 	size_t len;
 	int rv, saved;
 
-	if (!json_is_object(obj)) {
-		errno = EINVAL;
+	if ((buf = ctl_frame(type, obj, ICC_REPLY_MAX, &len)) == NULL)
 		return -1;
-	}
-	if ((buf = json_dumps(obj, JSON_COMPACT)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if ((len = strlen(buf)) > ICC_REPLY_MAX) {
-		free(buf);
-		errno = EMSGSIZE;
-		return -1;
-	}
-	h.len = htonl((uint32_t)len);
-	h.version = htons(CTL_VERSION);
-	h.type = htons(type);
-	rv = write_full(fd, &h, sizeof(h));
-	if (rv == 0)
-		rv = write_full(fd, buf, len);
+	rv = write_full(fd, buf, len);
 	saved = errno;
 	free(buf);
 	errno = saved;
@@ -145,20 +161,23 @@ ctl_frame_check(const struct ctl_hdr *h, uint16_t type, size_t max)
 	return (long)ntohl(h->len);
 }
 
-/* payload_parse: len bytes of JSON text to an object, or NULL. */
-static json_t *
-payload_parse(const char *buf, size_t len)
+json_t *
+ctl_payload_parse(const char *buf, size_t len)
 {
 	json_error_t jerr;
 	json_t *obj;
 
-	if (memchr(buf, '\0', len) != NULL)
+	if (memchr(buf, '\0', len) != NULL) {
+		errno = EPROTO;
 		return NULL;
+	}
 	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (obj != NULL && !json_is_object(obj)) {
 		json_decref(obj);
 		obj = NULL;
 	}
+	if (obj == NULL)
+		errno = EPROTO;
 	return obj;
 }
 
@@ -175,7 +194,7 @@ read_payload(int fd, size_t len)
 	if ((r = read_full(fd, buf, len)) == -1)
 		err = errno;
 	else if ((size_t)r == len)
-		obj = payload_parse(buf, len);
+		obj = ctl_payload_parse(buf, len);
 	free(buf);
 	if (obj == NULL)
 		errno = err;
@@ -202,30 +221,4 @@ ctl_read(int fd, uint16_t type, size_t max)
 	if ((len = ctl_frame_check(&h, type, max)) == -1)
 		return NULL;
 	return read_payload(fd, (size_t)len);
-}
-
-int
-ctl_connect(const char *path, int timeout_s)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = timeout_s };
-	int fd, saved;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if ((timeout_s > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == -1 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-	    sizeof(tv)) == -1)) ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }

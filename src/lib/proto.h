@@ -12,11 +12,10 @@
  * same connection.  Requests over ICC_REQ_MAX or with another version or
  * type get an error reply and the connection is closed.
  *
- * Request:  {"cmd": "start", ...fields...}  (the commands and their fields:
- *           request.c's table; "start" takes name, bridge, ip, ip6, id,
- *           hostname, expose, links, env, and "port" (the host side of the
- *           container's veth, an interface name) with "mac" (its interface's
- *           MAC, "aa:bb:cc:dd:ee:ff"), which bind it to its bridge port)
+ * Clients use client.h (connect, one exchange with a deadline, `ok`
+ * checked) and msg.h (requests built, replies decoded), not this header.
+ *
+ * Request:  {"cmd": "start", ...fields...}  (commands: see request.h)
  * Reply:    {"ok": true, ...}  or  {"ok": false, "error": "one line"}
  *           The error line names the bad field first, e.g.
  *           "expose: port out of range 1-65535".
@@ -55,15 +54,6 @@ struct ctl_hdr {
 const char *ctl_socket_path(const char *opt);
 
 /*
- * ctl_connect: a blocking connection to iccd's control socket at path.
- * timeout_s > 0 sets SO_RCVTIMEO and SO_SNDTIMEO (seconds), so that a
- * stuck iccd fails the call instead of hanging the caller.  Returns the
- * fd (close-on-exec), or -1 with errno: ENAMETOOLONG when path does not
- * fit a sockaddr_un, else socket(2)'s, setsockopt(2)'s or connect(2)'s.
- */
-int ctl_connect(const char *path, int timeout_s);
-
-/*
  * ctl_write: send one frame of `type` carrying obj (compact JSON) on a
  * blocking fd.  Returns 0, or -1 with errno (EMSGSIZE when the payload
  * exceeds ICC_REPLY_MAX, or write(2)'s errors).
@@ -77,6 +67,24 @@ int ctl_write(int fd, uint16_t type, const json_t *obj);
  * EMSGSIZE (too long), ECONNRESET (EOF), or read(2)'s errors.
  */
 json_t *ctl_read(int fd, uint16_t type, size_t max);
+
+/*
+ * ctl_frame: one whole frame of `type` carrying obj (compact JSON): the
+ * header then the payload, in one malloc'd buffer of *len bytes (the
+ * caller frees it), for writers that send it on their own terms (the
+ * client's deadline, see client.h).  Returns the buffer, or NULL with
+ * errno EINVAL (obj not an object), EMSGSIZE (payload over max bytes) or
+ * ENOMEM.
+ */
+char *ctl_frame(uint16_t type, const json_t *obj, size_t max, size_t *len);
+
+/*
+ * ctl_payload_parse: len bytes of payload (not NUL-terminated) to a new
+ * JSON object, with ctl_read's rules (no NUL byte, no duplicate key, an
+ * object).  Returns it (caller json_decref's it), or NULL with errno
+ * EPROTO.
+ */
+json_t *ctl_payload_parse(const char *buf, size_t len);
 
 /*
  * ctl_frame_check: check a received header (as above, without reading).

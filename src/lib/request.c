@@ -315,8 +315,9 @@ parse_hosts_req(const json_t *obj, struct request *r, char *err, size_t len)
 		return 0;
 	if (s[0] != '/')
 		return errf(err, len, EINVAL, "write: not an absolute path");
-	/* iccd writes as root: a file called anything but "hosts" (say
-	 * /etc/ld.so.preload) must never be its target. */
+	/* iccd may write as root (a root peer, --hosts-dir): a file called
+	 * anything but "hosts" (say /etc/ld.so.preload) must never be its
+	 * target.  The daemon checks the rest (hostswrite.h). */
 	if (strcmp(strrchr(s, '/') + 1, "hosts") != 0)
 		return errf(err, len, EINVAL, "write: the file must be named \"hosts\"");
 	if (strlen(s) >= sizeof(r->path))

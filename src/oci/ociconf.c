@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
+
 enum ann {
 	ANN_NAME, ANN_EXPOSE, ANN_LINKS, ANN_ENV, ANN_INTERFACE,
 	ANN_HOST_NETNS, ANN_ON_ERROR, ANN_NR
@@ -495,49 +497,22 @@ oci_hook_clear(struct oci_hook *h)
 	h->expose = h->links = h->env = h->state_ann = NULL;
 }
 
-/* set_str: obj[key] = s; false when out of memory. */
-static bool
-set_str(json_t *obj, const char *key, const char *s)
-{
-	return json_object_set_new(obj, key, json_string(s)) == 0;
-}
-
-/* set_list: obj[key] = a when a is a non-empty array. */
-static bool
-set_list(json_t *obj, const char *key, json_t *a)
-{
-	return a == NULL || json_array_size(a) == 0 ||
-	    json_object_set(obj, key, a) == 0;
-}
-
 json_t *
 oci_start_request(const struct oci_hook *h, const char *bridge,
     const struct in_addr *ip4, const struct in6_addr *ip6)
 {
 	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
-	json_t *req = json_object();
-	bool ok;
+	struct msg_start s = {
+		.name = h->name, .bridge = bridge,
+		.ip = inet_ntop(AF_INET, ip4, a4, sizeof(a4)),
+		.ip6 = ip6 != NULL ? inet_ntop(AF_INET6, ip6, a6, sizeof(a6)) :
+		    NULL,
+		.id = h->id[0] != '\0' ? h->id : NULL,
+		.hostname = h->hostname[0] != '\0' ? h->hostname : NULL,
+		.expose = h->expose, .links = h->links, .env = h->env
+	};
 
-	if (req == NULL)
-		return NULL;
-	inet_ntop(AF_INET, ip4, a4, sizeof(a4));
-	ok = set_str(req, "cmd", "start") && set_str(req, "name", h->name) &&
-	    set_str(req, "bridge", bridge) && set_str(req, "ip", a4);
-	if (ok && ip6 != NULL)
-		ok = set_str(req, "ip6", inet_ntop(AF_INET6, ip6, a6,
-		    sizeof(a6)));
-	if (ok && h->id[0] != '\0')
-		ok = set_str(req, "id", h->id);
-	if (ok && h->hostname[0] != '\0')
-		ok = set_str(req, "hostname", h->hostname);
-	ok = ok && set_list(req, "expose", h->expose) &&
-	    set_list(req, "links", h->links) && set_list(req, "env", h->env);
-	if (!ok) {
-		json_decref(req);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return req;
+	return msg_start(&s);
 }
 
 int
@@ -545,8 +520,9 @@ oci_set_port(json_t *req, const char *port, const uint8_t mac[6])
 {
 	char m[18];
 
-	if (!set_str(req, "port", port) ||
-	    !set_str(req, "mac", mac_format(mac, m, sizeof(m)))) {
+	if (json_object_set_new(req, "port", json_string(port)) == -1 ||
+	    json_object_set_new(req, "mac", json_string(mac_format(mac, m,
+	    sizeof(m)))) == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -556,9 +532,5 @@ oci_set_port(json_t *req, const char *port, const uint8_t mac[6])
 json_t *
 oci_stop_request(const struct oci_hook *h)
 {
-	json_t *req = json_pack("{s:s,s:s}", "cmd", "stop", "name", h->name);
-
-	if (req == NULL)
-		errno = ENOMEM;
-	return req;
+	return msg_request("stop", h->name);
 }

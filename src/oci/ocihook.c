@@ -30,14 +30,10 @@
  * status 0.
  *
  * The socket: --socket, else $ICCD_SOCKET, else ICC_SOCKET (proto.h).
- * Each exchange with iccd gives up after HOOK_TIMEOUT seconds, so a stuck
- * iccd cannot hang the runtime.
+ * Each exchange with iccd gives up after HOOK_TIMEOUT_MS, so a stuck iccd
+ * cannot hang the runtime.
  */
 #include "config.h"
-
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -49,12 +45,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "client.h"
+#include "msg.h"
 #include "netinfo.h"
 #include "ociconf.h"
 #include "proto.h"
-#include "request.h"
 
-#define HOOK_TIMEOUT	10	/* seconds per send or receive */
+#define HOOK_TIMEOUT_MS	10000	/* per exchange with iccd */
 #define ERRLEN		1024
 
 static void __attribute__((noreturn))
@@ -121,69 +118,34 @@ read_config(const struct oci_hook *h, char *err, size_t len)
 	return config;
 }
 
-/* connect_iccd: a connected socket with HOOK_TIMEOUT on each direction. */
-static int
-connect_iccd(const char *path, char *err, size_t len)
-{
-	int fd;
-
-	if ((fd = ctl_connect(path, HOOK_TIMEOUT)) == -1) {
-		if (errno == ENAMETOOLONG)
-			return errf(err, len, 0, "socket: path too long: %s",
-			    path);
-		return errf(err, len, 0, "cannot reach iccd at %s: %s", path,
-		    strerror(errno));
-	}
-	return fd;
-}
-
-static const char *
-io_error(int e)
-{
-	return e == EAGAIN || e == EWOULDBLOCK ? "timed out" : strerror(e);
-}
-
 /*
  * ask_iccd: check req as iccd will, send it, and return the reply when it
  * is "ok" (the caller json_decref's it); NULL with one line in err.  Takes
- * req.
+ * req (NULL: out of memory).
  */
 static json_t *
 ask_iccd(json_t *req, const char *what, char *err, size_t len)
 {
-	const char *path = ctl_socket_path(NULL), *msg;
-	char why[ERRLEN];
-	struct request r;
-	json_t *rep = NULL;
-	int fd = -1;
+	struct ctl_client c;
+	json_t *rep;
 
-	if (request_parse(req, &r, why, sizeof(why)) == -1) {
-		errf(err, len, 0, "%s: %s", what, why);
-		goto out;
+	if (req == NULL) {
+		errf(err, len, 0, "%s: out of memory", what);
+		return NULL;
 	}
-	request_clear(&r);
-	if ((fd = connect_iccd(path, err, len)) == -1)
-		goto out;
-	if (ctl_write(fd, CTL_REQUEST, req) == -1) {
-		errf(err, len, 0, "iccd at %s: send: %s", path, io_error(errno));
-		goto out;
-	}
-	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL) {
-		errf(err, len, 0, "iccd at %s: reply: %s", path, io_error(errno));
-		goto out;
-	}
-	if (!json_is_true(json_object_get(rep, "ok"))) {
-		msg = json_string_value(json_object_get(rep, "error"));
-		errf(err, len, 0, "iccd refused %s: %s", what, msg ? msg :
-		    "no reason given");
-		json_decref(rep);
-		rep = NULL;
-	}
-out:
-	if (fd != -1)
-		close(fd);
+	ctl_init(&c, ctl_socket_path(NULL), HOOK_TIMEOUT_MS);
+	rep = ctl_call(&c, req);
+	ctl_close(&c);
 	json_decref(req);
-	return rep;
+	if (rep != NULL)
+		return rep;
+	if (c.fail == CTL_FAIL_INVALID)
+		errf(err, len, 0, "%s: %s", what, c.err);
+	else if (c.fail == CTL_FAIL_REFUSED)
+		errf(err, len, 0, "iccd refused %s: %s", what, c.err);
+	else
+		errf(err, len, 0, "%s", c.err);
+	return NULL;
 }
 
 /* call_iccd: ask_iccd when only success matters. */
@@ -229,30 +191,26 @@ hook_start(const struct oci_hook *h, char *err, size_t len)
 static int
 stop_needed(const struct oci_hook *h, bool *needed, char *err, size_t len)
 {
-	const char *id;
-	json_t *rep, *c;
-	size_t i;
+	struct msg_container c;
+	char why[256];
+	json_t *rep;
+	int found;
 
 	*needed = false;
-	if ((rep = ask_iccd(json_pack("{s:s}", "cmd", "list"), "list", err,
-	    len)) == NULL)
+	if ((rep = ask_iccd(msg_request("list", NULL), "list", err, len)) ==
+	    NULL)
 		return -1;
-	json_array_foreach(json_object_get(rep, "containers"), i, c) {
-		if (!json_is_string(json_object_get(c, "name")) ||
-		    strcmp(json_string_value(json_object_get(c, "name")),
-		    h->name) != 0)
-			continue;
-		id = json_string_value(json_object_get(c, "id"));
-		*needed = json_is_true(json_object_get(c, "running"));
-		if (*needed && id != NULL && id[0] != '\0' &&
-		    h->id[0] != '\0' && strcmp(id, h->id) != 0) {
-			fprintf(stderr, "icc-oci-hook: %s now belongs to "
-			    "container %.64s: left alone\n", h->name, id);
-			*needed = false;
-		}
-		break;
-	}
+	found = msg_list_find(rep, h->name, &c, why, sizeof(why));
 	json_decref(rep);
+	if (found == -1)
+		return errf(err, len, 0, "list: iccd's reply: %s", why);
+	*needed = found == 1 && c.running;
+	if (*needed && c.id[0] != '\0' && h->id[0] != '\0' &&
+	    strcmp(c.id, h->id) != 0) {
+		fprintf(stderr, "icc-oci-hook: %s now belongs to container "
+		    "%.64s: left alone\n", h->name, c.id);
+		*needed = false;
+	}
 	return 0;
 }
 

@@ -753,7 +753,7 @@ bench_churn() {
 # bench_floor_size L DIR: the bare libnftnl batch.
 bench_floor_size() {
 	local l=$1 dir=$2
-	log "L=$l: floor (bare libnftnl batch through src/iccd/kernel.c)"
+	log "L=$l: floor (bare libnftnl batch through src/iccd/kernel_*.c)"
 	: >"$TMP/floor-load"
 	for _ in $(seq 1 "$COLD_REPS"); do
 		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"

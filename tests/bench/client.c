@@ -1,7 +1,7 @@
 /*
  * bench_client (built from this file): the benchmark's client side
- * (tests/bench/bench.sh).  It speaks iccd's control protocol itself
- * (src/proto.h) over connections it keeps open, so what it times is
+ * (tests/bench/bench.sh).  It makes the clients' one call (src/lib/
+ * client.h) over connections it keeps open, so what it times is
  * iccd's cost plus one unix socket round trip, without a process start
  * per request as with iccctl.
  *
@@ -37,8 +37,6 @@
 #include "config.h"
 
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -54,6 +52,8 @@
 
 #include <jansson.h>
 
+#include "client.h"
+#include "msg.h"
 #include "proto.h"
 
 #define CHURN_MAX	256
@@ -106,42 +106,36 @@ cmp_ll(const void *a, const void *b)
 
 /* ---- the control socket ----------------------------------------------- */
 
-static int
-connect_iccd(void)
+/* connect_iccd: a client for iccd (connected by its first call). */
+static void
+connect_iccd(struct ctl_client *c)
 {
-	const char *path = ctl_socket_path(socket_opt);
-	int fd;
-
-	if ((fd = ctl_connect(path, 0)) == -1)
-		die("cannot reach iccd at %s: %s", path, strerror(errno));
-	return fd;
+	ctl_init(c, ctl_socket_path(socket_opt), 0);
 }
 
 /*
- * call: send req (consumed) on fd and return the reply, which must say
- * ok; *rtt gets the round trip in ns.
+ * call: send req (consumed) on c's connection and return the reply, which
+ * must say ok; *rtt gets the round trip in ns.
  */
 static json_t *
-call(int fd, json_t *req, long long *rtt)
+call(struct ctl_client *c, json_t *req, long long *rtt)
 {
 	long long t0;
 	json_t *rep;
+	char *s;
 
 	if (req == NULL)
 		die("out of memory");
 	t0 = now_ns();
-	if (ctl_write(fd, CTL_REQUEST, req) == -1)
-		die("send: %s", strerror(errno));
-	if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL)
-		die("reply: %s", strerror(errno));
+	rep = ctl_call(c, req);
 	if (rtt != NULL)
 		*rtt = now_ns() - t0;
-	if (!json_is_true(json_object_get(rep, "ok"))) {
-		char *s = json_dumps(req, JSON_COMPACT);
-
-		die("iccd refused %s: %s", s ? s : "a request",
-		    json_string_value(json_object_get(rep, "error")));
+	if (rep == NULL && c->fail == CTL_FAIL_REFUSED) {
+		s = json_dumps(req, JSON_COMPACT);
+		die("iccd refused %s: %s", s ? s : "a request", c->err);
 	}
+	if (rep == NULL)
+		die("%s", c->err);
 	json_decref(req);
 	return rep;
 }
@@ -161,10 +155,10 @@ reply_ns(const json_t *rep, const char *key)
 
 /* one_event: send req, print "what RTT APPLY TOTAL". */
 static void
-one_event(int fd, const char *what, json_t *req)
+one_event(struct ctl_client *c, const char *what, json_t *req)
 {
 	long long rtt;
-	json_t *rep = call(fd, req, &rtt);
+	json_t *rep = call(c, req, &rtt);
 
 	printf("%s %lld %lld %lld\n", what, rtt, reply_ns(rep, "apply_ns"),
 	    reply_ns(rep, "total_ns"));
@@ -175,11 +169,14 @@ static json_t *
 start_req(const char *name, const char *bridge, const char *ip,
     const char *link)
 {
-	if (link == NULL)
-		return json_pack("{s:s,s:s,s:s,s:s}", "cmd", "start", "name",
-		    name, "bridge", bridge, "ip", ip);
-	return json_pack("{s:s,s:s,s:s,s:s,s:[s]}", "cmd", "start", "name",
-	    name, "bridge", bridge, "ip", ip, "links", link);
+	json_t *links = link != NULL ? json_pack("[s]", link) : NULL, *req;
+	struct msg_start s = {
+		.name = name, .bridge = bridge, .ip = ip, .links = links
+	};
+
+	req = msg_start(&s);
+	json_decref(links);
+	return req;
 }
 
 static int
@@ -187,8 +184,8 @@ cmd_events(int argc, char **argv)
 {
 	const char *name, *bridge, *ip1, *ip2, *link;
 	long cycles, seconds;
+	struct ctl_client c;
 	long long deadline;
-	int fd;
 
 	if (argc != 7)
 		die("usage: events CYCLES SECONDS NAME BRIDGE IP1 IP2 LINK");
@@ -199,15 +196,14 @@ cmd_events(int argc, char **argv)
 	ip1 = argv[4];
 	ip2 = argv[5];
 	link = argv[6];
-	fd = connect_iccd();
+	connect_iccd(&c);
 	deadline = now_ns() + seconds * 1000000000LL;
-	for (long c = 0; c < cycles && now_ns() < deadline; c++) {
-		one_event(fd, "start", start_req(name, bridge, ip1, link));
-		one_event(fd, "ipchange", start_req(name, bridge, ip2, link));
-		one_event(fd, "stop", json_pack("{s:s,s:s}", "cmd", "stop",
-		    "name", name));
+	for (long i = 0; i < cycles && now_ns() < deadline; i++) {
+		one_event(&c, "start", start_req(name, bridge, ip1, link));
+		one_event(&c, "ipchange", start_req(name, bridge, ip2, link));
+		one_event(&c, "stop", msg_request("stop", name));
 	}
-	close(fd);
+	ctl_close(&c);
 	return 0;
 }
 
@@ -239,18 +235,19 @@ static void *
 churner_run(void *arg)
 {
 	struct churner *c = arg;
+	struct ctl_client ctl;
 	long long rtt;
-	int fd = connect_iccd();
 
+	connect_iccd(&ctl);
 	while (now_ns() < c->deadline) {
-		json_decref(call(fd, json_pack("{s:s,s:s,s:s}", "cmd", "link",
+		json_decref(call(&ctl, json_pack("{s:s,s:s,s:s}", "cmd", "link",
 		    "name", c->name, "link", c->link), &rtt));
 		churner_record(c, rtt);
-		json_decref(call(fd, json_pack("{s:s,s:s,s:s}", "cmd",
+		json_decref(call(&ctl, json_pack("{s:s,s:s,s:s}", "cmd",
 		    "unlink", "name", c->name, "alias", c->alias), &rtt));
 		churner_record(c, rtt);
 	}
-	close(fd);
+	ctl_close(&ctl);
 	return NULL;
 }
 
@@ -285,7 +282,7 @@ cmd_churn(int argc, char **argv)
 	long nclients, seconds, pid;
 	long long t0, wall, ticks0, *all;
 	size_t total = 0, k = 0;
-	int fd;
+	struct ctl_client c;
 
 	if (argc != 6)
 		die("usage: churn CLIENTS SECONDS BRIDGE NET SOURCE PID");
@@ -296,11 +293,11 @@ cmd_churn(int argc, char **argv)
 	source = argv[4];
 	pid = number("PID", argv[5], 1, 1L << 30);
 	snprintf(link, sizeof(link), "%s:churn", source);
-	fd = connect_iccd();
+	connect_iccd(&c);
 	for (long i = 0; i < nclients; i++) {
 		snprintf(ch[i].name, sizeof(ch[i].name), "bchurn%ld", i);
 		snprintf(ip, sizeof(ip), "%s.%ld", net, i + 1);
-		json_decref(call(fd, start_req(ch[i].name, bridge, ip, NULL),
+		json_decref(call(&c, start_req(ch[i].name, bridge, ip, NULL),
 		    NULL));
 		ch[i].link = link;
 		ch[i].alias = "churn";
@@ -319,9 +316,8 @@ cmd_churn(int argc, char **argv)
 	wall = now_ns() - t0;
 	ticks0 = cpu_ticks(pid) - ticks0;
 	for (long i = 0; i < nclients; i++)
-		json_decref(call(fd, json_pack("{s:s,s:s}", "cmd", "rm", "name",
-		    ch[i].name), NULL));
-	close(fd);
+		json_decref(call(&c, msg_request("rm", ch[i].name), NULL));
+	ctl_close(&c);
 	if (total == 0)
 		die("churn: no request was answered");
 	if ((all = malloc(total * sizeof(*all))) == NULL)
@@ -345,8 +341,11 @@ cmd_churn(int argc, char **argv)
 static int
 cmd_status(void)
 {
-	int fd = connect_iccd();
-	json_t *rep = call(fd, json_pack("{s:s}", "cmd", "status"), NULL);
+	struct ctl_client c;
+	json_t *rep;
+
+	connect_iccd(&c);
+	rep = call(&c, msg_request("status", NULL), NULL);
 
 	printf("status %lld %lld %s %lld\n",
 	    (long long)json_integer_value(json_object_get(rep, "elements")),
@@ -356,7 +355,7 @@ cmd_status(void)
 	    (long long)json_integer_value(json_object_get(rep,
 	    "containers")));
 	json_decref(rep);
-	close(fd);
+	ctl_close(&c);
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * bench_floor (built from this file): the floor under iccd's event cost,
  * and the kernel-side helpers of the benchmark (tests/bench/bench.sh).
- * It links iccd's own src/kernel.c, so a batch here is byte for byte
- * what iccd sends, minus everything iccd does around it (request
+ * It links iccd's own src/iccd/kernel_*.c, so a batch here is byte for
+ * byte what iccd sends, minus everything iccd does around it (request
  * parsing, the rule engine, the state write).
  *
  *   bench_floor [-t TABLE] load FILE

@@ -1,7 +1,9 @@
 #!/bin/bash
 # t11-cli-errors: bad input to iccctl gets exactly one line on stderr that
 # names the bad field, a non-zero exit, and changes nothing: the kernel's
-# table and `iccctl list --json` are the same before and after.
+# table and `iccctl list --json` are the same before and after.  An iccd
+# that does not answer (a socket that accepts and stays mute, a stopped
+# iccd) makes `iccctl --timeout 1` exit 1 with one line.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
@@ -62,6 +64,59 @@ expect_refused icc bridge br0 --icc maybe
 expect_refused 'command|frobnicate' frobnicate db
 expect_refused ip start x --bridge br0
 expect_refused ip start db --bridge br0 --expose 3306/tcp
+
+# ---- an iccd that does not answer: iccctl --timeout ------------------------
+# One line naming the step that got no answer, exit 1, no hang.  `timeout
+# 20` around iccctl: a client that waited for ever fails here (exit 124).
+
+# expect_timeout WHAT SOCKET ARGS...: iccctl --socket SOCKET ARGS exits 1
+# with exactly the one timeout line of a 1 s --timeout.
+expect_timeout() {
+	local what=$1 sock=$2 err rc want
+	shift 2
+	want="iccctl: iccd at $sock: reply: no answer within 1 s (--timeout)"
+	err=$(timeout 20 "$ICCCTL_BIN" --socket "$sock" "$@" 2>&1 >/dev/null)
+	rc=$?
+	log "iccctl --socket $sock $*  => exit $rc, stderr: $err"
+	if [ "$rc" -eq 1 ] && [ "$err" = "$want" ]; then
+		pass "$what: iccctl $*: exit 1, one line: $err"
+	else
+		fail "$what: iccctl $*: expected exit 1 and '$want', got exit $rc: $err"
+	fi
+}
+
+ICC_MUTE=$ICC_BUILDDIR/tests/integration/icc-mute
+[ -x "$ICC_MUTE" ] || fatal "$ICC_MUTE is missing: build with make check"
+MUTE_SOCK=$ICC_TMP/mute.sock
+"$ICC_MUTE" "$MUTE_SOCK" >"$ICC_TMP/mute.log" 2>&1 &
+ICC_PIDS+=("$!")
+for _ in $(seq 1 100); do
+	grep -qx ready "$ICC_TMP/mute.log" && break
+	sleep 0.1
+done
+grep -qx ready "$ICC_TMP/mute.log" ||
+	fatal "icc-mute did not start: $(cat "$ICC_TMP/mute.log")"
+expect_timeout "a socket that accepts and never answers" "$MUTE_SOCK" \
+	--timeout 1 list
+for _ in $(seq 1 100); do
+	grep -qx 'accepted 1' "$ICC_TMP/mute.log" && break
+	sleep 0.1
+done
+if grep -qx 'accepted 1' "$ICC_TMP/mute.log"; then
+	pass "icc-mute accepted iccctl's connection (the wait was for the reply)"
+else
+	fail "icc-mute did not accept iccctl's connection: $(cat "$ICC_TMP/mute.log")"
+fi
+
+# The real iccd, stopped: the same line; continued, it answers again.
+kill -STOP "$ICC_ICCD_PID"
+expect_timeout "iccd stopped (SIGSTOP)" "$ICC_SOCK" --timeout 1 status
+kill -CONT "$ICC_ICCD_PID"
+if out=$(iccctl --timeout 0 status 2>&1); then
+	pass "iccd continued: iccctl --timeout 0 status answers"
+else
+	fail "iccd continued: iccctl --timeout 0 status: $out"
+fi
 
 # The link still works: nothing above touched it.
 expect_tcp_ok web 10.88.0.2 3306

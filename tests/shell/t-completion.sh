@@ -87,7 +87,9 @@ START_OPTS="--bridge --env --expose --hostname --id --ip --ip6 --link --mac --po
 expect "$ALL" ''
 expect "start status stop" st
 expect "unlink" un
-expect "--help --socket --version" -
+expect "--help --socket --timeout --version" -
+expect "" --timeout ''
+expect "$ALL" --timeout 5 ''
 expect "--socket" --s
 expect "" nosuch
 

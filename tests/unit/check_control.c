@@ -61,7 +61,8 @@ static json_t *last_req;
  * "echo": the request}, so a test sees which request an answer is for.
  */
 static json_t *
-fake_handler(const json_t *req, bool may_write, void *arg)
+fake_handler(const json_t *req, bool may_write, const struct peer_cred *who,
+    void *arg)
 {
 	(void)arg;
 	calls++;

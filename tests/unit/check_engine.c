@@ -414,6 +414,32 @@ START_TEST(test_elem_cmp)
 }
 END_TEST
 
+START_TEST(test_elem_same)
+{
+	struct icc_elem a = el4("10.0.0.3", "10.0.0.2", IPPROTO_TCP, 80, 80);
+	struct icc_elem ports = el4("10.0.0.3", "10.0.0.2", IPPROTO_TCP, 7000,
+	    7999);
+	struct icc_elem udp = el4("10.0.0.3", "10.0.0.2", IPPROTO_UDP, 80, 80);
+	struct icc_elem recv = el4("10.0.0.4", "10.0.0.2", IPPROTO_TCP, 80, 80);
+	struct icc_elem src = el4("10.0.0.3", "10.0.0.5", IPPROTO_TCP, 80, 80);
+	struct icc_elem v6 = el6("fd00::3", "fd00::2", IPPROTO_TCP, 80, 80);
+	struct icc_elem v6b = el6("fd00::3", "fd00::2", IPPROTO_TCP, 53, 53);
+	struct icc_elem tail = a;
+
+	/* Ports never count; the protocol only for elem_same_flow. */
+	ck_assert(elem_same_addrs(&a, &ports) && elem_same_flow(&a, &ports));
+	ck_assert(elem_same_addrs(&a, &udp) && !elem_same_flow(&a, &udp));
+	ck_assert(!elem_same_addrs(&a, &recv) && !elem_same_flow(&a, &recv));
+	ck_assert(!elem_same_addrs(&a, &src) && !elem_same_flow(&a, &src));
+	ck_assert(!elem_same_addrs(&a, &v6) && !elem_same_addrs(&v6, &a));
+	ck_assert(elem_same_flow(&v6, &v6b));
+	/* An IPv4 element's address is its first 4 bytes only. */
+	tail.recv.v6.s6_addr[15] = 0xff;
+	tail.src.v6.s6_addr[8] = 0xff;
+	ck_assert(elem_same_flow(&a, &tail) && elem_same_flow(&tail, &a));
+}
+END_TEST
+
 START_TEST(test_elemvec_growth)
 {
 	struct elemvec ev = { NULL, 0, 0 };
@@ -1375,6 +1401,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_elem_init);
 	tcase_add_test(tc, test_elem_set);
 	tcase_add_test(tc, test_elem_cmp);
+	tcase_add_test(tc, test_elem_same);
 	tcase_add_test(tc, test_elemvec_growth);
 	suite_add_tcase(s, tc);
 

@@ -889,6 +889,18 @@ tpath(const char *name)
 	return p[k];
 }
 
+/* sync_path: hosts_file_sync of an absolute path, resolved from "/". */
+static int
+sync_path(const char *path, char *const *owned, size_t nowned,
+    char *const *lines, size_t nlines)
+{
+	struct sf_target t = { AT_FDCWD, path, false, NULL };
+	char err[256];
+
+	return hosts_file_sync(&t, owned, nowned, lines, nlines, err,
+	    sizeof(err));
+}
+
 /* The directory holds exactly n entries: no temporary file left. */
 static void
 tdir_entries(size_t n)
@@ -923,7 +935,7 @@ START_TEST(test_sync_creates)
 	struct stat	 st;
 	mode_t		 old = umask(077);
 
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
 	    0);
 	umask(old);
 	file_is(tpath("hosts"), "10.0.0.2\tapi h\n");
@@ -956,7 +968,7 @@ START_TEST(test_sync_exact_alias)
 	    "10.0.0.1 keep\r\n"
 	    "10.0.0.1\n"
 	    "1.2.3.4 other", 0644);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 3, lines, 2),
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 3, lines, 2),
 	    0);
 	file_is(tpath("hosts"),
 	    "127.0.0.1\tlocalhost\n"
@@ -985,15 +997,15 @@ START_TEST(test_sync_again)
 	char *const l2[] = { "10.0.0.3\tapi h" };
 
 	spit(tpath("hosts"), "127.0.0.1\tlocalhost\n", 0644);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, l1, 1), 0);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, l2, 1), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, l1, 1), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, l2, 1), 0);
 	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n");
 	/* Nothing owned: only an append. */
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), NULL, 0, l1, 1), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), NULL, 0, l1, 1), 0);
 	file_is(tpath("hosts"),
 	    "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n10.0.0.2\tapi h\n");
 	/* Nothing new: only a removal. */
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
 	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n");
 	tdir_entries(1);
 }
@@ -1006,16 +1018,16 @@ START_TEST(test_sync_final_newline)
 	char *const lines[] = { "10.0.0.2\tapi" };
 
 	spit(tpath("hosts"), "a b\n10.0.0.7\tapi\n1.2.3.4 other", 0644);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
 	file_is(tpath("hosts"), "a b\n1.2.3.4 other");
 	/* The unterminated last line is the owned one. */
 	spit(tpath("hosts"), "a b\n10.0.0.7 api", 0644);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
 	    0);
 	file_is(tpath("hosts"), "a b\n10.0.0.2\tapi\n");
 	/* An empty file stays empty. */
 	spit(tpath("hosts"), "", 0644);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, NULL, 0), 0);
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
 	file_is(tpath("hosts"), "");
 }
 END_TEST
@@ -1032,7 +1044,7 @@ START_TEST(test_sync_keeps_mode_owner)
 	if (root)
 		ck_assert_int_eq(chown(tpath("hosts"), 4242, 4343), 0);
 	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
 	    0);
 	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
 	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
@@ -1053,7 +1065,7 @@ START_TEST(test_sync_unchanged)
 
 	spit(tpath("hosts"), "# c\n10.0.0.2\tapi\n", 0644);
 	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
 	    0);
 	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
@@ -1061,7 +1073,7 @@ START_TEST(test_sync_unchanged)
 }
 END_TEST
 
-/* A symbolic link stays one: its target is rewritten in place. */
+/* A symbolic link is never followed: refused, its target untouched. */
 START_TEST(test_sync_symlink)
 {
 	char *const	owned[] = { "api" };
@@ -1070,13 +1082,13 @@ START_TEST(test_sync_symlink)
 
 	spit(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n", 0640);
 	ck_assert_int_eq(symlink("real", tpath("hosts")), 0);
-	ck_assert_int_eq(hosts_file_sync(tpath("hosts"), owned, 1, lines, 1),
-	    0);
+	errno = 0;
+	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+	    -1);
+	ck_assert_int_eq(errno, ELOOP);
 	ck_assert_int_eq(lstat(tpath("hosts"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
-	file_is(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
-	ck_assert_int_eq(stat(tpath("real"), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	file_is(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n");
 	tdir_entries(2);
 }
 END_TEST
@@ -1086,13 +1098,13 @@ START_TEST(test_sync_errors)
 	char *const lines[] = { "10.0.0.2\tapi" };
 
 	errno = 0;
-	ck_assert_int_eq(hosts_file_sync(tpath("nodir/hosts"), NULL, 0, lines,
+	ck_assert_int_eq(sync_path(tpath("nodir/hosts"), NULL, 0, lines,
 	    1), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(mkdir(tpath("dir"), 0755), 0);
 	errno = 0;
-	ck_assert_int_eq(hosts_file_sync(tpath("dir"), NULL, 0, lines, 1), -1);
-	ck_assert_int_eq(errno, EISDIR);
+	ck_assert_int_eq(sync_path(tpath("dir"), NULL, 0, lines, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);	/* not a regular file */
 	ck_assert_int_eq(rmdir(tpath("dir")), 0);
 	tdir_entries(0);
 }
@@ -1120,7 +1132,7 @@ START_TEST(test_sync_bind_mount)
 		    NULL) == -1 ||
 		    mount(src, hosts, "none", MS_BIND, NULL) == -1)
 			_exit(77);
-		_exit(hosts_file_sync(hosts, owned, 1, lines, 1) == 0 ? 0 : 1);
+		_exit(sync_path(hosts, owned, 1, lines, 1) == 0 ? 0 : 1);
 	}
 	ck_assert_int_ne(pid, -1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);

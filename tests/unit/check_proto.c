@@ -96,35 +96,6 @@ START_TEST(t_hdr_size)
 }
 END_TEST
 
-/* ctl_connect: a live socket connects; a missing or too long path fails. */
-START_TEST(t_connect)
-{
-	char dir[] = "/tmp/iccd-connect-XXXXXX", path[128], longp[200];
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int lfd, fd;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s", dir);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	ck_assert_int_eq(listen(lfd, 1), 0);
-	ck_assert_int_ne(fd = ctl_connect(path, 2), -1);
-	close(fd);
-	errno = 0;
-	ck_assert_int_eq(ctl_connect("/nonexistent/iccd.sock", 0), -1);
-	ck_assert_int_eq(errno, ENOENT);
-	memset(longp, 'x', sizeof(longp) - 1);
-	longp[0] = '/';
-	longp[sizeof(longp) - 1] = '\0';
-	ck_assert_int_eq(ctl_connect(longp, 0), -1);
-	ck_assert_int_eq(errno, ENAMETOOLONG);
-	close(lfd);
-	unlink(path);
-	rmdir(dir);
-}
-END_TEST
-
 START_TEST(t_socket_path)
 {
 	const char *opt = "/nonexistent/opt.sock";
@@ -642,7 +613,6 @@ proto_suite(void)
 	tc = tcase_create("api");
 	tcase_add_test(tc, t_hdr_size);
 	tcase_add_test(tc, t_socket_path);
-	tcase_add_test(tc, t_connect);
 	tcase_add_test(tc, t_frame_check);
 	tcase_add_test(tc, t_frame_byte_order);
 	suite_add_tcase(s, tc);

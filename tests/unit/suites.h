@@ -9,12 +9,15 @@ Suite *model_suite(void);
 Suite *engine_suite(void);
 Suite *bind_suite(void);
 Suite *linkdata_suite(void);
+Suite *safefile_suite(void);
 Suite *proto_suite(void);
+Suite *client_suite(void);
 Suite *state_suite(void);
 Suite *request_suite(void);
 Suite *rules_suite(void);
 Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *change_suite(void);
 
 #endif

@@ -1,0 +1,304 @@
+/*
+ * kernel_rules.c: the chains' rules, built expression by expression as
+ * nft --debug=netlink shows them for rules/icc.nft, and added to a
+ * transaction in order (ktxn_rules).
+ */
+#include "kernel_int.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+/* ---- rules: the expressions nft --debug=netlink shows for rules/icc.nft */
+
+static struct nftnl_expr *
+rule_expr(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc(name)) != NULL)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static int
+r_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	return 0;
+}
+
+static int
+r_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "cmp")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return 0;
+}
+
+static int
+r_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "payload")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return 0;
+}
+
+static int
+r_byteorder_hton(struct nftnl_rule *r, uint32_t reg, uint32_t len,
+    uint32_t size)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "byteorder")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, size);
+	return 0;
+}
+
+static int
+r_lookup(struct nftnl_rule *r, const char *set)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "lookup")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	return 0;
+}
+
+static int
+r_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "immediate")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return 0;
+}
+
+/*
+ * meta mark set meta mark | ICC_MARK accept: what isolate lets through
+ * carries iccd's bit, which the bridge table's forward chain demands
+ * (rules/icc-bridge.nft: without br_netfilter nothing sets it).
+ */
+static int
+r_mark_accept(struct nftnl_rule *r)
+{
+	uint32_t mask = ~(uint32_t)ICC_MARK, bit = ICC_MARK;
+	struct nftnl_expr *e;
+
+	if (r_meta(r, NFT_META_MARK, NFT_REG_1) < 0 ||
+	    (e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
+	if ((e = rule_expr(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	return r_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* iifname . oifname @closed jump isolate */
+static int
+rule_forward(struct nftnl_rule *r)
+{
+	if (r_meta(r, NFT_META_IIFNAME, NFT_REG_1) < 0 ||
+	    r_meta(r, NFT_META_OIFNAME, NFT_REG_2) < 0 ||
+	    r_lookup(r, setspecs[KSET_CLOSED].name) < 0 ||
+	    r_verdict(r, NFT_JUMP, ISOLATE_CHAIN) < 0)
+		return -1;
+	return 0;
+}
+
+/* ct state established,related accept */
+static int
+rule_established(struct nftnl_rule *r)
+{
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	if ((e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
+	    r_mark_accept(r) < 0)
+		return -1;
+	return 0;
+}
+
+/* icmpv6 type <type> accept */
+static int
+rule_icmpv6(struct nftnl_rule *r, uint8_t type)
+{
+	uint8_t nfproto = NFPROTO_IPV6, l4proto = IPPROTO_ICMPV6;
+
+	if (r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    r_meta(r, NFT_META_L4PROTO, NFT_REG_1) < 0 ||
+	    r_cmp(r, NFT_CMP_EQ, &l4proto, 1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) < 0 ||
+	    r_cmp(r, NFT_CMP_EQ, &type, 1) < 0 ||
+	    r_mark_accept(r) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * ip saddr . ip daddr . meta l4proto . th dport @links4 accept, and the
+ * others: the key fills consecutive 4-byte registers from reg 1.  For an
+ * interval set nft adds a byteorder on the 1-byte l4proto (of length 1,
+ * so the kernel leaves it as is): we copy it so that the rule matches
+ * what nft would have made.
+ */
+static int
+rule_link(struct nftnl_rule *r, enum kset s)
+{
+	bool v6 = set_addr_len(s) == 16;
+	uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	uint32_t alen = v6 ? 16 : 4;
+	uint32_t rdst = v6 ? NFT_REG_2 : NFT_REG32_01;
+	uint32_t rproto = v6 ? NFT_REG_3 : NFT_REG32_02;
+	uint32_t rport = v6 ? NFT_REG32_09 : NFT_REG32_03;
+
+	if (r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen,
+	    NFT_REG_1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen,
+	    rdst) < 0 ||
+	    r_meta(r, NFT_META_L4PROTO, rproto) < 0 ||
+	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
+	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, rport) < 0 ||
+	    r_lookup(r, setspecs[s].name) < 0 ||
+	    r_mark_accept(r) < 0)
+		return -1;
+	return 0;
+}
+
+/* counter drop */
+static int
+rule_drop(struct nftnl_rule *r)
+{
+	if (rule_expr(r, "counter") == NULL ||
+	    r_verdict(r, NF_DROP, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+enum rule_kind {
+	RULE_FORWARD,
+	RULE_ESTABLISHED,
+	RULE_ND_SOLICIT,
+	RULE_ND_ADVERT,
+	RULE_LINKS4,
+	RULE_RANGES4,
+	RULE_LINKS6,
+	RULE_RANGES6,
+	RULE_DROP,
+	RULE_NR
+};
+
+static int
+rule_build(struct nftnl_rule *r, enum rule_kind kind)
+{
+	switch (kind) {
+	case RULE_FORWARD:
+		return rule_forward(r);
+	case RULE_ESTABLISHED:
+		return rule_established(r);
+	case RULE_ND_SOLICIT:
+		return rule_icmpv6(r, 135);	/* ND_NEIGHBOR_SOLICIT */
+	case RULE_ND_ADVERT:
+		return rule_icmpv6(r, 136);	/* ND_NEIGHBOR_ADVERT */
+	case RULE_LINKS4:
+		return rule_link(r, KSET_LINKS4);
+	case RULE_RANGES4:
+		return rule_link(r, KSET_RANGES4);
+	case RULE_LINKS6:
+		return rule_link(r, KSET_LINKS6);
+	case RULE_RANGES6:
+		return rule_link(r, KSET_RANGES6);
+	case RULE_DROP:
+		return rule_drop(r);
+	default:
+		return -1;
+	}
+}
+
+static void
+ktxn_rule(struct ktxn *t, enum rule_kind kind)
+{
+	const char *chain = kind == RULE_FORWARD ? FORWARD_CHAIN :
+	    ISOLATE_CHAIN;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		t->nomem = true;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if (rule_build(r, kind) < 0)
+		t->nomem = true;
+	/* NLM_F_APPEND: in order, as `nft add rule`. */
+	nlh = ktxn_msg(t, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+	    "add rule %s #%d", chain, kind == RULE_FORWARD ? 1 : (int)kind);
+	if (nlh != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		ktxn_next(t);
+	}
+	nftnl_rule_free(r);
+}
+
+void
+ktxn_rules(struct ktxn *t)
+{
+	int kind;
+
+	for (kind = 0; kind < RULE_NR; kind++)
+		ktxn_rule(t, kind);
+}
