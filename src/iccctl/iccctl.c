@@ -364,6 +364,13 @@ cmd_status(int argc, char **argv)
 			    "last_repair_at"), (long long)json_integer_value(
 			    json_object_get(rep, "last_repair_us")));
 		printf("\n");
+		printf("table bridge %s: %s (%lld elements, %lld missing, "
+		    "%lld extra)\n", jstr(rep, "table"), json_is_true(
+		    json_object_get(rep, "bridge_present")) ? "present" :
+		    "MISSING", (long long)json_integer_value(json_object_get(
+		    rep, "bound_elements")), (long long)json_integer_value(
+		    json_object_get(rep, "bridge_missing")), (long long)
+		    json_integer_value(json_object_get(rep, "bridge_extra")));
 		printf("unbound containers %lld, br_netfilter sysctls put "
 		    "back %lld\n", (long long)json_integer_value(
 		    json_object_get(rep, "unbound")), (long long)

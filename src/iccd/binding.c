@@ -147,6 +147,37 @@ binding_count(const struct iccd *d)
 	return d->bound != NULL ? bindset_size(d->bound) : 0;
 }
 
+bool
+binding_status(struct iccd *d, json_t *rep)
+{
+	struct belemvec have = { 0 }, want = { 0 }, adds = { 0 },
+	    dels = { 0 };
+	bool matches;
+	int rv;
+
+	rv = kernel_dump_belems(d->k, &have);
+	matches = rv == 0 && (d->bound == NULL ||
+	    bindset_elems(d->bound, &want) == 0) &&
+	    bind_diff(&want, &have, &adds, &dels) == 0 &&
+	    adds.n == 0 && dels.n == 0;
+	json_object_set_new(rep, "bridge_present", json_boolean(rv != -ENOENT));
+	json_object_set_new(rep, "bound_elements",
+	    json_integer((json_int_t)binding_count(d)));
+	json_object_set_new(rep, "bridge_missing",
+	    json_integer((json_int_t)adds.n));
+	json_object_set_new(rep, "bridge_extra",
+	    json_integer((json_int_t)dels.n));
+	json_object_set_new(rep, "unbound",
+	    json_integer((json_int_t)bind_count_unbound(d->model)));
+	json_object_set_new(rep, "sysctl_repairs",
+	    json_integer((json_int_t)d->sysctl_repairs));
+	belemvec_free(&have);
+	belemvec_free(&want);
+	belemvec_free(&adds);
+	belemvec_free(&dels);
+	return matches;
+}
+
 int
 binding_check_port(const struct icc_container *c, char *err, size_t len)
 {

@@ -67,6 +67,15 @@ int binding_to_kernel(struct iccd *d);
 size_t binding_count(const struct iccd *d);
 
 /*
+ * binding_status: add the bridge table's part of `status` to rep:
+ * "bridge_present", "bound_elements" (what iccd wants), "bridge_missing"
+ * and "bridge_extra" (the kernel's table against it), "unbound" (running
+ * containers on closed bridges without a port) and "sysctl_repairs".
+ * Returns whether the kernel's bridge table is exactly d->bound.
+ */
+bool binding_status(struct iccd *d, json_t *rep);
+
+/*
  * binding_check_port: c's port, when it names one, must be a port of
  * c's bridge in iccd's network namespace (its master in sysfs): a wrong
  * port would bind nothing and cut the container off (its own MAC and

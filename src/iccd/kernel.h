@@ -122,6 +122,14 @@ void kbatch_reset(struct kbatch *b);
 int kernel_dump_elems(struct kernel *k, struct elemvec *out);
 
 /*
+ * kernel_dump_belems: every element of the bridge table's sets into out,
+ * sorted and unique (out is emptied first).  Returns 0 or a negative
+ * errno (-ENOENT when the table or a set is missing, -EPROTO for an
+ * element iccd cannot have added).
+ */
+int kernel_dump_belems(struct kernel *k, struct belemvec *out);
+
+/*
  * kernel_dump_closed: call fn for every bridge in the closed set.
  * Returns 0 or a negative errno.
  */

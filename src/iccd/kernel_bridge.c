@@ -19,6 +19,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_bridge.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -711,6 +712,99 @@ kbridge_txn_rebuild(struct ktxn *t, const struct belemvec *want)
 	for (i = 0; i < sizeof(brules) / sizeof(brules[0]); i++)
 		b_rule(t, i);
 	kbridge_txn_elems(t, want, false);
+}
+
+/* ---- reading it back ------------------------------------------------------ */
+
+struct bdump {
+	enum icc_bset	 set;
+	struct belemvec	*out;
+	bool		 odd;	/* an element iccd cannot have added */
+};
+
+/* belem_parse: one NFTA_LIST_ELEM of d->set into e; -1 if not iccd's. */
+static int
+belem_parse(const struct nlattr *nest, const struct bdump *d,
+    struct icc_belem *e)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_MAX + 1] = { 0 };
+	const struct nlattr *kb[NFTA_DATA_MAX + 1] = { 0 };
+	struct attrs at = { tb, NFTA_SET_ELEM_MAX }, kat = { kb, NFTA_DATA_MAX };
+	size_t len = bset_keylen(d->set);
+
+	memset(e, 0, sizeof(*e));
+	e->set = (uint8_t)d->set;
+	if (mnl_attr_parse_nested(nest, attrs_cb, &at) < 0 ||
+	    tb[NFTA_SET_ELEM_KEY] == NULL || tb[NFTA_SET_ELEM_KEY_END] != NULL ||
+	    (tb[NFTA_SET_ELEM_FLAGS] != NULL &&
+	    ntohl(mnl_attr_get_u32(tb[NFTA_SET_ELEM_FLAGS])) != 0) ||
+	    mnl_attr_parse_nested(tb[NFTA_SET_ELEM_KEY], attrs_cb, &kat) < 0 ||
+	    kb[NFTA_DATA_VALUE] == NULL ||
+	    mnl_attr_get_payload_len(kb[NFTA_DATA_VALUE]) != len)
+		return -1;
+	memcpy(e->key, mnl_attr_get_payload(kb[NFTA_DATA_VALUE]), len);
+	return 0;
+}
+
+static int
+belems_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { 0 };
+	struct attrs at = { tb, NFTA_SET_ELEM_LIST_MAX };
+	struct bdump *d = arg;
+	const struct nlattr *a;
+	struct icc_belem e;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attrs_cb, &at) < 0)
+		return MNL_CB_ERROR;
+	if (tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(a, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
+		if (belem_parse(a, d, &e) < 0)
+			d->odd = true;
+		else if (belemvec_push(d->out, &e) < 0)
+			return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* bdump_once: every set's elements into out; 0 or a negative errno. */
+static int
+bdump_once(struct kernel *k, struct belemvec *out)
+{
+	struct bdump d = { 0, out, false };
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh;
+	int rc = 0;
+
+	for (int s = 0; s < ICC_BSET_NR && rc == 0; s++) {
+		memset(buf, 0, sizeof(buf));	/* no stray bytes sent */
+		d.set = s;
+		nlh = req_hdr(k, buf, NFT_MSG_GETSETELEM, NFPROTO_BRIDGE,
+		    NLM_F_DUMP);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, k->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, bset_name(s));
+		errno = 0;
+		rc = nl_talk(k, nlh, belems_cb, &d);
+	}
+	return rc == 0 && d.odd ? -EPROTO : rc;
+}
+
+int
+kernel_dump_belems(struct kernel *k, struct belemvec *out)
+{
+	int rc = -EINTR;
+
+	/* A dump cut short by a concurrent change is started again. */
+	for (int try = 0; try < SYNC_TRIES && rc == -EINTR; try++) {
+		out->n = 0;
+		rc = bdump_once(k, out);
+	}
+	if (rc == 0)
+		belemvec_sort_uniq(out);
+	else
+		out->n = 0;
+	return rc;
 }
 
 int

@@ -197,12 +197,9 @@ cmd_status(struct iccd *d)
 	    d->last_repair_cause[0] ? d->last_repair_cause : "none");
 	if (rep != NULL) {
 		status_repair(d, rep);
-		json_object_set_new(rep, "unbound", json_integer(
-		    (json_int_t)bind_count_unbound(d->model)));
-		json_object_set_new(rep, "bound_elements", json_integer(
-		    (json_int_t)binding_count(d)));
-		json_object_set_new(rep, "sysctl_repairs", json_integer(
-		    (json_int_t)d->sysctl_repairs));
+		/* The bridge table must match too. */
+		if (!binding_status(d, rep))
+			json_object_set_new(rep, "matches", json_false());
 	}
 	elemvec_free(&have);
 	elemvec_free(&adds);

@@ -156,6 +156,7 @@ for i in $(seq 1 300); do
 	[ "$(repairs)" -gt "$before" ] && break
 	sleep 0.1
 done
+expect_status_matches "bridge table repaired"
 if [ "$(repairs)" -gt "$before" ] &&
 	in_host nft list set bridge icc portmac | grep -q "\"${ICC_PORT[a]}\" . $MA"; then
 	pass "bridge table repaired after a flush: $(iccctl status --json | jq -r .last_repair_cause)"

@@ -690,6 +690,20 @@ START_TEST(test_bindings)
 	ok(DB_BOUND);
 	ck_assert_int_eq(daemon_sync(&d, (char[256]){ 0 }, 256), 0);
 	ck_assert_uint_eq(nbelems(), 8);
+	/* status sees someone emptying the bridge table; a repair fixes
+	 * it. */
+	fake_foreign_clear_belems();
+	rep = ask("{\"cmd\":\"status\"}");
+	ck_assert(json_is_false(json_object_get(rep, "matches")));
+	ck_assert_int_eq(json_integer_value(json_object_get(rep,
+	    "bridge_missing")), 8);
+	json_decref(rep);
+	ck_assert_int_eq(daemon_repair(&d, "test", &(struct timespec){ 0 },
+	    NULL, (char[256]){ 0 }, 256), 0);
+	rep = ask("{\"cmd\":\"status\"}");
+	ck_assert(json_is_true(json_object_get(rep, "matches")));
+	json_decref(rep);
+	ck_assert_uint_eq(nbelems(), 8);
 }
 END_TEST
 

@@ -222,6 +222,13 @@ fake_foreign_del_closed(const char *bridge)
 	foreign("set closed: element deleted");
 }
 
+void
+fake_foreign_clear_belems(void)
+{
+	fk.belems.n = 0;
+	foreign("set portmac: element deleted");
+}
+
 const struct elemvec *
 fake_ct_gone(void)
 {
@@ -582,6 +589,15 @@ kernel_dump_elems(struct kernel *k, struct elemvec *out)
 	if (!fk.present)
 		return -ENOENT;
 	return elems_copy(out, &fk.elems) == -1 ? -ENOMEM : 0;
+}
+
+int
+kernel_dump_belems(struct kernel *k, struct belemvec *out)
+{
+	if (!fk.present)
+		return -ENOENT;
+	fake_table_belems(out);
+	return 0;
 }
 
 int

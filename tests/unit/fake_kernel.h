@@ -57,6 +57,8 @@ void fake_table_belems(struct belemvec *out);
 void fake_foreign_del_elem(const struct icc_elem *e);
 void fake_foreign_add_elem(const struct icc_elem *e);
 void fake_foreign_del_closed(const char *bridge);
+/* Someone empties every set of the bridge table. */
+void fake_foreign_clear_belems(void);
 
 /* Conntrack cuts asked for since fake_reset: kernel_ct_flush_elems
  * (every element passed, appended) and kernel_ct_flush_unallowed calls. */
