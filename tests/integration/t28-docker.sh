@@ -295,7 +295,13 @@ wait_log() {
 
 # ---- the world ---------------------------------------------------------------
 
+# As the README says: docker0 closed by a rules file from iccd's start.
+mkdir -p "$ICC_TMP/rules" || fatal "cannot create $ICC_TMP/rules"
+echo 'bridge docker0 icc off' >"$ICC_TMP/rules/10-docker.rules" ||
+	fatal "cannot write the rules file"
+ICC_ICCD_ARGS+=(--rules-dir "$ICC_TMP/rules")
 start_iccd
+expect_list "docker0 closed before any container" "bridge docker0 icc off"
 start_engine
 make_image "$IMAGE"
 # An image that tries to link its containers to db2 by itself.
@@ -402,6 +408,8 @@ dk rm -f stranger >/dev/null || fatal "docker rm -f stranger failed"
 detach stranger
 dk stop -t 1 app >/dev/null || fatal "docker stop app failed"
 detach app
+# Not declared yet, on a closed bridge: late has no access at all.
+expect_tcp_fail late "$DBN" 3306
 start_icc_docker
 wait_list "reconciled after a restart of icc-docker" \
 	"container late running bridge br-t28 ip ${ICC_IP4[late]}" \
