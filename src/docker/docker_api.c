@@ -10,7 +10,9 @@
  *    connection must not stall: TCP-less unix sockets give no keepalive,
  *    and an engine that dies closes the socket, which ends the stream.
  *  - The host name in URLs is "docker", as Docker's own client sends;
- *    the engine ignores it.
+ *    the engine ignores it.  URLs are built here, always http://, and
+ *    redirects are not followed (libcurl's default), so no other
+ *    protocol can come into play.
  */
 #include "docker_api.h"
 
@@ -114,7 +116,6 @@ setup(CURL *c, const char *sock, const char *url)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)DK_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 }
 
 /* engine_error: the engine's {"message": ...} in an error reply. */

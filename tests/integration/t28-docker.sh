@@ -165,11 +165,20 @@ make_image() {
 
 # ---- icc-docker ----------------------------------------------------------
 
+# start_icc_docker: icc-docker in the background (under memcheck with
+# ICC_VALGRIND=1, as lib.sh runs iccd); returns once it has reconciled.
 start_icc_docker() {
 	local n i
+	local -a wrap=()
+	# shellcheck disable=SC2054 # commas inside valgrind's own values
+	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
+		--show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
+		"--log-file=$ICC_TMP/valgrind-icc-docker.%p")
 	n=$(grep -c 'following events' "$ICD_LOG" 2>/dev/null)
 	log "+ icc-docker --docker-host unix://\$DK_SOCK --socket \$ICC_SOCK"
-	"$ICC_DOCKER_BIN" --docker-host "unix://$DK_SOCK" --socket "$ICC_SOCK" \
+	"${wrap[@]}" "$ICC_DOCKER_BIN" --docker-host "unix://$DK_SOCK" --socket "$ICC_SOCK" \
 		--log-level debug >>"$ICD_LOG" 2>&1 &
 	ICD_PID=$!
 	for i in $(seq 1 $((WAIT * 10))); do
@@ -180,10 +189,18 @@ start_icc_docker() {
 	fatal "icc-docker did not reconcile within $WAIT s: $(tail -n 5 "$ICD_LOG")"
 }
 
+# stop_icc_docker: SIGTERM; it must exit 0 (99: memcheck found errors).
 stop_icc_docker() {
-	local pid=$ICD_PID
+	local pid=$ICD_PID rc=0
 	ICD_PID=
-	stop_pid "$pid"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "icc-docker exited 0 on SIGTERM"
+	else
+		fail "icc-docker exited $rc on SIGTERM"
+		cat "$ICC_TMP"/valgrind-icc-docker.* 2>/dev/null
+	fi
 }
 
 # ---- containers ------------------------------------------------------------
@@ -432,5 +449,6 @@ wait_list "declared after dockerd came back" \
 	"container back running bridge br-t28 ip ${ICC_IP4[back]}"
 wait_list_none "containers stopped with the engine" '^container (db2|late|evil) running '
 expect_kernel_is_model "after the engine's restart"
+stop_icc_docker
 
 finish
