@@ -241,11 +241,11 @@ run() {
 	attach "$name"
 }
 
-# echo_server NAME: NAME runs busybox `nc -ll -p 3306 -e cat`: its server
-# stands in for lib.sh's on port 3306.
+# echo_server NAME: NAME runs NC_ECHO: its server stands in for lib.sh's
+# on port 3306.
 echo_server() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $((WAIT * 10))); do
 		in_ctr "$1" "$ICC_PROBE" tcp 127.0.0.1 3306 --timeout 200 >/dev/null 2>&1 &&
 			{ ICC_SERVERS["$1 tcp 3306"]=docker; return 0; }
 		sleep 0.1
@@ -253,13 +253,16 @@ echo_server() {
 	fatal "the busybox echo server of $1 never answered on port 3306"
 }
 
-NC_ECHO=(nc -ll -p 3306 -e cat)
+# busybox nc as an echo server: it echoes the first line of a connection
+# and closes it (as icc-probe's own server), so a client ends at once.
+NC_ECHO=(nc -ll -p 3306 -e sh -c 'read l; echo "$l"')
 
 # expect_nc FROM ADDR PORT: inside container FROM (docker exec), busybox nc
-# sends a line to ADDR:PORT and gets it back.
+# sends a line to ADDR:PORT and gets it back.  (timeout: a broken path
+# must fail the check, not hang it.)
 expect_nc() {
 	local from=$1 addr=$2 port=$3 out
-	out=$(dk exec "$from" sh -c "echo t28-$from | timeout 3 nc $addr $port" 2>&1)
+	out=$(dk exec "$from" sh -c "echo t28-$from | timeout $WAIT nc $addr $port" 2>&1)
 	if [ "$out" = "t28-$from" ]; then
 		pass "busybox nc in $from -> $addr:$port: echo came back"
 		return 0
@@ -427,7 +430,18 @@ dk stop -t 1 app >/dev/null || fatal "docker stop app failed"
 detach app
 # Not declared yet, on a closed bridge: late has no access at all.
 expect_tcp_fail late "$DBN" 3306
+# And one more starting while icc-docker starts.
+log "+ docker run -d --name late2 ... while icc-docker starts"
+dk run -d --name late2 --network t28net --label io.iccd.links=db2:pg "$IMAGE" \
+	sleep 100000 >/dev/null &
+late2=$!
 start_icc_docker
+wait "$late2" || fatal "docker run late2 failed"
+attach late2
+wait_list "started while icc-docker started" \
+	"container late2 running bridge br-t28 ip ${ICC_IP4[late2]}" \
+	"link late2 db2 alias pg active"
+expect_tcp_ok late2 "$DBN" 3306
 wait_list "reconciled after a restart of icc-docker" \
 	"container late running bridge br-t28 ip ${ICC_IP4[late]}" \
 	"link late db2 alias pg active"
@@ -441,13 +455,16 @@ expect_tcp_ok late "$DBN" 3306
 log "+ restart dockerd"
 from=$(($(wc -l <"$ICD_LOG") + 1))
 stop_pid "$DK_PID"
-for c in db2 late evil; do detach "$c"; done
+for c in db2 late late2 evil; do detach "$c"; done
 start_dockerd
 wait_log "reconnected to the engine" "reconciled iccd with docker" "$from"
 run back --network t28net "$IMAGE" sleep 100000
 wait_list "declared after dockerd came back" \
 	"container back running bridge br-t28 ip ${ICC_IP4[back]}"
-wait_list_none "containers stopped with the engine" '^container (db2|late|evil) running '
+wait_list_none "containers stopped with the engine" '^container (db2|late|late2|evil) running '
+expect_list "db2 stopped, its declaration kept" \
+	"container db2 stopped bridge br-t28 ip $DBN expose 3306/tcp,5432/tcp" \
+	"link late db2 alias pg pending"
 expect_kernel_is_model "after the engine's restart"
 stop_icc_docker
 
