@@ -18,7 +18,8 @@
 #   - a user-defined bridge network with io.iccd.links labels; the same
 #     label brought by an image is refused;
 #   - icc-docker stopped while containers start and go: started again, it
-#     reconciles; dockerd restarted: icc-docker reconnects and reconciles.
+#     reconciles; dockerd restarted: icc-docker reconnects and reconciles;
+#     docker rename: the old name goes.
 #
 # Container namespaces are reached with `ip netns attach` (a name for the
 # container's namespace), so lib.sh's traffic checks work on them.
@@ -211,7 +212,9 @@ attach() {
 	local name=$1 pid ip ns="$ICC_RUN-$1"
 	pid=$(dk inspect -f '{{.State.Pid}}' "$name") || fatal "docker inspect $name failed"
 	ip=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
-	[ -n "$ip" ] && [ "$pid" -gt 0 ] || fatal "$name has no pid or address ($pid, '$ip')"
+	if [ -z "$ip" ] || [ "$pid" -le 0 ]; then
+		fatal "$name has no pid or address ($pid, '$ip')"
+	fi
 	ip netns del "$ns" 2>/dev/null
 	ICC_NETNS+=("$ns")
 	ip netns attach "$ns" "$pid" || fatal "ip netns attach $ns $pid failed"
@@ -255,6 +258,7 @@ echo_server() {
 
 # busybox nc as an echo server: it echoes the first line of a connection
 # and closes it (as icc-probe's own server), so a client ends at once.
+# shellcheck disable=SC2016 # expanded by the container's shell
 NC_ECHO=(nc -ll -p 3306 -e sh -c 'read l; echo "$l"')
 
 # expect_nc FROM ADDR PORT: inside container FROM (docker exec), busybox nc
@@ -466,6 +470,13 @@ expect_list "db2 stopped, its declaration kept" \
 	"container db2 stopped bridge br-t28 ip $DBN expose 3306/tcp,5432/tcp" \
 	"link late db2 alias pg pending"
 expect_kernel_is_model "after the engine's restart"
+
+# ---- rename ----------------------------------------------------------------
+
+log "+ docker rename back back2"
+dk rename back back2 || fatal "docker rename failed"
+wait_list "renamed" "container back2 running bridge br-t28 ip ${ICC_IP4[back]}"
+wait_list_none "the old name is gone" '^container back '
 stop_icc_docker
 
 finish
