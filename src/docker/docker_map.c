@@ -502,9 +502,12 @@ label_links(const struct dk_inputs *in, const json_t *cfg, json_t *links,
 		return -1;
 	if (s == NULL)
 		return 0;
-	if (in->image != NULL && (icfg = json_object_get(in->image,
-	    "Config")) != NULL && (ilabels = json_object_get(icfg,
-	    "Labels")) != NULL)
+	/* An image that cannot be checked might have brought the label. */
+	if (in->image == NULL)
+		return errf(err, len, EPERM, "%s: the container's image could not "
+		    "be checked: refused", key);
+	if ((icfg = json_object_get(in->image, "Config")) != NULL &&
+	    (ilabels = json_object_get(icfg, "Labels")) != NULL)
 		img = json_string_value(json_object_get(ilabels, DK_LABEL_LINKS));
 	if (img != NULL && strcmp(img, s) == 0)
 		return errf(err, len, EPERM, "%s: set by the image, not by whoever "

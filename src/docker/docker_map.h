@@ -29,7 +29,8 @@
  *             io.iccd.links ("SOURCE[:ALIAS],...").  All three are set by
  *             whoever runs the container.  A label the image carries is
  *             not: io.iccd.links with the image's own value is refused,
- *             so that no image can link its containers to anything.
+ *             so that no image can link its containers to anything; so
+ *             is the label when the image is not known (dk_inputs).
  *   env       Config.Env (entries iccd would refuse are left out, with a
  *             warning: only `iccctl env` uses them)
  */
@@ -52,7 +53,8 @@ struct dk_inputs {
 	const json_t	*container;	/* GET /containers/{id}/json */
 	const json_t	*networks;	/* object: NetworkID -> GET /networks/{id}
 					   for each network of the container */
-	const json_t	*image;		/* GET /images/{Image}/json, or NULL */
+	const json_t	*image;		/* GET /images/{Image}/json, or NULL
+					   when it could not be had */
 };
 
 /* The result of dk_map. */

@@ -9,7 +9,10 @@
  *    address) is stopped in iccd: its elements go, its bridge stays
  *    closed, so it is isolated rather than left with stale access.
  *  - iccd refusing one request is logged and the rest goes on; iccd not
- *    answering fails the whole pass, which the caller retries.
+ *    answering fails the whole pass, which the caller retries.  So does
+ *    the engine not answering (HTTP status 0); an error reply about one
+ *    container, network or image (a 500 for a broken container) is logged
+ *    and that one is skipped, so that it cannot hold up all the others.
  */
 #include "docker_sync.h"
 
@@ -205,11 +208,13 @@ networks_of(struct dk_ctx *x, const json_t *c, char *err, size_t len)
 	json_array_foreach(ids, i, e) {
 		n = get_path(x, &st, err, len, "/networks/",
 		    json_string_value(e), "");
-		if (n == NULL && st != 404) {
+		if (n == NULL && st == 0) {
 			json_decref(nets);
 			nets = NULL;
 			break;
 		}
+		if (n == NULL && st != 404)
+			log_warnx("%s", err);
 		if (n != NULL)
 			json_object_set_new(nets, json_string_value(e), n);
 	}
@@ -219,8 +224,9 @@ networks_of(struct dk_ctx *x, const json_t *c, char *err, size_t len)
 
 /*
  * image_of: GET /images/{Image}/json when the container has the label
- * io.iccd.links (only then does the image matter); NULL otherwise or
- * when the image is gone.  -1 when the engine cannot be asked.
+ * io.iccd.links (only then does the image matter); NULL otherwise, or
+ * when the image cannot be had (dk_map then refuses the label).  -1 when
+ * the engine cannot be asked.
  */
 static int
 image_of(struct dk_ctx *x, const json_t *c, json_t **img, char *err,
@@ -237,9 +243,11 @@ image_of(struct dk_ctx *x, const json_t *c, json_t **img, char *err,
 	image = json_string_value(json_object_get(c, "Image"));
 	if (image == NULL || strncmp(image, "sha256:", 7) != 0 ||
 	    dk_check_id(image + 7, &why) == -1)
-		return 0;	/* dk_map refuses the label without an image */
+		return 0;
 	*img = get_path(x, &st, err, len, "/images/", image, "/json");
-	return *img == NULL && st != 404 ? -1 : 0;
+	if (*img == NULL && st != 0 && st != 404)
+		log_warnx("%s", err);
+	return *img == NULL && st == 0 ? -1 : 0;
 }
 
 /*
@@ -296,9 +304,14 @@ sync_with(struct dk_ctx *x, const char *id, const json_t *entries,
 	int rv;
 
 	if ((c = get_path(x, &st, err, len, "/containers/", id, "/json")) ==
-	    NULL)
-		return st == 404 ? rm_entries(x, entries, id, NULL, err, len) :
-		    -1;
+	    NULL) {
+		if (st == 404)
+			return rm_entries(x, entries, id, NULL, err, len);
+		if (st == 0)
+			return -1;
+		log_warnx("%s: container left as it is", err);
+		return 0;
+	}
 	rv = declare(x, c, entries, err, len);
 	json_decref(c);
 	return rv;

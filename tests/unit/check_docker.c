@@ -79,7 +79,10 @@ map(json_t *c, const char *img, struct dk_decl *d, char *err, size_t len)
 	struct dk_inputs in = { .container = c, .networks = nets };
 	int rv;
 
-	if (img != NULL)
+	/* NULL: an image without labels; "-": no image could be had. */
+	if (img == NULL)
+		image = load("{\"Config\":{\"Labels\":null}}");
+	else if (strcmp(img, "-") != 0)
 		image = load(img);
 	in.image = image;
 	err[0] = '\0';
@@ -111,7 +114,8 @@ expect_req(json_t *c, const char *img, const char *want, const char *warn)
 
 START_TEST(test_legacy_link)
 {
-	expect_req(load_file("web.json"), NULL, "{\"cmd\":\"start\",\"name\":"
+	/* No label: the image does not matter, even when it is unknown. */
+	expect_req(load_file("web.json"), "-", "{\"cmd\":\"start\",\"name\":"
 	    "\"web\",\"id\":\"" WEB_ID "\",\"bridge\":\"docker0\",\"ip\":"
 	    "\"172.30.0.3\",\"hostname\":\"48b251d52576\",\"expose\":[],"
 	    "\"links\":[\"db:aliasdb\"],\"env\":[]}", "");
@@ -174,11 +178,11 @@ END_TEST
 
 START_TEST(test_label_links)
 {
-	/* No image (gone), then one without labels, then one whose label the
-	 * owner overrode. */
+	/* An image without labels, one without Config (docker import), one
+	 * whose label the owner overrode. */
 	expect_req(load_file("app.json"), NULL,
 	    APP_REQ("[\"cache:redis\",\"db:db\"]"), "");
-	expect_req(load_file("app.json"), "{\"Config\":{\"Labels\":null}}",
+	expect_req(load_file("app.json"), "{\"Config\":null}",
 	    APP_REQ("[\"cache:redis\",\"db:db\"]"), "");
 	expect_req(load_file("app.json"), "{\"Config\":{\"Labels\":"
 	    "{\"io.iccd.links\":\"evil\"}}}",
@@ -337,6 +341,9 @@ static const struct bad {
 	  "{\"Config\":{\"Labels\":{\"io.iccd.links\":\"db\"}}}",
 	  "Config.Labels.io.iccd.links: set by the image, not by whoever ran "
 	  "the container: refused (give it with docker run --label)" },
+	{ "app.json", "Config.Hostname", "\"app\"", "-",
+	  "Config.Labels.io.iccd.links: the container's image could not be "
+	  "checked: refused" },
 	{ "web.json", "NetworkSettings.Networks.bridge.IPAddress", "\"\"", NULL,
 	  "NetworkSettings.Networks.bridge.IPAddress: empty" },
 	{ "web.json", "NetworkSettings.Networks.bridge.IPAddress",
