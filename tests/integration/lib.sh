@@ -401,8 +401,9 @@ stop_iccd() {
 
 # ---- the kernel's view ----------------------------------------------------
 
-# nft_table: the whole table as the kernel dumps it.
-nft_table() { in_host nft list table inet icc; }
+# nft_table: the whole table as the kernel dumps it (ICC_TABLE: the name
+# a test gave iccd with --table).
+nft_table() { in_host nft list table inet "${ICC_TABLE:-icc}"; }
 
 # zero_counters: counters move with any traffic (the drop counter of
 # isolate also counts the containers' own IPv6 multicast chatter, e.g. MLD
