@@ -597,11 +597,17 @@ expect_traffic() {
 	out=$(probe "$from" "$proto" "$addr" "$port" --timeout "$ICC_FAIL_TIMEOUT" "$@")
 	rc=$?
 	prove_server after "$proto" "$addr" "$port" || return 1
-	if [ "$rc" -eq 1 ]; then
+	# Blocked means dropped: the probe timed out.  A refusal, an echo
+	# that did not come after a connection, or a local error is no
+	# proof of iccd's drop (and a connection is a leak).
+	if [ "$rc" -eq 1 ] && case $proto in
+		tcp) [[ $out == *": connect timed out after "* ]] ;;
+		*) [[ $out == *": no echo (timed out) after "* ]] ;;
+		esac; then
 		pass "$what: expected to fail: $out"
 		return 0
 	fi
-	fail "$what: expected to fail; got: $out (exit $rc)"
+	fail "$what: expected to time out (dropped); got: $out (exit $rc)"
 	return 1
 }
 
@@ -621,8 +627,15 @@ expect_ping() {
 	fi
 	out=$(in_ctr "$from" ping -n -c1 -W1 "$addr" 2>&1)
 	rc=$?
+	# A drop is exit 1 with "1 packets transmitted, 0 received" and no
+	# error (an unreachable or a local error is no proof of a drop).
+	if [ "$want" = fail ] && [ "$rc" -eq 1 ] &&
+		! printf '%s\n' "$out" | grep -qiE 'unreachable|errors|^ping:' &&
+		printf '%s\n' "$out" | grep -q '^1 packets transmitted, 0 received'; then
+		rc=dropped
+	fi
 	out=$(printf '%s\n' "$out" | grep -E 'packets transmitted|bytes from|unreachable' | head -n 1)
-	if { [ "$want" = ok ] && [ "$rc" -eq 0 ]; } || { [ "$want" = fail ] && [ "$rc" -ne 0 ]; }; then
+	if { [ "$want" = ok ] && [ "$rc" = 0 ]; } || { [ "$want" = fail ] && [ "$rc" = dropped ]; }; then
 		pass "$what: expected to $( [ "$want" = ok ] && echo work || echo fail): $out"
 		return 0
 	fi
