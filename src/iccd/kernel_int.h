@@ -13,6 +13,7 @@
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
  *   kernel_bridge.c   the bridge table (rules/icc-bridge.nft)
+ *   kernel_brules.c   the bridge table's rules
  *
  * Errors are negative errno values unless said otherwise.
  */
@@ -38,6 +39,7 @@
 #include "kernel.h"
 
 struct nftnl_batch;
+struct nftnl_rule;
 struct nftnl_set_elem;
 
 /* As nftables: 2 MB batch pages, room past the page for one message. */
@@ -307,6 +309,26 @@ int ktxn_commit(struct ktxn *t, char *err, size_t errlen);
 
 /* ktxn_rules: add every rule of both chains, in order, to t. */
 void ktxn_rules(struct ktxn *t);
+
+/* ---- kernel_brules.c: the bridge table's rules -------------------------- */
+
+/* The bridge table's chains; the two base ones first. */
+enum bchain { BC_PREROUTING, BC_FORWARD, BC_PORT, BC_PORT6, BC_NA, BC_NS,
+	BC_GUARD, BC_NR };
+
+/* Their names, indexed by enum bchain. */
+extern const char *const bchain_names[BC_NR];
+
+/* One rule: its chain and how to build its expressions (0, or -1 when
+ * out of memory). */
+struct brule {
+	enum bchain	  chain;
+	int		(*build)(struct nftnl_rule *);
+};
+
+/* Every rule of the table, in order (chain by chain), nbrules of them. */
+extern const struct brule brules[];
+extern const size_t nbrules;
 
 /* ---- kernel_bridge.c: the bridge table --------------------------------- */
 
