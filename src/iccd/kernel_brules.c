@@ -247,6 +247,20 @@ p_na(struct nftnl_rule *r)
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
+/* ip6 saddr :: icmpv6 type nd-neighbor-solicit @th,64,128 @addrs6 drop:
+ * duplicate address detection of a bound address from another port (its
+ * owner would give the address up) */
+static int
+p_dad(struct nftnl_rule *r)
+{
+	static const uint8_t any[16];
+
+	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, any, sizeof(any)) < 0 ||
+	    x_icmp6(r, ICMP6_NS) < 0 || x_load(r, TH, 8, 16, R0) < 0 ||
+	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
 /* port: iifname . ether saddr != @portmac drop */
 static int
 q_mac(struct nftnl_rule *r)
@@ -432,6 +446,7 @@ const struct brule brules[] = {
 	{ BC_PREROUTING, p_arp },
 	{ BC_PREROUTING, p_ip6 },
 	{ BC_PREROUTING, p_na },
+	{ BC_PREROUTING, p_dad },
 	{ BC_FORWARD, f_out },
 	{ BC_FORWARD, f_in },
 	{ BC_PORT, q_mac },

@@ -147,6 +147,17 @@ else
 fi
 expect_tcp_ok a fd88::3 80
 expect_neigh s fd88::2
+# Duplicate address detection of a's address from m (source ::): a would
+# give its address up.  m's ordinary solicitation for it still arrives.
+ZERO16=00000000000000000000000000000000 FD88_4=fd880000000000000000000000000004
+raw_recv_start a 1500 "hex:${ZERO16}${FD88_2}" "hex:${FD88_4}${FD88_2}"
+raw_send m --dst "$MA" ns --saddr :: --daddr fd88::2 --target fd88::2 --lladdr "$MM"
+raw_send m --dst "$MA" ns --saddr fd88::4 --daddr fd88::2 --target fd88::2 --lladdr "$MM"
+raw_recv_result
+expect_arrived "m's NS for a's fd88::2 from its own address (control)" "$ICC_RECV_OUT" \
+	"hex:${FD88_4}${FD88_2}"
+expect_not_arrived "m's duplicate address detection of a's fd88::2" "$ICC_RECV_OUT" \
+	"hex:${ZERO16}${FD88_2}"
 
 # ---- someone empties the bridge table: iccd puts it back -------------------
 repairs() { iccctl status --json | jq -r .repairs; }
