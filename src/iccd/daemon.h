@@ -50,6 +50,8 @@ struct iccd {
 						 * as iccd last set them */
 	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
 						 * put back */
+	bool			 sysctl_failing; /* the last check failed
+						 * (logged once a row) */
 	bool			 no_port_check;	/* unit tests: a start's port
 						 * is not looked up in sysfs */
 };

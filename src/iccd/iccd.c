@@ -346,20 +346,19 @@ sysctl_timer_open(void)
 static void
 on_sysctl_timer(struct iccd *d, int tfd)
 {
-	static bool failing;
 	uint64_t ticks;
 	char err[256];
 	int rc;
 
 	(void)read(tfd, &ticks, sizeof(ticks));
 	if ((rc = kernel_bridge_nf_check(err, sizeof(err))) < 0) {
-		if (!failing)
+		if (!d->sysctl_failing)
 			log_warnx("br_netfilter: %s; bound containers stay "
 			    "cut off from each other until it is back", err);
-		failing = true;
+		d->sysctl_failing = true;
 		return;
 	}
-	failing = false;
+	d->sysctl_failing = false;
 	if (rc == 0)
 		return;
 	d->sysctl_repairs += (unsigned long)rc;
