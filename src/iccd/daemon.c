@@ -11,6 +11,7 @@
 #include "hostswrite.h"
 #include "linkdata.h"
 #include "log.h"
+#include "ops.h"
 #include "request.h"
 #include "state.h"
 
@@ -1605,6 +1606,7 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 	case REQ_ENV:	 rep = cmd_env(d, &r); break;
 	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
 	case REQ_RELOAD: rep = cmd_reload(d); break;
+	case REQ_CHECK:	 rep = cmd_check(d, &r); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);

@@ -102,6 +102,23 @@ int kernel_dump_closed(struct kernel *k,
     void (*fn)(const char *bridge, void *), void *arg);
 
 /*
+ * kernel_lookup_flow: the element of a link set that allows flow (an
+ * element of one port: first == last), asked of the kernel with a GET of
+ * the element, not a dump: the family's hash set first, then its interval
+ * set, whose answer is the range holding the port.  Returns 1 with
+ * *found the kernel's element, 0 when neither set holds one, or a
+ * negative errno (a missing table or set reads as 0: no element).
+ */
+int kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
+    struct icc_elem *found);
+
+/*
+ * kernel_closed_has: 1 when the closed set holds bridge ("BR" . "BR"),
+ * 0 when not, or a negative errno (-EINVAL, -ENAMETOOLONG for a bad name).
+ */
+int kernel_closed_has(struct kernel *k, const char *bridge);
+
+/*
  * kernel_delete_table: delete iccd's table (for `iccd --cleanup` and
  * tests).  Returns 0, -ENOENT when absent, or another negative errno.
  */

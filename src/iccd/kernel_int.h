@@ -12,6 +12,7 @@
  *   kernel_ct.c       conntrack: cutting flows that lost access
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
+ *   kernel_lookup.c   one element asked of the kernel (iccctl check)
  *
  * Errors are negative errno values unless said otherwise.
  */

@@ -17,5 +17,6 @@ Suite *rules_suite(void);
 Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *verdict_suite(void);
 
 #endif
