@@ -15,12 +15,12 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
-	libmnl-dev libjansson-dev check libsystemd-dev)
+	libmnl-dev libjansson-dev check libsystemd-dev libmicrohttpd-dev)
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
 # Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq
-	groff-base passwd)
+	groff-base passwd graphviz curl)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

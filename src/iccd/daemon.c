@@ -192,6 +192,7 @@ daemon_after_replies(struct iccd *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = kernel_ct_flush_elems(d->k, &d->ct_pending);
 	elemvec_clear(&d->ct_pending);
+	d->metrics.ct_cuts += n > 0 ? (unsigned)n : 0;
 	if (n < 0)
 		log_warnx("conntrack: cannot cut the flows of %zu removed "
 		    "elements: %s", pending, strerror(-n));
@@ -268,6 +269,7 @@ ct_flush_unallowed(struct iccd *d, const char *why)
 	if (model_foreach(d->model, member_cb, &ctx) == 0 &&
 	    elemset_foreach(d->desired, allowed_cb, &allowed) == 0)
 		n = kernel_ct_flush_unallowed(d->k, &allowed, ctx.v, ctx.n);
+	d->metrics.ct_cuts += n > 0 ? (unsigned)n : 0;
 	if (n < 0)
 		log_warnx("conntrack: cannot cut the flows no link allows "
 		    "(%s): %s", why, strerror(-n));
@@ -1607,6 +1609,8 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
 	case REQ_RELOAD: rep = cmd_reload(d); break;
 	case REQ_CHECK:	 rep = cmd_check(d, &r); break;
+	case REQ_METRICS: rep = cmd_metrics(d); break;
+	case REQ_LOG:	 rep = cmd_log(d, &r); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);

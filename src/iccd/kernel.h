@@ -29,6 +29,7 @@
 #ifndef ICCD_KERNEL_H
 #define ICCD_KERNEL_H
 
+#include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -211,6 +212,52 @@ struct ct_member {
  */
 int kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
     const struct ct_member *members, size_t nmembers);
+
+/*
+ * The drop log.  The isolate chain logs the first packet of a blocked
+ * connection (ct state new) to nfnetlink_log group KERNEL_LOG_GROUP,
+ * rate-limited in the kernel (KERNEL_LOG_RATE a second, bursts of
+ * KERNEL_LOG_BURST), just before its drop rule; see rules/icc.nft.
+ */
+#define KERNEL_LOG_GROUP	31
+#define KERNEL_LOG_RATE		10
+#define KERNEL_LOG_BURST	20
+
+/*
+ * kernel_set_log_group: the group the log rule sends to (0-65535), or -1
+ * for no log rule.  Takes effect at the next kernel_sync (the rules are
+ * rewritten by every sync); call it before the first.
+ */
+void kernel_set_log_group(struct kernel *k, int group);
+
+/* One logged packet, decoded. */
+struct kdrop {
+	char		 bridge[IF_NAMESIZE];	/* its input device: the
+						 * bridge; "" when gone */
+	uint8_t		 family;		/* AF_INET or AF_INET6 */
+	uint8_t		 proto;			/* IPPROTO_* */
+	union icc_addr	 saddr, daddr;		/* network byte order */
+	uint16_t	 dport;			/* host order; 0 unless tcp,
+						 * udp or sctp */
+};
+
+/*
+ * kernel_nflog_open: bind a socket of k's own to the log group (copying
+ * the first 128 bytes of each packet).  Returns its descriptor, to poll
+ * for POLLIN (k keeps it; kernel_close closes it), or -1 with errno
+ * (EBUSY: another process has the group in this network namespace;
+ * ENOENT: no log group set).  A second call returns the same one.
+ */
+int kernel_nflog_open(struct kernel *k);
+
+/*
+ * kernel_nflog_read: read at most max queued datagrams without waiting
+ * and call fn for every packet in them (fn's kdrop lives for the call).
+ * Returns 1 when the kernel dropped some for want of buffer, 0 when not,
+ * or a negative errno (-EBADF when not open).
+ */
+int kernel_nflog_read(struct kernel *k, size_t max,
+    void (*fn)(const struct kdrop *, void *), void *arg);
 
 /*
  * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the

@@ -13,6 +13,7 @@
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
  *   kernel_lookup.c   one element asked of the kernel (iccctl check)
+ *   kernel_nflog.c    the drop log: nfnetlink_log packets of the log rule
  *
  * Errors are negative errno values unless said otherwise.
  */
@@ -93,6 +94,8 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct mnl_socket	*nflog;		/* the drop log's group */
+	int			 log_group;	/* -1: no log rule */
 };
 
 /* One set element as the kernel holds it: raw key bytes. */

@@ -18,5 +18,6 @@ Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
 Suite *verdict_suite(void);
+Suite *ops_suite(void);
 
 #endif
