@@ -49,6 +49,7 @@ struct options {
 	enum log_level	 level;
 	const char	*metrics_listen;	/* ADDR:PORT or NULL */
 	int		 log_group;		/* -1: no drop log */
+	bool		 no_own_table;		/* --no-own-table */
 };
 
 static void __attribute__((noreturn))
@@ -60,7 +61,8 @@ usage(int status)
 	    "            [--table NAME] [--icc on|off] [--group NAME] "
 	    "[--hosts-dir DIR]...\n"
 	    "            [--log-level LEVEL] [--metrics-listen ADDR:PORT] "
-	    "[--log-group N|none]\n");
+	    "[--log-group N|none]\n"
+	    "            [--no-own-table]\n");
 	exit(status);
 }
 
@@ -96,6 +98,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "log-group", required_argument, NULL, 'G' },
+		{ "no-own-table", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -103,7 +106,7 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:OhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
@@ -113,6 +116,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 't': o->table = optarg; break;
 		case 'g': o->group = optarg; break;
 		case 'M': o->metrics_listen = optarg; break;
+		case 'O': o->no_own_table = true; break;
 		case 'G': o->log_group = log_group_arg(optarg); break;
 		case 'H':
 			o->hosts_dirs = reallocarray(o->hosts_dirs,
@@ -367,6 +371,25 @@ on_drops(struct iccd *d, int lfd)
 	return -1;
 }
 
+/* log_owned: say whether the table is owned, and why not. */
+static void
+log_owned(struct iccd *d)
+{
+	switch (kernel_owned(d->k)) {
+	case 1:
+		log_info("table inet %s is owned (owner + persist): no other "
+		    "process can change it", d->table);
+		break;
+	case -1:
+		log_warnx("table inet %s: the kernel refused the owner + "
+		    "persist flags (Linux 6.9 or later has them): not owned, "
+		    "changes by others are repaired", d->table);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * drops_open: the drop log: bind the log group, keep a ring.  Returns
  * the socket, or -1 (logged): iccd then runs without a drop log.
@@ -482,6 +505,7 @@ main(int argc, char **argv)
 	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
 	kernel_set_log_group(d.k, o.log_group);
+	kernel_set_owned(d.k, !o.no_own_table);
 	lf.lfd = drops_open(&d);
 	/* Monitor first, then the sync: a change by anyone else after the
 	 * sync's dump is then an event, so one dump is enough. */
@@ -490,6 +514,7 @@ main(int argc, char **argv)
 		fatalx("table inet %s: %s", o.table, err);
 	log_info("loaded %zu containers, %zu elements", model_count(d.model),
 	    elemset_size(d.desired));
+	log_owned(&d);
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);

@@ -30,6 +30,7 @@
 #define ICCD_KERNEL_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,6 +102,23 @@ int kernel_dump_elems(struct kernel *k, struct elemvec *out);
  */
 int kernel_dump_closed(struct kernel *k,
     void (*fn)(const char *bridge, void *), void *arg);
+
+/*
+ * kernel_set_owned: whether the table carries the owner and persist flags
+ * (default: yes).  Owned, no other process can change or delete it (nft
+ * flush ruleset passes it by; reads work as ever); when iccd exits the
+ * table stays as an orphan, which the next iccd adopts.  Kernels without
+ * persist (before 6.9) refuse both flags: the first kernel_sync then
+ * makes the table without them (kernel_owned says so) and the monitor's
+ * self-healing is all there is.  Takes effect at the next kernel_sync.
+ */
+void kernel_set_owned(struct kernel *k, bool own);
+
+/*
+ * kernel_owned: 1 when the table is made owned, 0 when asked not to,
+ * -1 when the kernel refused the flags (no persist).
+ */
+int kernel_owned(const struct kernel *k);
 
 /*
  * kernel_lookup_flow: the element of a link set that allows flow (an

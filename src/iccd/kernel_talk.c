@@ -111,6 +111,7 @@ kernel_open(const char *table)
 		return NULL;
 	strcpy(k->table, table);
 	k->log_group = KERNEL_LOG_GROUP;
+	k->own = true;
 	if ((k->buf = malloc(NLMSG_MAXSIZE)) == NULL)
 		goto fail;
 	if ((k->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)

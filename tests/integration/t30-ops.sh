@@ -10,6 +10,10 @@
 #    serves the same over HTTP on 127.0.0.1 of the test's namespace.
 #  - list --dot: parses with dot(1), names every link, dashes the pending
 #    one, marks the closed bridge.
+#  - the owned table (this kernel has owner and persist): a foreign
+#    `nft delete table` fails, `nft flush ruleset` leaves it in place,
+#    neither needs a repair; after a restart iccd adopts it again without
+#    rebuilding it; stopped, iccd leaves it for the admin to delete.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
@@ -207,5 +211,47 @@ grep -qF 'label="br0 (icc off: closed)"' <<<"$dotsrc" && grep -qF 'color=red' <<
 	pass "dot: br0 is marked closed" || fail "dot: br0 not marked closed"
 grep -qF '"3306/tcp' <<<"$dotsrc" || grep -qF '\n3306/tcp' <<<"$dotsrc" &&
 	pass "dot: the edge names db's port" || fail "dot: db's port 3306/tcp not in the output"
+
+log "== the owned table"
+t=$(nft_table)
+if grep -qx 'table inet icc { # progname iccd' <<<"$t" && grep -qx $'\tflags owner' <<<"$t"; then
+	pass "the table is owned by iccd (nft: '# progname iccd', 'flags owner')"
+else
+	fail "the table is not owned: $(head -n 3 <<<"$t")"
+fi
+r0=$(iccctl status --json | jq .repairs)
+e0=$(kernel_elems closed links4 ranges4 links6 ranges6)
+if out=$(in_host nft delete table inet icc 2>&1); then
+	fail "a foreign nft delete table inet icc succeeded"
+else
+	pass "a foreign nft delete table inet icc fails: $(grep -m1 Error <<<"$out")"
+fi
+in_host nft flush ruleset || fail "nft flush ruleset failed"
+same "the table is whole after the delete and the flush" "$e0" "$(kernel_elems closed links4 ranges4 links6 ranges6)"
+same "no repair was needed" "$r0" "$(iccctl status --json | jq .repairs)"
+expect_tcp_ok web 10.88.0.2 3306
+expect_tcp_fail cache 10.88.0.2 3306
+stop_iccd
+if t=$(nft_table) && ! grep -qx $'\tflags owner' <<<"$t"; then
+	pass "iccd stopped: the table stays, no longer owned (an orphan)"
+else
+	fail "iccd stopped: the table is gone or still owned: $(head -n 3 <<<"$t")"
+fi
+expect_tcp_fail cache 10.88.0.2 3306
+start_iccd
+if grep -qx $'\tflags owner' <<<"$(nft_table)"; then
+	pass "restarted: iccd owns its table again"
+else
+	fail "restarted: the table is not owned again"
+fi
+n=$(grep -c '(rebuilt)' "$ICC_ICCD_LOG")
+same "the restart adopted the table in place (one rebuild in the log: the first start's)" 1 "$n"
+same "the table's elements survived the restart" "$e0" "$(kernel_elems closed links4 ranges4 links6 ranges6)"
+stop_iccd
+if in_host nft delete table inet icc; then
+	pass "with iccd stopped, the admin deletes the table"
+else
+	fail "with iccd stopped, nft delete table inet icc failed"
+fi
 
 finish
