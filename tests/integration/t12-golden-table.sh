@@ -13,11 +13,11 @@ GOLDEN=$ICC_SRCDIR/rules/icc.nft
 
 # strip: drop comment lines (optional blanks, then '#') and blank lines.
 # iccd's table is owned (t30): nft 1.0.6 prints that as "# progname iccd"
-# after the table's brace and a line "flags owner", which the file leaves
+# (memcheck's name under valgrind) after the table's brace and a line "flags owner", which the file leaves
 # out (loaded by nft -f, an owned table would die with nft).
 strip() {
 	sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' \
-		-e 's/^\(table inet icc {\) # progname iccd$/\1/' -e '/^[[:space:]]*flags owner$/d'
+		-e 's/^\(table inet icc {\) # progname .*$/\1/' -e '/^[[:space:]]*flags owner$/d'
 }
 
 # skeleton: the table without its element lines (which may span lines).
