@@ -11,14 +11,10 @@
 GOLDEN=$ICC_SRCDIR/rules/icc.nft
 [ -r "$GOLDEN" ] || fatal "$GOLDEN is missing"
 
-# strip: drop comment lines (optional blanks, then '#') and blank lines.
-# iccd's table is owned (t30): nft 1.0.6 prints that as "# progname iccd"
-# (memcheck's name under valgrind) after the table's brace and a line "flags owner", which the file leaves
-# out (loaded by nft -f, an owned table would die with nft).
-strip() {
-	sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' \
-		-e 's/^\(table inet icc {\) # progname .*$/\1/' -e '/^[[:space:]]*flags owner$/d'
-}
+# strip: drop comment lines (optional blanks, then '#') and blank lines,
+# and the marks of an owned table (owner_marks_off in lib.sh; the file
+# leaves them out: loaded by nft -f, an owned table would die with nft).
+strip() { owner_marks_off | sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; }
 
 # skeleton: the table without its element lines (which may span lines).
 skeleton() {
@@ -43,6 +39,24 @@ if table=$(nft_table); then
 else
 	fail "nft list table inet icc failed after iccd started"
 fi
+
+# The same rules typed by hand: rules/icc.nft loaded by nft into a scratch
+# namespace must give the kernel the same bytecode as iccd's libnftnl
+# code (nft --debug=netlink: every expression of every rule; rule
+# handles and counter values aside), so the documented text is what runs.
+bytecode() {
+	ip netns exec "$1" nft --debug=netlink list table inet icc |
+		sed -E -e 's/^(inet icc [a-z0-9_]+) [0-9]+( [0-9]+)?$/\1/' \
+			-e 's/\[ counter pkts [0-9]+ bytes [0-9]+ \]/[ counter ]/' |
+		owner_marks_off | sed '/^table inet icc {$/,$d'
+}
+SCRATCH=$ICC_RUN-scratch
+new_netns "$SCRATCH"
+ip netns exec "$SCRATCH" nft -f "$GOLDEN" || fatal "nft -f rules/icc.nft failed"
+want=$(bytecode "$SCRATCH")
+[ "$(grep -c '^  \[' <<<"$want")" -gt 20 ] || fatal "nft --debug=netlink printed no bytecode: $want"
+same "iccd's bytecode equals that of rules/icc.nft loaded by nft ($(grep -c '^  \[' <<<"$want") expressions)" \
+	"$want" "$(bytecode "$HOST")"
 
 add_container db 10.88.0.2 fd88::2
 add_container web 10.88.0.3 fd88::3

@@ -1,6 +1,7 @@
 /*
  * check_main.c: one runner for every unit suite (as libnl's tests/).
- * No root, no network: the pure parts of iccd only.
+ * No root, no network: the pure parts of iccd, and the daemon against
+ * a fake kernel (fake_kernel.c).
  */
 #include <stdlib.h>
 
@@ -24,6 +25,8 @@ main(void)
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, ocihook_suite());
 	srunner_add_suite(sr, cni_suite());
+	srunner_add_suite(sr, change_suite());
+	srunner_add_suite(sr, docker_suite());
 	srunner_add_suite(sr, verdict_suite());
 	srunner_add_suite(sr, ops_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,8 @@ Suite *rules_suite(void);
 Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *change_suite(void);
+Suite *docker_suite(void);
 Suite *verdict_suite(void);
 Suite *ops_suite(void);
 
