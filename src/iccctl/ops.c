@@ -74,12 +74,13 @@ cmd_check(int argc, char **argv)
 	json_object_del(rep, "ok");
 	if (json)
 		print_json(rep);
-	else {
+	else if (json_is_true(json_object_get(rep, "agree")))
 		printf("%s: %s\n", allowed ? "allowed" : "blocked",
 		    jstr(rep, "line"));
-		if (!json_is_true(json_object_get(rep, "agree")))
-			printf("%s\n", jstr(rep, "disagreement"));
-	}
+	else
+		printf("%s by the kernel, against the model: %s\n%s\n",
+		    allowed ? "allowed" : "blocked", jstr(rep, "line"),
+		    jstr(rep, "disagreement"));
 	json_decref(rep);
 	return allowed ? 0 : 1;
 }

@@ -42,6 +42,9 @@ for c in web a; do
 	in_ctr "$c" ip route add default via "$([ "$c" = web ] && echo 10.88.0.1 || echo 10.89.0.1)" ||
 		fatal "no default route in $c"
 done
+# The disagreement case at the end swaps in a table owned by another
+# process, which an owned table of iccd's would not allow.
+ICC_ICCD_ARGS=(--no-own-table)
 start_iccd
 must start db --bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --expose 3306/tcp --expose 7000-7999/tcp
 must start old --bridge br0 --ip 10.88.0.5 --expose 80/tcp
@@ -124,5 +127,43 @@ if [ "$rc" -eq 2 ] && [ "$out" = "iccctl: port: one port, not a range" ]; then
 else
 	fail "check of a port range: expected exit 2 and one line; got exit $rc: $out"
 fi
+
+log "== disagreement: the kernel lacks the element the model has"
+# As in t19: the table is swapped, in one transaction, for a copy without
+# web -> db 3306 (deleted in the same file) owned by another process (nft -i keeps its socket open),
+# so iccd cannot repair it; the owner's exit lets iccd rebuild it.
+must start old --bridge br0 --ip 10.88.0.5 --expose 80/tcp
+OWN_FIFO=$ICC_TMP/owner.fifo
+mkfifo "$OWN_FIFO" || fatal "mkfifo failed"
+ip netns exec "$HOST" nft -i <"$OWN_FIFO" >"$ICC_TMP/owner.log" 2>&1 &
+OWNER_PID=$!
+ICC_PIDS+=("$OWNER_PID")
+exec {OWN_FD}>"$OWN_FIFO"
+{
+	echo "delete table inet icc"
+	nft_table | sed '1a\	flags owner'
+	echo "delete element inet icc links4 { 10.88.0.3 . 10.88.0.2 . tcp . 3306 }"
+} >"$ICC_TMP/owned.nft" || fatal "cannot dump the table"
+echo "include \"$ICC_TMP/owned.nft\"" >&"$OWN_FD"
+for _ in $(seq 1 $((100 * ICC_SLOW))); do
+	grep -q "repair of table inet icc .* failed" "$ICC_ICCD_LOG" && break
+	sleep 0.05
+done
+grep -q "repair of table inet icc .* failed" "$ICC_ICCD_LOG" ||
+	fatal "the owned copy did not take the table's place: $(cat "$ICC_TMP/owner.log")"
+expect_check 1 web db 3306 "blocked by the kernel, against the model: allowed by link web -> db alias aliasdb: element links4 10.88.0.3 . 10.88.0.2 . tcp . 3306
+disagreement: the model allows it by element links4 10.88.0.3 . 10.88.0.2 . tcp . 3306, the kernel has no such element"
+expect_tcp_fail web 10.88.0.2 3306
+out=$(iccctl check web db 3306 --json)
+same "check --json, disagreement: agree, model_allowed, allowed" "false true false" \
+	"$(jq -r '"\(.agree) \(.model_allowed) \(.allowed)"' <<<"$out")"
+exec {OWN_FD}>&-
+wait "$OWNER_PID"
+for _ in $(seq 1 $((100 * ICC_SLOW))); do
+	iccctl check web db 3306 >/dev/null 2>&1 && break
+	sleep 0.05
+done
+expect_check 0 web db 3306 "allowed: allowed by link web -> db alias aliasdb: element links4 10.88.0.3 . 10.88.0.2 . tcp . 3306"
+expect_tcp_ok web 10.88.0.2 3306
 
 finish
