@@ -80,6 +80,23 @@ prom_check() {
 # metric TEXT SAMPLE: the value of one sample line (name{labels}).
 metric() { awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print "absent" }' <<<"$1"; }
 
+# Bad option values: one line naming the option, exit 1, nothing started.
+for bad in "--metrics-listen 127.0.0.1|--metrics-listen: expected ADDR:PORT" \
+	"--metrics-listen 127.0.0.1:0|--metrics-listen: port out of range 1-65535" \
+	"--metrics-listen nohost:80|--metrics-listen: \"nohost\" is not an IPv4 or IPv6 address" \
+	"--log-group 70000|--log-group: expected a group from 0 to 65535 or \"none\""; do
+	args=${bad%%|*}
+	want="iccd: ${bad#*|}"
+	# shellcheck disable=SC2086 # the option and its value
+	out=$(in_host "$ICCD_BIN" --foreground --socket "$ICC_TMP/bad.sock" $args 2>&1)
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ "$out" = "$want" ] && [ ! -e "$ICC_TMP/bad.sock" ]; then
+		pass "iccd $args: exit 1: $out"
+	else
+		fail "iccd $args: expected exit 1 and '$want'; got exit $rc: $out"
+	fi
+done
+
 add_container db 10.88.0.2 fd88::2
 add_container web 10.88.0.3 fd88::3
 add_container cache 10.88.0.4
