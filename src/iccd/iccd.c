@@ -518,12 +518,13 @@ main(int argc, char **argv)
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
-	if (!o.foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	/* After daemon(3): MHD's epoll descriptor is ours to keep. */
+	/* Before daemon(3): a port in use is said on the terminal.  No
+	 * thread: the epoll descriptor survives the fork as it is. */
 	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
 	    render_metrics, &d, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (!o.foreground && daemon(0, 0) == -1)
+		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
 	    o.table, o.icc ? "on" : "off");
 #ifdef HAVE_LIBSYSTEMD

@@ -122,6 +122,9 @@ gauges(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
 	family(f, "iccd_repairs_total", "counter", "Repairs of the table "
 	    "after someone else changed it.");
 	fprintf(f, "iccd_repairs_total %lu\n", g->repairs);
+	family(f, "iccd_table_owned", "gauge", "1 when iccd's table carries "
+	    "the owner and persist flags: no other process can change it.");
+	fprintf(f, "iccd_table_owned %d\n", g->owned ? 1 : 0);
 	family(f, "iccd_control_clients", "gauge", "Clients connected to the "
 	    "control socket.");
 	fprintf(f, "iccd_control_clients %zu\n", m->clients);

@@ -52,6 +52,7 @@ struct metrics_gauges {
 	size_t		 running, stopped, declared;	/* containers */
 	size_t		 active, pending;		/* links */
 	unsigned long	 repairs;
+	bool		 owned;		/* the table carries owner + persist */
 };
 
 /* metrics_reset: every counter back to zero. */

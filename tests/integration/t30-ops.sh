@@ -122,6 +122,7 @@ same "a link request counts once in $L" "$(( $(metric "$m0" "$L") + 1 ))" "$(met
 same "a refused stop counts once in $E" "$(( $(metric "$m0" "$E") + 1 ))" "$(metric "$m1" "$E")"
 same "links by state" "2 1" "$(metric "$m1" 'iccd_links{state="active"}') $(metric "$m1" 'iccd_links{state="pending"}')"
 same "elements of links4 (web, cache -> db 3306)" "2" "$(metric "$m1" 'iccd_set_elements{set="links4"}')"
+same "the table is owned" "1" "$(metric "$m1" iccd_table_owned)"
 same "the apply histogram counted the link" "1" \
 	"$(( $(metric "$m1" iccd_apply_seconds_count) - $(metric "$m0" iccd_apply_seconds_count) ))"
 must unlink cache d2

@@ -149,6 +149,7 @@ START_TEST(metrics_counters)
 	HAS("iccd_containers{state=\"running\"} 3");
 	HAS("iccd_links{state=\"pending\"} 1");
 	HAS("iccd_repairs_total 4");
+	HAS("iccd_table_owned 0");
 	HAS("iccd_conntrack_cuts_total 5");
 	HAS("iccd_drops_total{bridge=\"br0\"} 2");
 	HAS("iccd_control_clients 2");

@@ -581,6 +581,13 @@ kernel_closed_has(struct kernel *k, const char *bridge)
 	return fk.present && closed_index(&fk.closed, bridge) >= 0;
 }
 
+/* The fake's table is never owned. */
+int
+kernel_owned(const struct kernel *k)
+{
+	return 0;
+}
+
 /* No drop log in the fake: iccd's loop never reads it here. */
 int
 kernel_nflog_read(struct kernel *k, size_t max,
