@@ -142,6 +142,10 @@ drop_cb(const struct kdrop *p, void *arg)
 	const struct drop_entry *e;
 	struct timespec now;
 
+	/* Another iccd's table (another --table in this namespace) logs to
+	 * the same group: its bridges are none of ours. */
+	if (p->bridge[0] != '\0' && model_bridge(d->model, p->bridge) == NULL)
+		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	e = droplog_record(d->droplog, d->model, p, &now);
 	metrics_drop(&d->metrics, p->bridge[0] ? p->bridge : "?");
