@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "linkdata.h"
 #include "log.h"
 #include "request.h"
@@ -397,6 +398,8 @@ txn_commit(struct iccd *d, struct txn *t, char *err, size_t len)
 		snprintf(err, len, "%s", strerror(errno));
 		goto fail;
 	}
+	if (admit_elems(t->adds.n, err, len) == -1)
+		goto fail;
 	for (size_t i = 0; i < t->dels.n; i++)
 		if (kbatch_del_elem(b, &t->dels.v[i]) == -1)
 			goto nomem;
@@ -712,6 +715,10 @@ cmd_start(struct iccd *d, struct request *r)
 
 	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
+	if (admit_start(d->model, r->c, err, sizeof(err)) == -1) {
+		log_warnx("start of %s refused: %s", r->name, err);
+		return reply_err("%s", err);
+	}
 	if (txn_begin(d, &t, names, 1) == -1)
 		goto nomem;
 	if (model_bridge(d->model, r->c->bridge) == NULL)
@@ -886,6 +893,9 @@ cmd_bridge(struct iccd *d, struct request *r)
 	char kerr[ERRLEN];
 	int rv;
 
+	if (b == NULL && admit_bridge(d->model, r->bridge, kerr,
+	    sizeof(kerr)) == -1)
+		return reply_err("%s", kerr);
 	if (b == NULL && (b = model_bridge_add(d->model, r->bridge)) == NULL)
 		return reply_err("out of memory");
 	was = created ? !b->icc : b->icc;	/* a new bridge is in no set */
@@ -1626,7 +1636,7 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (state_dir != NULL && (state_init(state_dir) == -1 ||
+	if (state_dir != NULL && (state_init(state_dir, err, errlen) == -1 ||
 	    state_load(state_dir, d->model, &d->seq, hosts_restore, d, err,
 	    errlen) == -1)) {
 		if (errno != 0 && err[0] == '\0')

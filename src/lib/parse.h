@@ -60,7 +60,12 @@ int parse_ifname(const char *s, const char **why);
  */
 int parse_ipv4(const char *s, struct in_addr *out, const char **why);
 
-/* parse_ipv6: RFC 4291 text to *out; rejects ::, ::1 and multicast. */
+/*
+ * parse_ipv6: RFC 4291 text to *out.  Rejects what can never be a
+ * container's unicast address: :: (unspecified), ::1 (loopback),
+ * multicast (ff00::/8), IPv4-mapped (::ffff:0:0/96) and IPv4-compatible
+ * (::/96) addresses.
+ */
 int parse_ipv6(const char *s, struct in6_addr *out, const char **why);
 
 /*

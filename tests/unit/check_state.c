@@ -21,7 +21,9 @@ setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/iccd-state-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(state_init(dir), 0);
+	char err[512];
+
+	ck_assert_msg(state_init(dir, err, sizeof(err)) == 0, "%s", err);
 }
 
 static void
