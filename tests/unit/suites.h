@@ -15,5 +15,6 @@ Suite *rules_suite(void);
 Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *admit_suite(void);
 
 #endif
