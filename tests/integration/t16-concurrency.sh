@@ -10,7 +10,7 @@
 #     unlinked pair connects at all (every ordered pair is tried).
 #   slow client: one client sends half a frame and stalls for the whole
 #     test; the others are answered promptly meanwhile (measured) and iccd
-#     drops it after CONTROL_TIMEOUT (30 s; the test runs long enough
+#     drops it after CONTROL_FRAME_TIMEOUT (5 s; the test runs long enough
 #     anyway, so the wait costs little).
 #   lost events: A runs at X; B starts at X on the same bridge without A
 #     being stopped: A is now stopped, B holds X, no element names X, B
@@ -28,7 +28,7 @@ ICC_RAWCTL=$ICC_BUILDDIR/tests/integration/icc-rawctl
 NCTR=20			# containers
 NEVENTS=1000		# requests in the burst
 NCLIENTS=50		# concurrent clients
-CONTROL_TIMEOUT=30	# src/control.h
+CONTROL_TIMEOUT=5	# CONTROL_FRAME_TIMEOUT in src/iccd/control.h
 PROMPT_MS=500		# "promptly": far above a request's few milliseconds
 
 # ---- helpers ----------------------------------------------------------------
