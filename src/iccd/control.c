@@ -118,10 +118,18 @@ bind_socket(struct control *c, const char *path)
 	umask(old);
 	if (rv == -1)
 		return -1;
-	if (chown(path, 0, c->group == (gid_t)-1 ? 0 : c->group) == -1 &&
+	/* lchown, and no chmod: should someone swap the new socket for a
+	 * symlink in between, root must not change the mode or group of
+	 * whatever the link names. */
+	if (lchown(path, 0, c->group == (gid_t)-1 ? 0 : c->group) == -1 &&
 	    geteuid() == 0)
 		return -1;
-	return chmod(path, 0660);
+	if (lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 07777) != 0660) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
 }
 
 static int peercred(int, uid_t *, gid_t *, pid_t *, void *);
