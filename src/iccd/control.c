@@ -34,7 +34,8 @@ struct client {
 	char		*wbuf;		/* reply being written */
 	size_t		 wlen, woff;
 	bool		 closing;	/* drop once the reply is out */
-	time_t		 since;		/* start of the pending read/write */
+	long long	 since;		/* start of the pending read/write,
+					 * ms (CLOCK_MONOTONIC) */
 };
 
 struct control {
@@ -50,13 +51,14 @@ struct control {
 	int		 slot[1 + CONTROL_MAX_CLIENTS];	/* pfd -> client */
 };
 
-static time_t
+/* now: CLOCK_MONOTONIC in milliseconds. */
+static long long
 now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* socket_live: true when something accepts connections at path. */
@@ -548,7 +550,7 @@ control_pollfds(struct control *c, struct pollfd *pfd)
 }
 
 static bool
-client_timed_out(const struct client *cl, time_t t)
+client_timed_out(const struct client *cl, long long t)
 {
 	/* One not reading its reply goes after CONTROL_TIMEOUT; one stuck
 	 * inside a frame after CONTROL_FRAME_TIMEOUT (a whole frame takes
@@ -556,16 +558,16 @@ client_timed_out(const struct client *cl, time_t t)
 	 * an idle one between requests after CONTROL_IDLE_TIMEOUT, so idle
 	 * peers cannot hold every slot. */
 	if (cl->wbuf != NULL)
-		return t - cl->since > CONTROL_TIMEOUT;
+		return t - cl->since >= CONTROL_TIMEOUT * 1000LL;
 	if (cl->rlen > 0)
-		return t - cl->since >= CONTROL_FRAME_TIMEOUT;
-	return t - cl->since > CONTROL_IDLE_TIMEOUT;
+		return t - cl->since >= CONTROL_FRAME_TIMEOUT * 1000LL;
+	return t - cl->since >= CONTROL_IDLE_TIMEOUT * 1000LL;
 }
 
 void
 control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 {
-	time_t t = now();
+	long long t = now();
 	bool drop[CONTROL_MAX_CLIENTS] = { false };
 	size_t nclients = c->nclients;
 
