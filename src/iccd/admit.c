@@ -7,7 +7,12 @@
 
 #include "parse.h"
 
-/* name_taken: c's name runs, under another id, as old. */
+/*
+ * name_taken: c's name runs, under another id, as old.  Only a stop
+ * (the runtime's, or an admin's) frees the name: iccd cannot tell a lost
+ * stop from a hijack.  Once a start names its host-side port, a holder
+ * whose port is gone will be provably gone too.
+ */
 static bool
 name_taken(const struct icc_container *old, const struct icc_container *c)
 {

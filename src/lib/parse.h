@@ -57,6 +57,8 @@ int parse_ifname(const char *s, const char **why);
 /*
  * parse_ipv4: dotted quad to *out (network byte order).  Rejects 0.0.0.0,
  * broadcast, multicast and loopback: they can never be a container address.
+ * The rest of 0.0.0.0/8 and 240.0.0.0/4 are unicast to Linux (since 5.3
+ * and 2.6.25) and accepted.
  */
 int parse_ipv4(const char *s, struct in_addr *out, const char **why);
 
