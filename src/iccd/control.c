@@ -413,6 +413,13 @@ client_request(struct control *c, struct client *cl, size_t plen)
 	}
 	rep = c->fn(req, cl->may_write, c->arg);
 	json_decref(req);
+	/* A big frame's buffer goes back: it counts against the peer's
+	 * limit (CONTROL_UID_BYTES) only while a frame needs it. */
+	if (cl->rcap > 65536) {
+		free(cl->rbuf);
+		cl->rbuf = NULL;
+		cl->rcap = 0;
+	}
 	client_reply(cl, rep);
 }
 
