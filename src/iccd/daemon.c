@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "request.h"
 #include "state.h"
 
@@ -92,6 +93,9 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 	case REQ_ENV:	 rep = cmd_env(d, &r); break;
 	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
 	case REQ_RELOAD: rep = cmd_reload(d); break;
+	case REQ_CHECK:	 rep = cmd_check(d, &r); break;
+	case REQ_METRICS: rep = cmd_metrics(d); break;
+	case REQ_LOG:	 rep = cmd_log(d, &r); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);
@@ -184,7 +188,7 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (state_dir != NULL && (state_init(state_dir) == -1 ||
+	if (state_dir != NULL && (state_init(state_dir, err, errlen) == -1 ||
 	    state_load(state_dir, d->model, &d->seq, hosts_restore, d, err,
 	    errlen) == -1)) {
 		if (errno != 0 && err[0] == '\0')

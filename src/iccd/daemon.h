@@ -21,6 +21,7 @@
 #include "hmap.h"
 #include "hostswrite.h"
 #include "kernel.h"
+#include "metrics.h"
 #include "model.h"
 #include "rules.h"
 
@@ -54,6 +55,8 @@ struct iccd {
 						 * (logged once a row) */
 	bool			 no_port_check;	/* unit tests: a start's port
 						 * is not looked up in sysfs */
+	struct metrics		 metrics;	/* metrics.h */
+	struct droplog		*droplog;	/* droplog.h; NULL: none */
 };
 
 /*

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include <linux/netfilter.h>
-#include <linux/netfilter_bridge.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -34,6 +33,11 @@
 #define T_IFNAME	41
 #define C2(a, b)	(((a) << 6) | (b))
 #define C3(a, b, c)	C2(C2(a, b), c)
+
+/* The bridge family's hooks (linux/netfilter_bridge.h, which cannot be
+ * included after <net/if.h>: it pulls in linux/if.h). */
+#define NF_BR_PRE_ROUTING	0
+#define NF_BR_FORWARD		2
 
 /* Elements per element-list message: well under the 64 KB nest limit. */
 #define BELEMS_PER_MSG	1000

@@ -14,6 +14,8 @@
  *   kernel_sysctl.c   br_netfilter's sysctls
  *   kernel_bridge.c   the bridge table (rules/icc-bridge.nft)
  *   kernel_brules.c   the bridge table's rules
+ *   kernel_lookup.c   one element asked of the kernel (iccctl check)
+ *   kernel_nflog.c    the drop log: nfnetlink_log packets of the log rule
  *
  * Errors are negative errno values unless said otherwise.
  */
@@ -97,7 +99,23 @@ struct kernel {
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
 	struct belemvec		 bwant;		/* the bridge table's elements
 						 * (kernel_set_bindings) */
+	struct mnl_socket	*nflog;		/* the drop log's group */
+	int			 log_group;	/* -1: no log rule */
+	bool			 own;		/* table flags owner + persist */
+	bool			 own_refused;	/* the kernel has no persist */
 };
+
+/*
+ * Table flags (nf_tables.h names them from 5.12 and 6.9 on; ours so that
+ * older headers build).  Owner: only the netlink socket that set it may
+ * change or delete the table.  Persist: when that socket closes the table
+ * stays, without owner (an orphan), for the next iccd to adopt; without
+ * persist it would be deleted, opening every closed bridge.  Never one
+ * without the other.
+ */
+#define TABLE_F_OWNER		0x2
+#define TABLE_F_PERSIST		0x4
+#define TABLE_F_OWNED		(TABLE_F_OWNER | TABLE_F_PERSIST)
 
 /* One set element as the kernel holds it: raw key bytes. */
 struct kelem {
@@ -202,7 +220,10 @@ void kelem_format(const struct kelem *ke, char *buf, size_t len);
 struct layout {
 	const char	*table;
 	bool		 exists;
-	bool		 flags_ok;	/* not dormant, not owned */
+	bool		 flags_ok;	/* the flags k wants: none, or owner +
+					 * persist with k's socket as owner */
+	bool		 adopt;		/* an orphan (persist only) k adopts
+					 * by setting owner + persist again */
 	bool		 extra;		/* a set or chain iccd does not make */
 	bool		 odd_elem;	/* an element iccd cannot have added */
 	bool		 set_ok[KSET_NR];
@@ -214,6 +235,8 @@ struct layout {
 bool layout_ok(const struct layout *l);
 /* layout_dump: the table, its sets and chains into l (not the rules). */
 int layout_dump(struct kernel *k, struct layout *l);
+/* table_flags: the flags k's table is created with (none or owned). */
+uint32_t table_flags(const struct kernel *k);
 
 /* ---- kernel_dump.c --------------------------------------------------- */
 
@@ -293,6 +316,8 @@ struct nlmsghdr *ktxn_fmsg(struct ktxn *t, uint16_t family, uint16_t type,
 void ktxn_elems_close(struct ktxn *t);
 /* ktxn_table: a NEWTABLE or DELTABLE of k's table; verb names it. */
 void ktxn_table(struct ktxn *t, uint16_t type, const char *verb);
+/* ktxn_table_flags: a NEWTABLE carrying flags (create, or adopt). */
+void ktxn_table_flags(struct ktxn *t, uint32_t flags, const char *verb);
 /* ktxn_set: create set i as setspecs[i] says. */
 void ktxn_set(struct ktxn *t, enum kset i);
 /* ktxn_chain_flush: delete every rule of chain name. */
