@@ -425,6 +425,22 @@ g_arp(struct nftnl_rule *r)
 	return x_ethertype(r, ETH_ARP) < 0 || x_accept(r) < 0 ? -1 : 0;
 }
 
+/* ... and neighbour discovery, which port6 has judged as ARP: without it
+ * a bridge failing closed would also answer "no route to host" */
+static int
+g_ns(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NS) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
+static int
+g_na(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	    x_accept(r) < 0 ? -1 : 0;
+}
+
 static int
 g_ip4(struct nftnl_rule *r)
 {
@@ -471,6 +487,8 @@ const struct brule brules[] = {
 	{ BC_NS, nd_opt_mac },
 	{ BC_NS, x_accept },
 	{ BC_GUARD, g_arp },
+	{ BC_GUARD, g_ns },
+	{ BC_GUARD, g_na },
 	{ BC_GUARD, g_ip4 },
 	{ BC_GUARD, g_ip6 },
 	{ BC_GUARD, x_counter_drop },
