@@ -68,7 +68,7 @@ static const uint32_t bset_byteorder[ICC_BSET_NR] = {
 /* ---- messages ------------------------------------------------------------ */
 
 static void
-b_table(struct ktxn *t, uint16_t type, const char *verb)
+b_table(struct ktxn *t, uint16_t type, const char *verb, bool create)
 {
 	const char *name = t->k->table;
 	struct nftnl_table *tb;
@@ -80,6 +80,11 @@ b_table(struct ktxn *t, uint16_t type, const char *verb)
 	}
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_BRIDGE);
+	/* Created as the inet table is: owned (owner + persist) when the
+	 * kernel has it, so that nobody else changes either table.  Only
+	 * the create carries flags: a NEWTABLE without them changes none. */
+	if (create)
+		nftnl_table_set_u32(tb, NFTNL_TABLE_FLAGS, table_flags(t->k));
 	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, type, type == NFT_MSG_NEWTABLE ?
 	    NLM_F_CREATE : 0, "%s table bridge %s", verb, name);
 	if (nlh != NULL) {
@@ -240,8 +245,8 @@ kbridge_txn_elems(struct ktxn *t, const struct belemvec *v, bool del)
 void
 kbridge_txn_delete(struct ktxn *t)
 {
-	b_table(t, NFT_MSG_NEWTABLE, "add");
-	b_table(t, NFT_MSG_DELTABLE, "delete");
+	b_table(t, NFT_MSG_NEWTABLE, "add", false);
+	b_table(t, NFT_MSG_DELTABLE, "delete", false);
 }
 
 void
@@ -251,7 +256,7 @@ kbridge_txn_rebuild(struct ktxn *t, const struct belemvec *want)
 	int s, c;
 
 	kbridge_txn_delete(t);
-	b_table(t, NFT_MSG_NEWTABLE, "create");
+	b_table(t, NFT_MSG_NEWTABLE, "create", true);
 	for (s = 0; s < ICC_BSET_NR; s++)
 		b_set(t, s);
 	for (c = 0; c < BC_NR; c++)
