@@ -126,7 +126,7 @@ ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
 	struct txmsg *m;
 	va_list ap;
 
-	if (t->nomem || grow((void **)&t->msgs, &t->msgcap, t->nmsgs,
+	if (t->nomem || grow_array((void **)&t->msgs, &t->msgcap, t->nmsgs,
 	    sizeof(*t->msgs)) < 0) {
 		t->nomem = true;
 		return NULL;
@@ -348,7 +348,7 @@ ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke)
 		ktxn_elems_close(t);
 	if (t->enlh == NULL)
 		ktxn_elems_open(t, ke->set, del);
-	if (t->enlh == NULL || grow((void **)&t->elems, &t->elemcap,
+	if (t->enlh == NULL || grow_array((void **)&t->elems, &t->elemcap,
 	    t->nelems, sizeof(*t->elems)) < 0) {
 		t->nomem = true;
 		return;

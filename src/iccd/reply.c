@@ -20,7 +20,7 @@ reply_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verrf(msg, sizeof(msg), 0, fmt, ap);
 	va_end(ap);
 	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
