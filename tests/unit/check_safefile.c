@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stddef.h>
 #include <grp.h>
 #include <stdbool.h>
@@ -32,51 +31,36 @@
 #include "peercred.h"
 #include "safefile.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define NOBODY	65534
 
 static char tbase[512], tdir[600];
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)remove(path);
-	return 0;
-}
 
 /* The runner's own directory (an unchecked fixture: a failed test, which
  * never reaches its teardown, leaves nothing behind). */
 static void
 tbase_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(tbase, sizeof(tbase), "%s/check_safefile.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : P_tmpdir);
-	if (mkdtemp(tbase) == NULL || chmod(tbase, 0755) == -1) {
-		perror(tbase);
-		abort();
-	}
+	tu_tmpbase(tbase, sizeof(tbase), "check_safefile");
 }
 
 static void
 tbase_teardown(void)
 {
-	nftw(tbase, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_rf(tbase);
 }
 
 static void
 tdir_setup(void)
 {
-	snprintf(tdir, sizeof(tdir), "%s/t.XXXXXX", tbase);
-	ck_assert_ptr_nonnull(mkdtemp(tdir));
-	ck_assert_int_eq(chmod(tdir, 0755), 0);
+	tu_tmpdir(tdir, sizeof(tdir), tbase);
 }
 
 static void
 tdir_teardown(void)
 {
-	nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_rf(tdir);
 }
 
 static const char *
@@ -88,17 +72,6 @@ tpath(const char *name)
 	k = (k + 1) % 4;
 	snprintf(p[k], sizeof(p[k]), "%s/%s", tdir, name);
 	return p[k];
-}
-
-static void
-spit(const char *path, const char *s, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
 }
 
 /* file_is: path holds exactly want. */
@@ -163,7 +136,7 @@ START_TEST(test_plain)
 {
 	struct stat st;
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0640);
+	tu_spit(tpath("hosts"), "127.0.0.1 localhost\n", 0640);
 	ck_assert_int_eq(rewrite(tpath("hosts"), NULL), 0);
 	file_is(tpath("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
 	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
@@ -176,7 +149,7 @@ END_TEST
 
 START_TEST(test_symlink_last)
 {
-	spit(tpath("real"), "keep\n", 0644);
+	tu_spit(tpath("real"), "keep\n", 0644);
 	ck_assert_int_eq(symlink(tpath("real"), tpath("hosts")), 0);
 	refused(tpath("hosts"), ELOOP);
 	ck_assert_str_eq(lasterr, "a symbolic link on the path (never "
@@ -188,7 +161,7 @@ END_TEST
 START_TEST(test_symlink_middle)
 {
 	ck_assert_int_eq(mkdir(tpath("sub"), 0755), 0);
-	spit(tpath("sub/hosts"), "keep\n", 0644);
+	tu_spit(tpath("sub/hosts"), "keep\n", 0644);
 	ck_assert_int_eq(symlink("sub", tpath("link")), 0);
 	refused(tpath("link/hosts"), ELOOP);
 	file_is(tpath("sub/hosts"), "keep\n");
@@ -201,7 +174,7 @@ START_TEST(test_magic_link)
 	char p[128];
 	int fd;
 
-	spit(tpath("real"), "keep\n", 0644);
+	tu_spit(tpath("real"), "keep\n", 0644);
 	ck_assert_int_ne(fd = open(tpath("real"), O_RDONLY), -1);
 	snprintf(p, sizeof(p), "/proc/%ld/fd/%d", (long)getpid(), fd);
 	refused(p, ELOOP);
@@ -274,7 +247,7 @@ START_TEST(test_too_big)
 	ck_assert_ptr_nonnull(big);
 	memset(big, '#', SAFEFILE_MAX + 1);
 	big[SAFEFILE_MAX + 1] = '\0';
-	spit(tpath("hosts"), big, 0644);
+	tu_spit(tpath("hosts"), big, 0644);
 	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
 	refused(tpath("hosts"), EFBIG);
 	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
@@ -283,7 +256,7 @@ START_TEST(test_too_big)
 	/* Exactly the cap is fine. */
 	big[SAFEFILE_MAX - 1] = '\n';
 	big[SAFEFILE_MAX] = '\0';
-	spit(tpath("ok"), big, 0644);
+	tu_spit(tpath("ok"), big, 0644);
 	ck_assert_int_eq(rewrite(tpath("ok"), NULL), 0);
 	ck_assert_int_eq(stat(tpath("ok"), &after), 0);
 	ck_assert_uint_eq(after.st_size, SAFEFILE_MAX + 13);
@@ -297,7 +270,7 @@ START_TEST(test_forbidden)
 	struct file_id id;
 	struct stat st;
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
+	tu_spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
 	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
 	id.dev = st.st_dev;
 	id.ino = st.st_ino;
@@ -311,7 +284,7 @@ START_TEST(test_forbidden)
 	ck_assert_int_eq(rewrite(tpath("other"), &id), -1);
 	file_is(tpath("hosts"), "127.0.0.1 localhost\n");
 	/* Any other file is written. */
-	spit(tpath("third"), "", 0644);
+	tu_spit(tpath("third"), "", 0644);
 	ck_assert_int_eq(rewrite(tpath("third"), &id), 0);
 }
 END_TEST
@@ -323,7 +296,7 @@ START_TEST(test_tmp_planted)
 	struct stat st;
 	int dfd;
 
-	spit(tpath("victim"), "keep\n", 0644);
+	tu_spit(tpath("victim"), "keep\n", 0644);
 	ck_assert_int_eq(symlink(tpath("victim"), tpath(".hosts.iccdaaaaaa")),
 	    0);
 	ck_assert_int_eq(symlink(tpath("absent"), tpath(".hosts.iccdbbbbbb")),
@@ -348,7 +321,7 @@ START_TEST(test_beneath)
 	struct sf_target t = { -1, "../hosts", true, NULL };
 
 	ck_assert_int_eq(mkdir(tpath("allowed"), 0755), 0);
-	spit(tpath("hosts"), "keep\n", 0644);
+	tu_spit(tpath("hosts"), "keep\n", 0644);
 	ck_assert_int_ne(t.dirfd = open(tpath("allowed"), O_PATH |
 	    O_DIRECTORY), -1);
 	errno = 0;
@@ -397,7 +370,7 @@ START_TEST(test_openers)
 	int dfd, fd;
 
 	ck_assert_int_eq(mkdir(tpath("sub"), 0755), 0);
-	spit(tpath("sub/hosts"), "keep\n", 0644);
+	tu_spit(tpath("sub/hosts"), "keep\n", 0644);
 	ck_assert_int_eq(symlink("sub", tpath("link")), 0);
 	ck_assert_int_eq(symlink("sub/hosts", tpath("hosts")), 0);
 	opens_as(op, AT_FDCWD, tpath("sub/hosts"), O_RDONLY, false, 0);
@@ -479,8 +452,8 @@ nobody_peer(struct peer_cred *pc)
 	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, salen), 0);
 	ck_assert_int_eq(listen(ls, 1), 0);
 	if ((pid = fork()) == 0) {
-		if (setgroups(1, &extra) == -1 || setgid(NOBODY) == -1 ||
-		    setuid(NOBODY) == -1 || getuid() != NOBODY)
+		if (tu_drop_to(NOBODY, NOBODY, 1, &extra) == -1 ||
+		    getuid() != NOBODY)
 			_exit(2);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 		    connect(fd, (struct sockaddr *)&sa, salen) == -1)
@@ -528,14 +501,14 @@ START_TEST(test_peer_rights)
 	nobody_peer(&pc);
 	/* A root-owned 0755 directory and a root-owned 0644 file in it. */
 	ck_assert_int_eq(mkdir(tpath("root"), 0755), 0);
-	spit(tpath("root/hosts"), "keep\n", 0644);
+	tu_spit(tpath("root/hosts"), "keep\n", 0644);
 	errno = 0;
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/hosts")), -1);
 	ck_assert_int_eq(errno, EACCES);
 	file_is(tpath("root/hosts"), "keep\n");
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/new")), -1);
 	/* Even when the lines are there already: refused, not skipped. */
-	spit(tpath("root/same"), "10.0.0.2\tapi\n", 0644);
+	tu_spit(tpath("root/same"), "10.0.0.2\tapi\n", 0644);
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/same")), -1);
 	ck_assert_int_eq(errno, EACCES);
 	ck_assert_int_eq(lstat(tpath("root/new"), &st), -1);
@@ -543,14 +516,14 @@ START_TEST(test_peer_rights)
 	ck_assert_uint_eq((uid_t)setfsuid((uid_t)-1), 0);
 	ck_assert_uint_eq((gid_t)setfsgid((gid_t)-1), 0);
 	/* A file the peer's group may write, in that directory: in place. */
-	spit(tpath("root/grp"), "keep\n", 0664);
+	tu_spit(tpath("root/grp"), "keep\n", 0664);
 	ck_assert_int_eq(chown(tpath("root/grp"), 0, 4242), 0);
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/grp")), 0);
 	file_is(tpath("root/grp"), "keep\n10.0.0.2\tapi\n");
 	/* The peer's own directory and file. */
 	ck_assert_int_eq(mkdir(tpath("own"), 0755), 0);
 	ck_assert_int_eq(chown(tpath("own"), NOBODY, NOBODY), 0);
-	spit(tpath("own/hosts"), "127.0.0.1 localhost\n", 0644);
+	tu_spit(tpath("own/hosts"), "127.0.0.1 localhost\n", 0644);
 	ck_assert_int_eq(chown(tpath("own/hosts"), NOBODY, NOBODY), 0);
 	ck_assert_int_eq(hw(&hd, &pc, tpath("own/hosts")), 0);
 	file_is(tpath("own/hosts"), "127.0.0.1 localhost\n10.0.0.2\tapi\n");
@@ -562,7 +535,7 @@ START_TEST(test_peer_rights)
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/hosts")), 0);
 	file_is(tpath("root/hosts"), "keep\n10.0.0.2\tapi\n");
 	/* but never out of it. */
-	spit(tpath("hosts"), "keep\n", 0644);
+	tu_spit(tpath("hosts"), "keep\n", 0644);
 	ck_assert_int_eq(hw(&hd, &pc, tpath("root/../hosts")), -1);
 	ck_assert_int_eq(errno, EXDEV);
 	file_is(tpath("hosts"), "keep\n");
@@ -578,7 +551,7 @@ START_TEST(test_unknown_peer)
 	char err[256];
 
 	ck_assert_int_eq(mkdir(tpath("allowed"), 0755), 0);
-	spit(tpath("hosts"), "keep\n", 0644);
+	tu_spit(tpath("hosts"), "keep\n", 0644);
 	errno = 0;
 	ck_assert_int_eq(hw(&hd, NULL, tpath("hosts")), -1);
 	ck_assert_int_eq(errno, EPERM);
@@ -601,7 +574,7 @@ START_TEST(test_host_hosts)
 	struct peer_cred root = { 0, 0, NULL, 0 };
 	struct hostsdirs hd = { 0 };
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
+	tu_spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
 	errno = 0;
 	ck_assert_int_eq(hostswrite(&hd, &root, tpath("hosts"), tpath("hosts"),
 	    OWNED, 1, LINES, 1, lasterr, sizeof(lasterr)), -1);
