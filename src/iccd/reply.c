@@ -45,6 +45,18 @@ no_such(const char *name)
 
 
 json_t *
+change_reply(struct iccd *d, struct change *ch)
+{
+	char err[ERRLEN];
+	json_t *rep;
+
+	rep = change_apply(d, ch, err, sizeof(err)) == -1 ?
+	    reply_err("%s", err) : reply_ok();
+	change_free(ch);
+	return rep;
+}
+
+json_t *
 lines_reply(struct strvec *sv)
 {
 	json_t *a = json_array();
