@@ -133,48 +133,7 @@ END_TEST
 
 /* ---- hosts_file_sync ---------------------------------------------------- */
 
-/*
- * Each test gets a fresh directory inside one made per test case.  The
- * outer one is made and removed by the runner itself (an unchecked
- * fixture), so a failed test, which never reaches its own teardown in a
- * forked child, leaves nothing behind.
- */
-static char tbase[512], tdir[600];
-
-static void
-tbase_setup(void)
-{
-	tu_tmpbase(tbase, sizeof(tbase), "check_linkdata");
-}
-
-static void
-tbase_teardown(void)
-{
-	tu_rm_rf(tbase);
-}
-
-static void
-tdir_setup(void)
-{
-	tu_tmpdir(tdir, sizeof(tdir), tbase);
-}
-
-static void
-tdir_teardown(void)
-{
-	tu_rm_rf(tdir);
-}
-
-static const char *
-tpath(const char *name)
-{
-	static char p[2][1024];
-	static int k;
-
-	k ^= 1;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tdir, name);
-	return p[k];
-}
+/* Each test works in its own tu_dir (testutil.h). */
 
 /* sync_path: hosts_file_sync of an absolute path, resolved from "/". */
 static int
@@ -192,7 +151,7 @@ sync_path(const char *path, char *const *owned, size_t nowned,
 static void
 tdir_entries(size_t n)
 {
-	DIR		*d = opendir(tdir);
+	DIR		*d = opendir(tu_dir);
 	struct dirent	*e;
 	size_t		 k = 0;
 
@@ -222,11 +181,11 @@ START_TEST(test_sync_creates)
 	struct stat	 st;
 	mode_t		 old = umask(077);
 
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, lines, 1),
 	    0);
 	umask(old);
-	file_is(tpath("hosts"), "10.0.0.2\tapi h\n");
-	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
+	file_is(tu_path("hosts"), "10.0.0.2\tapi h\n");
+	ck_assert_int_eq(stat(tu_path("hosts"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	tdir_entries(1);
 }
@@ -238,7 +197,7 @@ START_TEST(test_sync_exact_alias)
 	char *const owned[] = { "api", "gone", "other-long" };
 	char *const lines[] = { "10.0.0.20\tapi h n", "fd00::20\tapi h n" };
 
-	tu_spit(tpath("hosts"),
+	tu_spit(tu_path("hosts"),
 	    "127.0.0.1\tlocalhost\n"
 	    "# 10.0.0.1\tapi comment\n"
 	    "#10.0.0.1 api\n"
@@ -255,9 +214,9 @@ START_TEST(test_sync_exact_alias)
 	    "10.0.0.1 keep\r\n"
 	    "10.0.0.1\n"
 	    "1.2.3.4 other", 0644);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 3, lines, 2),
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 3, lines, 2),
 	    0);
-	file_is(tpath("hosts"),
+	file_is(tu_path("hosts"),
 	    "127.0.0.1\tlocalhost\n"
 	    "# 10.0.0.1\tapi comment\n"
 	    "#10.0.0.1 api\n"
@@ -283,17 +242,17 @@ START_TEST(test_sync_again)
 	char *const l1[] = { "10.0.0.2\tapi h" };
 	char *const l2[] = { "10.0.0.3\tapi h" };
 
-	tu_spit(tpath("hosts"), "127.0.0.1\tlocalhost\n", 0644);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, l1, 1), 0);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, l2, 1), 0);
-	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n");
+	tu_spit(tu_path("hosts"), "127.0.0.1\tlocalhost\n", 0644);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, l1, 1), 0);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, l2, 1), 0);
+	file_is(tu_path("hosts"), "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n");
 	/* Nothing owned: only an append. */
-	ck_assert_int_eq(sync_path(tpath("hosts"), NULL, 0, l1, 1), 0);
-	file_is(tpath("hosts"),
+	ck_assert_int_eq(sync_path(tu_path("hosts"), NULL, 0, l1, 1), 0);
+	file_is(tu_path("hosts"),
 	    "127.0.0.1\tlocalhost\n10.0.0.3\tapi h\n10.0.0.2\tapi h\n");
 	/* Nothing new: only a removal. */
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
-	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n");
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tu_path("hosts"), "127.0.0.1\tlocalhost\n");
 	tdir_entries(1);
 }
 END_TEST
@@ -304,18 +263,18 @@ START_TEST(test_sync_final_newline)
 	char *const owned[] = { "api" };
 	char *const lines[] = { "10.0.0.2\tapi" };
 
-	tu_spit(tpath("hosts"), "a b\n10.0.0.7\tapi\n1.2.3.4 other", 0644);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
-	file_is(tpath("hosts"), "a b\n1.2.3.4 other");
+	tu_spit(tu_path("hosts"), "a b\n10.0.0.7\tapi\n1.2.3.4 other", 0644);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tu_path("hosts"), "a b\n1.2.3.4 other");
 	/* The unterminated last line is the owned one. */
-	tu_spit(tpath("hosts"), "a b\n10.0.0.7 api", 0644);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+	tu_spit(tu_path("hosts"), "a b\n10.0.0.7 api", 0644);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, lines, 1),
 	    0);
-	file_is(tpath("hosts"), "a b\n10.0.0.2\tapi\n");
+	file_is(tu_path("hosts"), "a b\n10.0.0.2\tapi\n");
 	/* An empty file stays empty. */
-	tu_spit(tpath("hosts"), "", 0644);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, NULL, 0), 0);
-	file_is(tpath("hosts"), "");
+	tu_spit(tu_path("hosts"), "", 0644);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, NULL, 0), 0);
+	file_is(tu_path("hosts"), "");
 }
 END_TEST
 
@@ -327,14 +286,14 @@ START_TEST(test_sync_keeps_mode_owner)
 	struct stat	before, after;
 	bool		root = geteuid() == 0;
 
-	tu_spit(tpath("hosts"), "127.0.0.1\tlocalhost\n", 0600);
+	tu_spit(tu_path("hosts"), "127.0.0.1\tlocalhost\n", 0600);
 	if (root)
-		ck_assert_int_eq(chown(tpath("hosts"), 4242, 4343), 0);
-	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+		ck_assert_int_eq(chown(tu_path("hosts"), 4242, 4343), 0);
+	ck_assert_int_eq(stat(tu_path("hosts"), &before), 0);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, lines, 1),
 	    0);
-	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
-	file_is(tpath("hosts"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
+	file_is(tu_path("hosts"), "127.0.0.1\tlocalhost\n10.0.0.2\tapi\n");
 	ck_assert_uint_eq(after.st_mode & 07777, 0600);
 	ck_assert_uint_eq(after.st_uid, before.st_uid);
 	ck_assert_uint_eq(after.st_gid, before.st_gid);
@@ -350,13 +309,13 @@ START_TEST(test_sync_unchanged)
 	char *const	lines[] = { "10.0.0.2\tapi" };
 	struct stat	before, after;
 
-	tu_spit(tpath("hosts"), "# c\n10.0.0.2\tapi\n", 0644);
-	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+	tu_spit(tu_path("hosts"), "# c\n10.0.0.2\tapi\n", 0644);
+	ck_assert_int_eq(stat(tu_path("hosts"), &before), 0);
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, lines, 1),
 	    0);
-	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
-	file_is(tpath("hosts"), "# c\n10.0.0.2\tapi\n");
+	file_is(tu_path("hosts"), "# c\n10.0.0.2\tapi\n");
 }
 END_TEST
 
@@ -367,15 +326,15 @@ START_TEST(test_sync_symlink)
 	char *const	lines[] = { "10.0.0.2\tapi" };
 	struct stat	st;
 
-	tu_spit(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n", 0640);
-	ck_assert_int_eq(symlink("real", tpath("hosts")), 0);
+	tu_spit(tu_path("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n", 0640);
+	ck_assert_int_eq(symlink("real", tu_path("hosts")), 0);
 	errno = 0;
-	ck_assert_int_eq(sync_path(tpath("hosts"), owned, 1, lines, 1),
+	ck_assert_int_eq(sync_path(tu_path("hosts"), owned, 1, lines, 1),
 	    -1);
 	ck_assert_int_eq(errno, ELOOP);
-	ck_assert_int_eq(lstat(tpath("hosts"), &st), 0);
+	ck_assert_int_eq(lstat(tu_path("hosts"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
-	file_is(tpath("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n");
+	file_is(tu_path("real"), "127.0.0.1\tlocalhost\n10.0.0.1\tapi\n");
 	tdir_entries(2);
 }
 END_TEST
@@ -385,14 +344,14 @@ START_TEST(test_sync_errors)
 	char *const lines[] = { "10.0.0.2\tapi" };
 
 	errno = 0;
-	ck_assert_int_eq(sync_path(tpath("nodir/hosts"), NULL, 0, lines,
+	ck_assert_int_eq(sync_path(tu_path("nodir/hosts"), NULL, 0, lines,
 	    1), -1);
 	ck_assert_int_eq(errno, ENOENT);
-	ck_assert_int_eq(mkdir(tpath("dir"), 0755), 0);
+	ck_assert_int_eq(mkdir(tu_path("dir"), 0755), 0);
 	errno = 0;
-	ck_assert_int_eq(sync_path(tpath("dir"), NULL, 0, lines, 1), -1);
+	ck_assert_int_eq(sync_path(tu_path("dir"), NULL, 0, lines, 1), -1);
 	ck_assert_int_eq(errno, EINVAL);	/* not a regular file */
-	ck_assert_int_eq(rmdir(tpath("dir")), 0);
+	ck_assert_int_eq(rmdir(tu_path("dir")), 0);
 	tdir_entries(0);
 }
 END_TEST
@@ -411,7 +370,7 @@ START_TEST(test_sync_bind_mount)
 	    "make / private", "bind mount" };
 	char *const	 owned[] = { "api" };
 	char *const	 lines[] = { "10.0.0.2\tapi" };
-	const char	*hosts = tpath("hosts"), *src = tpath("src");
+	const char	*hosts = tu_path("hosts"), *src = tu_path("src");
 	pid_t		 pid;
 	int		 status;
 
@@ -457,8 +416,8 @@ hosts_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hosts_file");
-	tcase_add_unchecked_fixture(tc, tbase_setup, tbase_teardown);
-	tcase_add_checked_fixture(tc, tdir_setup, tdir_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
+	tcase_add_checked_fixture(tc, tu_dir_setup, tu_dir_teardown);
 	tcase_add_test(tc, test_sync_creates);
 	tcase_add_test(tc, test_sync_exact_alias);
 	tcase_add_test(tc, test_sync_again);

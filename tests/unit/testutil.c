@@ -16,7 +16,11 @@
 
 #include <check.h>
 
-void
+/*
+ * tu_tmpbase: make $TMPDIR/NAME.XXXXXX (P_tmpdir when TMPDIR is unset or
+ * empty), mode 0755, its path into buf.  Outside a test: abort on failure.
+ */
+static void
 tu_tmpbase(char *buf, size_t len, const char *name)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -29,12 +33,50 @@ tu_tmpbase(char *buf, size_t len, const char *name)
 	}
 }
 
-void
+/* tu_tmpdir: make BASE/t.XXXXXX, mode 0755, its path into buf. */
+static void
 tu_tmpdir(char *buf, size_t len, const char *base)
 {
 	snprintf(buf, len, "%s/t.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(buf));
 	ck_assert_int_eq(chmod(buf, 0755), 0);
+}
+
+char tu_base[512], tu_dir[600];
+
+void
+tu_base_setup(void)
+{
+	tu_tmpbase(tu_base, sizeof(tu_base), "check_iccd");
+}
+
+void
+tu_base_teardown(void)
+{
+	tu_rm_rf(tu_base);
+}
+
+void
+tu_dir_setup(void)
+{
+	tu_tmpdir(tu_dir, sizeof(tu_dir), tu_base);
+}
+
+void
+tu_dir_teardown(void)
+{
+	tu_rm_rf(tu_dir);
+}
+
+const char *
+tu_path(const char *name)
+{
+	static char p[4][1024];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", tu_dir, name);
+	return p[k];
 }
 
 static int

@@ -11,13 +11,20 @@
 #include <sys/types.h>
 
 /*
- * tu_tmpbase: make a directory $TMPDIR/NAME.XXXXXX (P_tmpdir when TMPDIR
- * is unset or empty), mode 0755, its path into buf (len bytes).  For
- * unchecked fixtures: on failure it prints the path and aborts.
+ * A directory per test inside one per test case, for suites that work on
+ * real files.  tu_base_setup/teardown: an unchecked fixture (the runner
+ * makes and removes tu_base itself, so a failed test, which never reaches
+ * its own teardown in a forked child, leaves nothing behind).
+ * tu_dir_setup/teardown: a checked fixture, tu_dir a fresh directory in
+ * tu_base.  tu_path: "tu_dir/name", in one of four static buffers used in
+ * turn.
  */
-void tu_tmpbase(char *buf, size_t len, const char *name);
-/* tu_tmpdir: make a directory BASE/t.XXXXXX, mode 0755, path into buf. */
-void tu_tmpdir(char *buf, size_t len, const char *base);
+extern char tu_base[512], tu_dir[600];
+void tu_base_setup(void);
+void tu_base_teardown(void);
+void tu_dir_setup(void);
+void tu_dir_teardown(void);
+const char *tu_path(const char *name);
 /* tu_rm_rf: remove path and everything below it, without following
  * links; errors are ignored (cleanup only). */
 void tu_rm_rf(const char *path);
