@@ -58,7 +58,7 @@
 
 #include "probe.h"
 
-static const char *prog = "icc-probe";
+const char tool_prog[] = "icc-probe";
 
 _Noreturn void
 usage(void)
@@ -72,20 +72,7 @@ usage(void)
 	    "       %s tcp-stream|udp-stream ADDR PORT [--sport N] "
 	    "[--timeout MS]\n"
 	    "              [--interval MS] [--keep-going]\n",
-	    prog, prog, prog, prog, prog, prog);
-	exit(EXIT_USAGE);
-}
-
-_Noreturn void
-die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	    tool_prog, tool_prog, tool_prog, tool_prog, tool_prog, tool_prog);
 	exit(EXIT_USAGE);
 }
 
@@ -93,7 +80,7 @@ die_usage(const char *fmt, ...)
 _Noreturn void
 die_sys(const char *what)
 {
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
+	fprintf(stderr, "%s: %s: %s\n", tool_prog, what, strerror(errno));
 	printf("local error: %s: %s\n", what, strerror(errno));
 	exit(EXIT_USAGE);
 }
@@ -110,15 +97,6 @@ parse_num(const char *s, long min, long max, const char *field)
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
 		die_usage("%s: not a number in %ld-%ld: '%s'", field, min, max, s);
 	return v;
-}
-
-long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* resolve: a numeric address only: tests must never depend on DNS. */

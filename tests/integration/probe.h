@@ -10,9 +10,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "tool.h"	/* die_usage, now_ms, EXIT_USAGE */
+
 #define EXIT_OK		0
 #define EXIT_NET	1
-#define EXIT_USAGE	2
 
 #define DEFAULT_TIMEOUT_MS	1000
 #define UDP_RESEND_MS		250	/* a datagram may be lost while ARP/ND resolves */
@@ -20,17 +21,12 @@
 
 /* usage: the usage lines on stderr, exit EXIT_USAGE. */
 _Noreturn void usage(void);
-/* die_usage: "icc-probe: " and the message on stderr, exit EXIT_USAGE. */
-_Noreturn void die_usage(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
 /* die_sys: what failed and errno's text (stderr and stdout), exit
  * EXIT_USAGE. */
 _Noreturn void die_sys(const char *what);
 /* parse_num: a decimal number in [min, max], or a usage error naming
  * field. */
 long parse_num(const char *s, long min, long max, const char *field);
-/* now_ms: CLOCK_MONOTONIC in milliseconds. */
-long now_ms(void);
 /* resolve: numeric addr and port into *ss (*len bytes); no DNS ever. */
 void resolve(const char *addr, int port, struct sockaddr_storage *ss,
     socklen_t *len);
