@@ -5,7 +5,8 @@
 #ifndef ICC_TOOL_H
 #define ICC_TOOL_H
 
-#define EXIT_USAGE	2	/* bad usage or a local failure: a broken test */
+/* Bad usage, or a local failure: a broken test, never a network outcome. */
+#define EXIT_USAGE	2
 
 extern const char tool_prog[];
 

@@ -22,7 +22,7 @@
 
 /* The fixture's state, reset by setup. */
 extern char ctl_dir[64];		/* the temporary directory */
-extern char ctl_rundir[96];		/* dir/run, which control_open creates */
+extern char ctl_rundir[96];	/* ctl_dir/run, which control_open creates */
 extern char ctl_path[128];		/* dir/run/ctl.sock */
 extern struct control *ctl;
 /* What the fake handler saw. */
