@@ -123,6 +123,9 @@ int change_apply(struct iccd *d, struct change *ch, char *err, size_t len);
 
 /* change_free: release ch (not d's model). */
 void change_free(struct change *ch);
+/* change_reply: change_apply, then change_free; the reply to the request
+ * that made the change: {"ok": true}, or the error line (reply_err). */
+json_t *change_reply(struct iccd *d, struct change *ch);
 
 /*
  * change_sync: the whole table to the model (kernel_sync) in one

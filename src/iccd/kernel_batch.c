@@ -59,7 +59,7 @@ kbatch_op(struct kbatch *b, bool del)
 {
 	struct kop *op;
 
-	if (grow((void **)&b->ops, &b->cap, b->n, sizeof(*b->ops)) < 0)
+	if (grow_array((void **)&b->ops, &b->cap, b->n, sizeof(*b->ops)) < 0)
 		return NULL;
 	op = &b->ops[b->n];
 	op->del = del;

@@ -39,6 +39,7 @@
 #include <libmnl/libmnl.h>
 
 #include "kernel.h"
+#include "util.h"
 
 struct nftnl_batch;
 struct nftnl_rule;
@@ -131,36 +132,15 @@ struct kelemvec {
 
 /* ---- small helpers (every file) -------------------------------------- */
 
+/* errfmt: errf (util.h) that leaves errno alone and returns nothing. */
 static inline void __attribute__((format(printf, 3, 4)))
 errfmt(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	verrf(err, errlen, 0, fmt, ap);
 	va_end(ap);
-}
-
-static inline int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if ((nv = realloc(*v, ncap * size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
 }
 
 /* ---- kernel_talk.c --------------------------------------------------- */

@@ -126,7 +126,7 @@ ktxn_vmsg(struct ktxn *t, uint16_t family, uint16_t type, uint16_t flags,
 {
 	struct txmsg *m;
 
-	if (t->nomem || grow((void **)&t->msgs, &t->msgcap, t->nmsgs,
+	if (t->nomem || grow_array((void **)&t->msgs, &t->msgcap, t->nmsgs,
 	    sizeof(*t->msgs)) < 0) {
 		t->nomem = true;
 		return NULL;
@@ -373,7 +373,7 @@ ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke)
 		ktxn_elems_close(t);
 	if (t->enlh == NULL)
 		ktxn_elems_open(t, ke->set, del);
-	if (t->enlh == NULL || grow((void **)&t->elems, &t->elemcap,
+	if (t->enlh == NULL || grow_array((void **)&t->elems, &t->elemcap,
 	    t->nelems, sizeof(*t->elems)) < 0) {
 		t->nomem = true;
 		return;

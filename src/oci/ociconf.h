@@ -106,15 +106,6 @@ void oci_hook_clear(struct oci_hook *h);
 int oci_name_from_id(const char *id, char *name, const char **why);
 
 /*
- * oci_split_list: the comma list s (see above) as a new JSON array of
- * trimmed strings, each checked with check(entry, &why) when check is not
- * NULL.  `key` names the field in err.  Returns the array, or NULL with
- * one line in err (too many entries: more than max).
- */
-json_t *oci_split_list(const char *key, const char *s, size_t max,
-    int (*check)(const char *, const char **), char *err, size_t errlen);
-
-/*
  * oci_start_request: the "start" request iccctl would send for h with the
  * addresses found in the container (ip4, and ip6 when not NULL; network
  * byte order) on bridge `bridge`.  Returns a new object, or NULL (ENOMEM).

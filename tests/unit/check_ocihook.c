@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nsopen.h"
+#include "commalist.h"
 #include "ociconf.h"
 #include "request.h"
 #include "suites.h"
@@ -412,17 +413,17 @@ START_TEST(t_split_list)
 	json_t *a;
 	size_t i;
 
-	a = oci_split_list("k", " \t ", 4, NULL, err, sizeof(err));
+	a = comma_split("k", " \t ", 4, NULL, err, sizeof(err));
 	ck_assert_uint_eq(json_array_size(a), 0);
 	json_decref(a);
-	a = oci_split_list("k", "a, b ,c", 3, NULL, err, sizeof(err));
+	a = comma_split("k", "a, b ,c", 3, NULL, err, sizeof(err));
 	ck_assert_uint_eq(json_array_size(a), 3);
 	ck_assert_str_eq(str_at(a, 1), "b");
 	json_decref(a);
-	ck_assert_ptr_null(oci_split_list("k", "a,b,c,d", 3, NULL, err,
+	ck_assert_ptr_null(comma_split("k", "a,b,c,d", 3, NULL, err,
 	    sizeof(err)));
 	ck_assert_str_eq(err, "k: more than 3 entries");
-	ck_assert_ptr_null(oci_split_list("k", ", a", 3, NULL, err,
+	ck_assert_ptr_null(comma_split("k", ", a", 3, NULL, err,
 	    sizeof(err)));
 	ck_assert_str_eq(err, "k: entry 1 is empty");
 
@@ -430,7 +431,7 @@ START_TEST(t_split_list)
 	for (i = 0; i <= ICC_MAX_PORTS; i++)
 		memcpy(big + 2 * i, "1,", 2);
 	big[2 * ICC_MAX_PORTS + 1] = '\0';
-	a = oci_split_list("io.iccd.expose", big, ICC_MAX_PORTS, NULL, err,
+	a = comma_split("io.iccd.expose", big, ICC_MAX_PORTS, NULL, err,
 	    sizeof(err));
 	ck_assert_ptr_null(a);
 	ck_assert_str_eq(err, "io.iccd.expose: more than 256 entries");
