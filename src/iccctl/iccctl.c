@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "iccctl.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -25,6 +26,7 @@
 
 static const char *socket_opt;
 static int timeout_s = TIMEOUT_DEFAULT;	/* --timeout; 0: wait forever */
+int die_status = 1;
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -33,20 +35,19 @@ usage(int status)
 "usage: iccctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
 "  start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] [--hostname HOST]\n"
 "             [--expose PORT[-END][/tcp|udp|sctp]]... [--link SOURCE[:ALIAS]]...\n"
-"             [--env KEY=VALUE]...\n"
+"             [--env KEY=VALUE]... [--port IFNAME --mac MAC]\n"
 "  stop NAME | rm NAME\n"
 "  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
 "  bridge BR --icc on|off\n"
-"  list [--json] | status [--json]\n"
+"  list [--json|--dot] | status [--json]\n"
 "  env NAME [--json] [--link ALIAS] | hosts NAME [--write FILE]\n"
-"  reload\n");
+"  reload\n"
+"  check FROM TO PORT[/tcp|udp|sctp] [--json]\n"
+"  log [--follow] [--json] | metrics\n");
 	exit(status);
 }
 
-static void __attribute__((noreturn))
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -56,14 +57,14 @@ die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
+	exit(die_status);
 }
 
 /*
  * call: check req as iccd will, send it and return iccd's successful
  * reply; else die with one line.  Takes req.
  */
-static json_t *
+json_t *
 call(json_t *req)
 {
 	struct ctl_client c;
@@ -86,7 +87,7 @@ call(json_t *req)
 	die("%s", c.err);
 }
 
-static void
+void
 print_json(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -98,7 +99,7 @@ print_json(const json_t *v)
 }
 
 /* bad_option: the one line for an option getopt_long refused. */
-static void __attribute__((noreturn))
+void
 bad_option(char **argv)
 {
 	die("%s: unknown option or missing value \"%s\" (see iccctl --help)",
@@ -134,6 +135,8 @@ cmd_start(int argc, char **argv)
 		{ "expose", required_argument, NULL, 'e' },
 		{ "link", required_argument, NULL, 'l' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct msg_start s = { 0 };
@@ -150,6 +153,8 @@ cmd_start(int argc, char **argv)
 		case '6': s.ip6 = optarg; break;
 		case 'i': s.id = optarg; break;
 		case 'H': s.hostname = optarg; break;
+		case 'p': s.port = optarg; break;
+		case 'm': s.mac = optarg; break;
 		case 'e': json_array_append_new(expose, json_string(optarg));
 			break;
 		case 'l': json_array_append_new(links, json_string(optarg));
@@ -253,6 +258,12 @@ print_container(const struct msg_container *c)
 			printf("(%s)", at);
 	}
 	putchar('\n');
+	/* On a bridge with icc off: bound to its port, or not. */
+	if (strcmp(c->binding, "bound") == 0)
+		printf("binding %s bound port %s mac %s\n", c->name, c->port,
+		    c->mac);
+	else if (strcmp(c->binding, "unbound") == 0)
+		printf("binding %s unbound\n", c->name);
 }
 
 /* print_list: the list reply as text; -1 with err for a bad reply. */
@@ -306,14 +317,30 @@ json_flag(int argc, char **argv)
 static int
 cmd_list(int argc, char **argv)
 {
-	bool json = json_flag(argc, argv);
-	json_t *rep = call(new_req("list"));
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "dot", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, fmt = 0;
+	json_t *rep;
 	char err[256];
 
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'j' && ch != 'd')
+			bad_option(argv);
+		if (fmt != 0 && fmt != ch)
+			die("list: --json and --dot exclude each other");
+		fmt = ch;
+	}
+	if (optind != argc)
+		die("unexpected argument \"%s\"", argv[optind]);
+	rep = call(new_req("list"));
 	json_object_del(rep, "ok");
-	if (json)
+	if (fmt == 'j')
 		print_json(rep);
-	else if (print_list(rep, err, sizeof(err)) == -1) {
+	else if ((fmt == 'd' ? print_dot(rep, err, sizeof(err)) :
+	    print_list(rep, err, sizeof(err))) == -1) {
 		json_decref(rep);
 		fflush(stdout);
 		die("list: iccd's reply: %s", err);
@@ -354,6 +381,17 @@ cmd_status(int argc, char **argv)
 			    "last_repair_at"), (long long)json_integer_value(
 			    json_object_get(rep, "last_repair_us")));
 		printf("\n");
+		printf("table bridge %s: %s (%lld elements, %lld missing, "
+		    "%lld extra)\n", jstr(rep, "table"), json_is_true(
+		    json_object_get(rep, "bridge_present")) ? "present" :
+		    "MISSING", (long long)json_integer_value(json_object_get(
+		    rep, "bound_elements")), (long long)json_integer_value(
+		    json_object_get(rep, "bridge_missing")), (long long)
+		    json_integer_value(json_object_get(rep, "bridge_extra")));
+		printf("unbound containers %lld, br_netfilter sysctls put "
+		    "back %lld\n", (long long)json_integer_value(
+		    json_object_get(rep, "unbound")), (long long)
+		    json_integer_value(json_object_get(rep, "sysctl_repairs")));
 	}
 	json_decref(rep);
 	return 0;
@@ -484,17 +522,20 @@ static const struct {
 	    "[--hostname HOST]\n"
 	    "             [--expose PORT[-END][/tcp|udp|sctp]]... "
 	    "[--link SOURCE[:ALIAS]]...\n"
-	    "             [--env KEY=VALUE]..." },
+	    "             [--env KEY=VALUE]... [--port IFNAME --mac MAC]" },
 	{ "stop", "stop NAME" },
 	{ "rm", "rm NAME" },
 	{ "link", "link RECEIVER SOURCE[:ALIAS]" },
 	{ "unlink", "unlink RECEIVER ALIAS" },
 	{ "bridge", "bridge BR --icc on|off" },
-	{ "list", "list [--json]" },
+	{ "list", "list [--json|--dot]" },
 	{ "status", "status [--json]" },
 	{ "env", "env NAME [--json] [--link ALIAS]" },
 	{ "hosts", "hosts NAME [--write FILE]" },
 	{ "reload", "reload" },
+	{ "check", "check FROM TO PORT[/tcp|udp|sctp] [--json]" },
+	{ "log", "log [--follow] [--json]" },
+	{ "metrics", "metrics" },
 };
 
 /* command_help: `iccctl CMD --help` (or -h) prints CMD's synopsis. */
@@ -559,5 +600,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "env") == 0) return cmd_env(argc, argv);
 	if (strcmp(cmd, "hosts") == 0) return cmd_hosts(argc, argv);
 	if (strcmp(cmd, "reload") == 0) return cmd_reload(argc, argv);
+	if (strcmp(cmd, "check") == 0) return cmd_check(argc, argv);
+	if (strcmp(cmd, "metrics") == 0) return cmd_metrics(argc, argv);
+	if (strcmp(cmd, "log") == 0) return cmd_log(argc, argv);
 	die("unknown command \"%s\" (see iccctl --help)", cmd);
 }

@@ -16,10 +16,12 @@
 
 #include <jansson.h>
 
+#include "bind.h"
 #include "engine.h"
 #include "hmap.h"
 #include "hostswrite.h"
 #include "kernel.h"
+#include "metrics.h"
 #include "model.h"
 #include "rules.h"
 
@@ -38,7 +40,7 @@ struct iccd {
 	struct statelog		*slog;		/* NULL: no state directory */
 	bool			 group_commit;	/* daemon_round makes changes
 						 * durable, once per round */
-	struct pending_txn	**round;	/* changes waiting for it */
+	struct pending_change	**round;	/* changes waiting for it */
 	size_t			 nround, capround;
 	long			 load_state_ns;	/* daemon_init's state_load */
 	unsigned long		 requests;	/* handled, for status */
@@ -48,6 +50,16 @@ struct iccd {
 	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
 	long			 last_repair_us;	/* event read -> synced */
+	struct bindset		*bound;		/* the bridge table's elements,
+						 * as iccd last set them */
+	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
+						 * put back */
+	bool			 sysctl_failing; /* the last check failed
+						 * (logged once a row) */
+	bool			 no_port_check;	/* unit tests: a start's port
+						 * is not looked up in sysfs */
+	struct metrics		 metrics;	/* metrics.h */
+	struct droplog		*droplog;	/* droplog.h; NULL: none */
 };
 
 /*

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,10 +29,14 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "droplog.h"
+#include "httpmetrics.h"
 #include "log.h"
+#include "ops.h"
 #include "parse.h"
 #include "proto.h"
 #include "rules.h"
+#include "state.h"
 
 struct options {
 	bool		 foreground;
@@ -43,6 +49,9 @@ struct options {
 	size_t		 nhosts_dirs;
 	int		 icc;
 	enum log_level	 level;
+	const char	*metrics_listen;	/* ADDR:PORT or NULL */
+	int		 log_group;		/* -1: no drop log */
+	bool		 no_own_table;		/* --no-own-table */
 };
 
 static void __attribute__((noreturn))
@@ -53,8 +62,27 @@ usage(int status)
 	    "[--rules-dir DIR]\n"
 	    "            [--table NAME] [--icc on|off] [--group NAME] "
 	    "[--hosts-dir DIR]...\n"
-	    "            [--log-level LEVEL]\n");
+	    "            [--log-level LEVEL] [--metrics-listen ADDR:PORT] "
+	    "[--log-group N|none]\n"
+	    "            [--no-own-table]\n");
 	exit(status);
+}
+
+/* log_group_arg: --log-group N (0-65535) or "none". */
+static int
+log_group_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	if (strcmp(s, "none") == 0)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
+		fatalx("--log-group: expected a group from 0 to 65535 or "
+		    "\"none\"");
+	return (int)v;
 }
 
 static void
@@ -70,6 +98,9 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "group", required_argument, NULL, 'g' },
 		{ "hosts-dir", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
+		{ "log-group", required_argument, NULL, 'G' },
+		{ "no-own-table", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -77,7 +108,7 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:OhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
@@ -86,6 +117,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->rules_dir = optarg; break;
 		case 't': o->table = optarg; break;
 		case 'g': o->group = optarg; break;
+		case 'M': o->metrics_listen = optarg; break;
+		case 'O': o->no_own_table = true; break;
+		case 'G': o->log_group = log_group_arg(optarg); break;
 		case 'H':
 			o->hosts_dirs = reallocarray(o->hosts_dirs,
 			    o->nhosts_dirs + 1, sizeof(*o->hosts_dirs));
@@ -145,7 +179,7 @@ static json_t *
 handle(const json_t *req, bool may_write, const struct peer_cred *who,
     void *arg)
 {
-	return daemon_handle(arg, req, may_write, who);
+	return ops_handle(arg, req, may_write, who);
 }
 
 /*
@@ -164,7 +198,8 @@ lock_or_die(const char *dir, const char *name, const char *what)
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		fatal("%s: %s", what, dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
 		fatal("%s: %s", what, path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -320,21 +355,150 @@ on_monitor(struct iccd *d, int mfd)
 	return mfd;
 }
 
-static void
-main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
+/* The loop's own descriptors besides the control socket's. */
+struct loopfds {
+	int			 sfd;		/* signals */
+	int			 mfd;		/* nftables events; -1: none */
+	int			 lfd;		/* drop log; -1: none */
+	struct httpmetrics	*http;		/* NULL: no --metrics-listen */
+	int			 tfd;		/* the sysctl watch's timer */
+};
+
+#define LOOP_FIXED	5
+
+/*
+ * Every SYSCTL_CHECK_MS iccd reads the br_netfilter sysctls it depends on
+ * and puts them back when someone changed them: within a second, as
+ * iccd(8) promises.  Meanwhile the bridge table's forward chain drops IP
+ * traffic to and from bound ports (it lacks iccd's mark): fail closed.
+ */
+#define SYSCTL_CHECK_MS		500
+
+static int
+sysctl_timer_open(void)
 {
-	struct pollfd pfd[3 + CONTROL_MAX_CLIENTS];
+	struct itimerspec its = {
+		.it_interval = { 0, SYSCTL_CHECK_MS * 1000000L },
+		.it_value = { 0, SYSCTL_CHECK_MS * 1000000L },
+	};
+	int fd;
+
+	if ((fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1)
+		fatal("timerfd_create");
+	if (timerfd_settime(fd, 0, &its, NULL) == -1)
+		fatal("timerfd_settime");
+	return fd;
+}
+
+/* on_sysctl_timer: check the sysctls; failures are logged once a row. */
+static void
+on_sysctl_timer(struct iccd *d, int tfd)
+{
+	uint64_t ticks;
+	char err[256];
+	int rc;
+
+	(void)read(tfd, &ticks, sizeof(ticks));
+	if ((rc = kernel_bridge_nf_check(err, sizeof(err))) < 0) {
+		if (!d->sysctl_failing)
+			log_warnx("br_netfilter: %s; bound containers stay "
+			    "cut off from each other until it is back", err);
+		d->sysctl_failing = true;
+		return;
+	}
+	d->sysctl_failing = false;
+	if (rc == 0)
+		return;
+	d->sysctl_repairs += (unsigned long)rc;
+	log_warnx("br_netfilter: someone turned off bridge-nf-call-iptables "
+	    "or -ip6tables: set back to 1 (%d sysctl%s)", rc, rc > 1 ? "s" :
+	    "");
+}
+
+/* on_drops: read the drop log; a broken socket ends it (logged). */
+static int
+on_drops(struct iccd *d, int lfd)
+{
+	int rc = ops_drops_read(d);
+
+	if (rc >= 0)
+		return lfd;
+	log_warnx("drop log: %s; blocked connections are no longer logged",
+	    strerror(-rc));
+	return -1;
+}
+
+/* log_owned: say whether the table is owned, and why not. */
+static void
+log_owned(struct iccd *d)
+{
+	switch (kernel_owned(d->k)) {
+	case 1:
+		log_info("table inet %s is owned (owner + persist): no other "
+		    "process can change it", d->table);
+		break;
+	case -1:
+		log_warnx("table inet %s: the kernel refused the owner + "
+		    "persist flags (Linux 6.9 or later has them): not owned, "
+		    "changes by others are repaired", d->table);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * drops_open: the drop log: bind the log group, keep a ring.  Returns
+ * the socket, or -1 (logged): iccd then runs without a drop log.
+ */
+static int
+drops_open(struct iccd *d)
+{
+	int fd;
+
+	if (d->k == NULL || (fd = kernel_nflog_open(d->k)) == -1) {
+		if (errno != ENOENT)
+			log_warn("drop log: nfnetlink_log group: blocked "
+			    "connections will not be logged");
+		return -1;
+	}
+	if ((d->droplog = droplog_new(DROPLOG_SIZE)) == NULL) {
+		log_warn("drop log");
+		return -1;
+	}
+	return fd;
+}
+
+static char *
+render_metrics(void *arg)
+{
+	return metrics_text(arg);
+}
+
+static void
+main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
+{
+	struct pollfd pfd[LOOP_FIXED + 1 + CONTROL_MAX_CLIENTS];
 	size_t n;
-	int ready;
+	int ready, sfd = lf->sfd, mfd;
 
 	for (;;) {
+		mfd = lf->mfd;
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = mfd;		/* -1: poll skips it */
 		pfd[1].events = POLLIN;
-		n = control_pollfds(ctl, pfd + 2);
+		pfd[2].fd = lf->lfd;
+		pfd[2].events = POLLIN;
+		pfd[3].fd = lf->http != NULL ? http_fd(lf->http) : -1;
+		pfd[3].events = POLLIN;
+		pfd[4].fd = lf->tfd;
+		pfd[4].events = POLLIN;
+		n = control_pollfds(ctl, pfd + LOOP_FIXED);
+		d->metrics.clients = control_clients(ctl);
 		/* While a compaction runs, wake up soon to reap it. */
-		ready = poll(pfd, n + 2, daemon_after_replies_due(d) ? 0 :
+		ready = poll(pfd, n + LOOP_FIXED, daemon_after_replies_due(d) ? 0 :
 		    daemon_pending(d) ? 10 : 1000);
 		if (ready == -1) {
 			if (errno == EINTR)
@@ -345,8 +509,15 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 			return;
 		/* Before requests: they would fail on a broken table. */
 		if (mfd != -1 && pfd[1].revents != 0)
-			mfd = on_monitor(d, mfd);
-		control_dispatch(ctl, pfd + 2, n);
+			lf->mfd = on_monitor(d, mfd);
+		if (lf->lfd != -1 && pfd[2].revents != 0)
+			lf->lfd = on_drops(d, lf->lfd);
+		if (pfd[4].revents & POLLIN)
+			on_sysctl_timer(d, lf->tfd);
+		/* Every round: MHD's connection timeouts need the calls. */
+		if (lf->http != NULL)
+			http_run(lf->http);
+		control_dispatch(ctl, pfd + LOOP_FIXED, n);
 		/* The journal is compacted at a quiet moment, or at once
 		 * when it has grown past its threshold. */
 		if (ready == 0 || daemon_after_replies_due(d))
@@ -406,15 +577,18 @@ main(int argc, char **argv)
 {
 	struct options o = {
 		.state_dir = ICC_STATE_DIR, .rules_dir = ICC_RULES_DIR,
-		.table = ICC_TABLE, .level = LOG_LVL_INFO
+		.table = ICC_TABLE, .level = LOG_LVL_INFO,
+		.log_group = KERNEL_LOG_GROUP
 	};
 	static struct iccd d;
+	struct loopfds lf = { -1, -1, -1, NULL, -1 };
+	struct sockaddr_storage ms;
+	size_t mslen = 0;
 	const char *table_lock;
 	gid_t group;
 	struct control *ctl;
 	struct start_times st = { .main = mono_now() };
 	char err[512];
-	int sfd, mfd;
 
 	log_init("iccd", 1, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
@@ -426,6 +600,13 @@ main(int argc, char **argv)
 		fatalx("--state-dir: path too long");
 	group = lookup_group(o.group);	/* bad input first: nothing touched */
 	check_hosts_dirs(&o);
+	if (o.metrics_listen != NULL && http_listen_parse(o.metrics_listen,
+	    &ms, &mslen, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* Before the lock file is opened in it: a directory others may
+	 * write is refused before root creates anything there. */
+	if (state_init(o.state_dir, err, sizeof(err)) == -1)
+		fatalx("--state-dir: %s", err);
 	lock_or_die(o.state_dir, "lock", "--state-dir");
 	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
@@ -434,8 +615,11 @@ main(int argc, char **argv)
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
 	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
-	if ((sfd = signals_block()) == -1)
+	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
+	kernel_set_log_group(d.k, o.log_group);
+	kernel_set_owned(d.k, !o.no_own_table);
+	lf.lfd = drops_open(&d);
 	/* The sync first, then the monitor: while a monitor listens, the
 	 * kernel builds an event per element of the load (kernel.h).  A
 	 * change by anyone in between moved the ruleset's generation: then
@@ -444,7 +628,7 @@ main(int argc, char **argv)
 	if (daemon_sync(&d, err, sizeof(err)) != 0)
 		fatalx("table inet %s: %s", o.table, err);
 	st.monitor = mono_now();
-	if ((mfd = monitor_open(&d)) != -1 &&
+	if ((lf.mfd = monitor_open(&d)) != -1 &&
 	    kernel_moved_since_sync(d.k) != 0) {
 		log_info("table inet %s: the ruleset changed during the start: "
 		    "syncing again", o.table);
@@ -453,6 +637,7 @@ main(int argc, char **argv)
 	}
 	st.done = mono_now();
 	log_loaded(&d, &st);
+	log_owned(&d);
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
@@ -460,6 +645,11 @@ main(int argc, char **argv)
 	 * made before any of their replies goes out. */
 	control_on_round(ctl, round_end, &d);
 	d.group_commit = true;
+	/* Before daemon(3): a port in use is said on the terminal.  No
+	 * thread: the epoll descriptor survives the fork as it is. */
+	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
+	    render_metrics, &d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
@@ -468,8 +658,11 @@ main(int argc, char **argv)
 	/* Type=notify: ready only now that the table matches the state. */
 	sd_notify(0, "READY=1");
 #endif
-	main_loop(&d, ctl, sfd, mfd);
+	lf.tfd = sysctl_timer_open();
+	main_loop(&d, ctl, &lf);
+	http_close(lf.http);
 	control_close(ctl);
+	droplog_free(d.droplog);
 	daemon_free(&d);
 	free(o.hosts_dirs);
 	unlink(table_lock);	/* still held: nobody else can be using it */

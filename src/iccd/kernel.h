@@ -5,9 +5,10 @@
  * rules judge every packet of a flow (rules/icc.nft).  Implemented by the kernel_*.c files, one concern each (listed in
  * kernel_int.h, their private header).
  *
- * iccd owns exactly one table (family inet, name given to kernel_open) and
- * never touches another table or flushes the ruleset.  Its layout is
- * documented in rules/icc.nft:
+ * iccd owns two tables of the name given to kernel_open, one of family
+ * inet and one of family bridge (rules/icc-bridge.nft: port bindings,
+ * kernel_bridge.c), and never touches another table or flushes the
+ * ruleset.  The inet table's layout is documented in rules/icc.nft:
  *
  *   set closed  { type ifname . ifname }            bridges with icc off
  *   set links4  { type ipv4_addr . ipv4_addr . inet_proto . inet_service }
@@ -28,10 +29,21 @@
 #ifndef ICCD_KERNEL_H
 #define ICCD_KERNEL_H
 
+#include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "belem.h"
 #include "elem.h"
+
+/*
+ * The packet mark bit iccd's inet isolate chain sets, with a mask (other
+ * bits are left alone), on what it accepts; the bridge table's forward
+ * chain drops IP traffic to or from a bound port without it, so that
+ * without br_netfilter the closed bridge stays closed (rules/icc-bridge.nft).
+ */
+#define ICC_MARK	0x00100000U
 
 struct kernel;
 
@@ -106,6 +118,23 @@ int kbatch_add_closed(struct kbatch *b, const char *bridge);
 int kbatch_del_closed(struct kbatch *b, const char *bridge);
 
 /*
+ * kbatch_add_belem, kbatch_del_belem: a bridge-table element (bind.h),
+ * committed in the same transaction as the rest of the batch.
+ */
+int kbatch_add_belem(struct kbatch *b, const struct icc_belem *e);
+int kbatch_del_belem(struct kbatch *b, const struct icc_belem *e);
+/* kbatch_clear_belems: forget the bridge-table elements recorded in b. */
+void kbatch_clear_belems(struct kbatch *b);
+
+/*
+ * kernel_set_bindings: the bridge table's elements (sorted, unique, as
+ * bind_all makes them) for the next kernel_sync, which replaces the
+ * bridge table whole in its first transaction.  Copies all.  Returns 0 or
+ * -ENOMEM (then the previous ones stay).
+ */
+int kernel_set_bindings(struct kernel *k, const struct belemvec *all);
+
+/*
  * kbatch_commit: send the batch (nothing is sent when it is empty) and read
  * every ack.  Returns 0, or the first negative errno the kernel answered;
  * err gets the refused message, e.g. "del element links4 ...: No such file
@@ -123,11 +152,53 @@ void kbatch_reset(struct kbatch *b);
 int kernel_dump_elems(struct kernel *k, struct elemvec *out);
 
 /*
+ * kernel_dump_belems: every element of the bridge table's sets into out,
+ * sorted and unique (out is emptied first).  Returns 0 or a negative
+ * errno (-ENOENT when the table or a set is missing, -EPROTO for an
+ * element iccd cannot have added).
+ */
+int kernel_dump_belems(struct kernel *k, struct belemvec *out);
+
+/*
  * kernel_dump_closed: call fn for every bridge in the closed set.
  * Returns 0 or a negative errno.
  */
 int kernel_dump_closed(struct kernel *k,
     void (*fn)(const char *bridge, void *), void *arg);
+
+/*
+ * kernel_set_owned: whether the table carries the owner and persist flags
+ * (default: yes).  Owned, no other process can change or delete it (nft
+ * flush ruleset passes it by; reads work as ever); when iccd exits the
+ * table stays as an orphan, which the next iccd adopts.  Kernels without
+ * persist (before 6.9) refuse both flags: the first kernel_sync then
+ * makes the table without them (kernel_owned says so) and the monitor's
+ * self-healing is all there is.  Takes effect at the next kernel_sync.
+ */
+void kernel_set_owned(struct kernel *k, bool own);
+
+/*
+ * kernel_owned: 1 when the table is made owned, 0 when asked not to,
+ * -1 when the kernel refused the flags (no persist).
+ */
+int kernel_owned(const struct kernel *k);
+
+/*
+ * kernel_lookup_flow: the element of a link set that allows flow (an
+ * element of one port: first == last), asked of the kernel with a GET of
+ * the element, not a dump: the family's hash set first, then its interval
+ * set, whose answer is the range holding the port.  Returns 1 with
+ * *found the kernel's element, 0 when neither set holds one, or a
+ * negative errno (a missing table or set reads as 0: no element).
+ */
+int kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
+    struct icc_elem *found);
+
+/*
+ * kernel_closed_has: 1 when the closed set holds bridge ("BR" . "BR"),
+ * 0 when not, or a negative errno (-EINVAL, -ENAMETOOLONG for a bad name).
+ */
+int kernel_closed_has(struct kernel *k, const char *bridge);
 
 /*
  * kernel_delete_table: delete iccd's table (for `iccd --cleanup` and
@@ -164,6 +235,52 @@ int kernel_monitor_open(struct kernel *k, size_t rcvbuf);
 int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
 
 /*
+ * The drop log.  The isolate chain logs the first packet of a blocked
+ * connection (ct state new) to nfnetlink_log group KERNEL_LOG_GROUP,
+ * rate-limited in the kernel (KERNEL_LOG_RATE a second, bursts of
+ * KERNEL_LOG_BURST), just before its drop rule; see rules/icc.nft.
+ */
+#define KERNEL_LOG_GROUP	31
+#define KERNEL_LOG_RATE		10
+#define KERNEL_LOG_BURST	20
+
+/*
+ * kernel_set_log_group: the group the log rule sends to (0-65535), or -1
+ * for no log rule.  Takes effect at the next kernel_sync (the rules are
+ * rewritten by every sync); call it before the first.
+ */
+void kernel_set_log_group(struct kernel *k, int group);
+
+/* One logged packet, decoded. */
+struct kdrop {
+	char		 bridge[IF_NAMESIZE];	/* its input device: the
+						 * bridge; "" when gone */
+	uint8_t		 family;		/* AF_INET or AF_INET6 */
+	uint8_t		 proto;			/* IPPROTO_* */
+	union icc_addr	 saddr, daddr;		/* network byte order */
+	uint16_t	 dport;			/* host order; 0 unless tcp,
+						 * udp or sctp */
+};
+
+/*
+ * kernel_nflog_open: bind a socket of k's own to the log group (copying
+ * the first 128 bytes of each packet).  Returns its descriptor, to poll
+ * for POLLIN (k keeps it; kernel_close closes it), or -1 with errno
+ * (EBUSY: another process has the group in this network namespace;
+ * ENOENT: no log group set).  A second call returns the same one.
+ */
+int kernel_nflog_open(struct kernel *k);
+
+/*
+ * kernel_nflog_read: read at most max queued datagrams without waiting
+ * and call fn for every packet in them (fn's kdrop lives for the call).
+ * Returns 1 when the kernel dropped some for want of buffer, 0 when not,
+ * or a negative errno (-EBADF when not open).
+ */
+int kernel_nflog_read(struct kernel *k, size_t max,
+    void (*fn)(const struct kdrop *, void *), void *arg);
+
+/*
  * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the
  * inet hooks: load br_netfilter if needed (modprobe is not run: the
  * sysctl file must exist) and set net.bridge.bridge-nf-call-iptables and
@@ -171,5 +288,14 @@ int kernel_monitor_read(struct kernel *k, char *cause, size_t len);
  * negative errno with err naming the sysctl that could not be set.
  */
 int kernel_bridge_nf(char *err, size_t errlen);
+
+/*
+ * kernel_bridge_nf_check: put back the br_netfilter sysctls iccd needs
+ * (bridge-nf-call-iptables and -ip6tables) if someone changed them.
+ * Returns the number of sysctls it had to set back (0: nothing drifted),
+ * or a negative errno with err naming the sysctl (missing: br_netfilter
+ * unloaded; not writable).
+ */
+int kernel_bridge_nf_check(char *err, size_t errlen);
 
 #endif

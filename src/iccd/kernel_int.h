@@ -11,6 +11,10 @@
  *   kernel_sync.c     kernel_sync (dump, diff, rebuild, chunks)
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
+ *   kernel_bridge.c   the bridge table (rules/icc-bridge.nft)
+ *   kernel_brules.c   the bridge table's rules
+ *   kernel_lookup.c   one element asked of the kernel (iccctl check)
+ *   kernel_nflog.c    the drop log: nfnetlink_log packets of the log rule
  *
  * Errors are negative errno values unless said otherwise.
  */
@@ -34,8 +38,10 @@
 #include <libmnl/libmnl.h>
 
 #include "kernel.h"
+#include "util.h"
 
 struct nftnl_batch;
+struct nftnl_rule;
 struct nftnl_set_elem;
 
 /* As nftables: 2 MB batch pages, room past the page for one message. */
@@ -91,6 +97,12 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct belemvec		 bwant;		/* the bridge table's elements
+						 * (kernel_set_bindings) */
+	struct mnl_socket	*nflog;		/* the drop log's group */
+	int			 log_group;	/* -1: no log rule */
+	bool			 own;		/* table flags owner + persist */
+	bool			 own_refused;	/* the kernel has no persist */
 	struct ksync_stats	 stats;		/* of the last kernel_sync */
 	uint32_t		 sync_genid;	/* the ruleset generation its
 						 * commits left, 0: none */
@@ -98,6 +110,18 @@ struct kernel {
 
 /* mono_ns: CLOCK_MONOTONIC in nanoseconds, for struct ksync_stats. */
 long mono_ns(void);
+
+/*
+ * Table flags (nf_tables.h names them from 5.12 and 6.9 on; ours so that
+ * older headers build).  Owner: only the netlink socket that set it may
+ * change or delete the table.  Persist: when that socket closes the table
+ * stays, without owner (an orphan), for the next iccd to adopt; without
+ * persist it would be deleted, opening every closed bridge.  Never one
+ * without the other.
+ */
+#define TABLE_F_OWNER		0x2
+#define TABLE_F_PERSIST		0x4
+#define TABLE_F_OWNED		(TABLE_F_OWNER | TABLE_F_PERSIST)
 
 /* One set element as the kernel holds it: raw key bytes. */
 struct kelem {
@@ -113,36 +137,15 @@ struct kelemvec {
 
 /* ---- small helpers (every file) -------------------------------------- */
 
+/* errfmt: errf (util.h) that leaves errno alone and returns nothing. */
 static inline void __attribute__((format(printf, 3, 4)))
 errfmt(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	verrf(err, errlen, 0, fmt, ap);
 	va_end(ap);
-}
-
-static inline int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if ((nv = realloc(*v, ncap * size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
 }
 
 /* ---- kernel_talk.c --------------------------------------------------- */
@@ -202,7 +205,10 @@ void kelem_format(const struct kelem *ke, char *buf, size_t len);
 struct layout {
 	const char	*table;
 	bool		 exists;
-	bool		 flags_ok;	/* not dormant, not owned */
+	bool		 flags_ok;	/* the flags k wants: none, or owner +
+					 * persist with k's socket as owner */
+	bool		 adopt;		/* an orphan (persist only) k adopts
+					 * by setting owner + persist again */
 	bool		 extra;		/* a set or chain iccd does not make */
 	bool		 odd_elem;	/* an element iccd cannot have added */
 	bool		 set_ok[KSET_NR];
@@ -214,6 +220,8 @@ struct layout {
 bool layout_ok(const struct layout *l);
 /* layout_dump: the table, its sets and chains into l (not the rules). */
 int layout_dump(struct kernel *k, struct layout *l);
+/* table_flags: the flags k's table is created with (none or owned). */
+uint32_t table_flags(const struct kernel *k);
 
 /* ---- kernel_dump.c --------------------------------------------------- */
 
@@ -282,8 +290,19 @@ void ktxn_next(struct ktxn *t);
  * memory (t->nomem is then set). */
 struct nlmsghdr *ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* ktxn_fmsg: the same for family `family` (NFPROTO_BRIDGE: the bridge
+ * table's messages; their element lists are not named element by element
+ * in errors). */
+struct nlmsghdr *ktxn_fmsg(struct ktxn *t, uint16_t family, uint16_t type,
+    uint16_t flags, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* ktxn_elems_close: end the element list being filled, if any (before
+ * messages of another kind). */
+void ktxn_elems_close(struct ktxn *t);
 /* ktxn_table: a NEWTABLE or DELTABLE of k's table; verb names it. */
 void ktxn_table(struct ktxn *t, uint16_t type, const char *verb);
+/* ktxn_table_flags: a NEWTABLE carrying flags (create, or adopt). */
+void ktxn_table_flags(struct ktxn *t, uint32_t flags, const char *verb);
 /* ktxn_set: create set i as setspecs[i] says. */
 void ktxn_set(struct ktxn *t, enum kset i);
 /* ktxn_chain_flush: delete every rule of chain name. */
@@ -300,5 +319,40 @@ int ktxn_commit(struct ktxn *t, char *err, size_t errlen);
 
 /* ktxn_rules: add every rule of both chains, in order, to t. */
 void ktxn_rules(struct ktxn *t);
+
+/* ---- kernel_brules.c: the bridge table's rules -------------------------- */
+
+/* The bridge table's chains; the two base ones first. */
+enum bchain { BC_PREROUTING, BC_FORWARD, BC_PORT, BC_PORT6, BC_NA, BC_NS,
+	BC_GUARD, BC_NR };
+
+/* Their names, indexed by enum bchain. */
+extern const char *const bchain_names[BC_NR];
+
+/* One rule: its chain and how to build its expressions (0, or -1 when
+ * out of memory). */
+struct brule {
+	enum bchain	  chain;
+	int		(*build)(struct nftnl_rule *);
+};
+
+/* Every rule of the table, in order (chain by chain), nbrules of them. */
+extern const struct brule brules[];
+extern const size_t nbrules;
+
+/* ---- kernel_bridge.c: the bridge table --------------------------------- */
+
+/*
+ * kbridge_txn_rebuild: into t, the bridge table replaced whole: created
+ * if missing, deleted and created with its sets, chains, rules and the
+ * elements want (kernel_sync: a few elements per bound container, cheap
+ * to rebuild, and a rebuild cannot miss a change someone made).
+ */
+void kbridge_txn_rebuild(struct ktxn *t, const struct belemvec *want);
+/* kbridge_txn_elems: into t, add (del false) or delete the elements v. */
+void kbridge_txn_elems(struct ktxn *t, const struct belemvec *v, bool del);
+/* kbridge_txn_delete: into t, the bridge table deleted (added first, so
+ * that the delete cannot fail for want of it). */
+void kbridge_txn_delete(struct ktxn *t);
 
 #endif

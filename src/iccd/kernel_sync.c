@@ -151,7 +151,7 @@ sync_rebuild(struct ktxn *t, const struct kelemvec *want)
 	/* Add first so that the delete never fails for want of a table. */
 	ktxn_table(t, NFT_MSG_NEWTABLE, "add");
 	ktxn_table(t, NFT_MSG_DELTABLE, "delete");
-	ktxn_table(t, NFT_MSG_NEWTABLE, "create");
+	ktxn_table_flags(t, table_flags(t->k), "create");
 	for (s = 0; s < KSET_NR; s++)
 		ktxn_set(t, set_order[s]);
 	ktxn_chain_add(t, FORWARD_CHAIN, true);
@@ -277,6 +277,9 @@ sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
 		k->stats.sort_ns += mono_ns() - t1;
 	}
 	if (layout_ok(&l) && !sync_rebuild_cheaper(want, have)) {
+		/* An orphan (a dead iccd's owned table) becomes ours. */
+		if (l.adopt)
+			ktxn_table_flags(&t, TABLE_F_OWNED, "adopt");
 		ktxn_chain_flush(&t, FORWARD_CHAIN);
 		ktxn_chain_flush(&t, ISOLATE_CHAIN);
 		ktxn_rules(&t);
@@ -295,6 +298,9 @@ sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
 		return rc;
 	}
 	first = sync_first_adds(&t, &adds);
+	/* The bridge table, whole, in the same transaction. */
+	ktxn_elems_close(&t);
+	kbridge_txn_rebuild(&t, &k->bwant);
 	rc = ktxn_commit(&t, err, errlen);
 	ktxn_free(&t);
 	if (rc == 0)
@@ -335,6 +341,14 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 	for (try = 0; try < SYNC_TRIES; try++) {
 		rc = sync_once(k, &want, &sorted, &have, nchanged, err,
 		    errlen);
+		if (rc == -EOPNOTSUPP && k->own) {
+			/* No persist flag (before 6.9): an owned table would
+			 * die with iccd, so none; self-healing guards it. */
+			k->own = false;
+			k->own_refused = true;
+			try--;
+			continue;
+		}
 		if (rc == 0)
 			errfmt(err, errlen, "%s", "");
 		if (rc != -ERESTART && rc != -EINTR && rc != -ENOBUFS)
@@ -382,5 +396,25 @@ kernel_delete_table(struct kernel *k)
 	ktxn_table(&t, NFT_MSG_DELTABLE, "delete");
 	rc = ktxn_commit(&t, NULL, 0);
 	ktxn_free(&t);
+	/* The bridge table on its own: add + delete never fails for want of
+	 * it, and its absence must not fail the inet one's delete. */
+	if (ktxn_init(&t, k, 0) == 0) {
+		kbridge_txn_delete(&t);
+		(void)ktxn_commit(&t, NULL, 0);
+		ktxn_free(&t);
+	}
 	return rc;
+}
+
+void
+kernel_set_owned(struct kernel *k, bool own)
+{
+	k->own = own;
+	k->own_refused = false;
+}
+
+int
+kernel_owned(const struct kernel *k)
+{
+	return k->own ? 1 : k->own_refused ? -1 : 0;
 }

@@ -121,30 +121,72 @@ ktxn_free(struct ktxn *t)
 	free(t->elems);
 }
 
-/* ktxn_msg: start a message, named for errors; NULL when out of memory. */
-struct nlmsghdr *
-ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+/* ktxn_vmsg: start a message of family `family`, named for errors. */
+static struct nlmsghdr *
+ktxn_vmsg(struct ktxn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, va_list ap)
 {
 	struct txmsg *m;
-	va_list ap;
 
-	if (t->nomem || grow((void **)&t->msgs, &t->msgcap, t->nmsgs,
+	if (t->nomem || grow_array((void **)&t->msgs, &t->msgcap, t->nmsgs,
 	    sizeof(*t->msgs)) < 0) {
 		t->nomem = true;
 		return NULL;
 	}
 	m = &t->msgs[t->nmsgs++];
 	m->seq = ++t->k->seq;
-	m->elems = type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM;
-	va_start(ap, fmt);
+	m->elems = family == NFPROTO_INET && (type == NFT_MSG_NEWSETELEM ||
+	    type == NFT_MSG_DELSETELEM);
 	vsnprintf(m->what, sizeof(m->what), fmt, ap);
-	va_end(ap);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(t->batch), type,
-	    NFPROTO_INET, flags | NLM_F_ACK, m->seq);
+	    family, flags | NLM_F_ACK, m->seq);
 }
+
+/* ktxn_msg: start a message, named for errors; NULL when out of memory. */
+struct nlmsghdr *
+ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, NFPROTO_INET, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
+}
+
+struct nlmsghdr *
+ktxn_fmsg(struct ktxn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, family, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
+}
+
+static void ktxn_table_msg(struct ktxn *, uint16_t, const char *, bool,
+    uint32_t);
 
 void
 ktxn_table(struct ktxn *t, uint16_t type, const char *verb)
+{
+	ktxn_table_msg(t, type, verb, false, 0);
+}
+
+void
+ktxn_table_flags(struct ktxn *t, uint32_t flags, const char *verb)
+{
+	ktxn_table_msg(t, NFT_MSG_NEWTABLE, verb, true, flags);
+}
+
+/* ktxn_table_msg: a NEWTABLE (with flags when has_flags) or DELTABLE. */
+static void
+ktxn_table_msg(struct ktxn *t, uint16_t type, const char *verb,
+    bool has_flags, uint32_t flags)
 {
 	struct nftnl_table *tb;
 	struct nlmsghdr *nlh;
@@ -155,6 +197,8 @@ ktxn_table(struct ktxn *t, uint16_t type, const char *verb)
 	}
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, t->k->table);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (has_flags)
+		nftnl_table_set_u32(tb, NFTNL_TABLE_FLAGS, flags);
 	nlh = ktxn_msg(t, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
 	    "%s table inet %s", verb, t->k->table);
 	if (nlh != NULL) {
@@ -274,7 +318,7 @@ ktxn_chain_add(struct ktxn *t, const char *name, bool base)
 
 /* ---- element lists ------------------------------------------------------ */
 
-static void
+void
 ktxn_elems_close(struct ktxn *t)
 {
 	if (t->enlh == NULL)
@@ -331,7 +375,7 @@ ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke)
 		ktxn_elems_close(t);
 	if (t->enlh == NULL)
 		ktxn_elems_open(t, ke->set, del);
-	if (t->enlh == NULL || grow((void **)&t->elems, &t->elemcap,
+	if (t->enlh == NULL || grow_array((void **)&t->elems, &t->elemcap,
 	    t->nelems, sizeof(*t->elems)) < 0) {
 		t->nomem = true;
 		return;

@@ -1,5 +1,7 @@
 /*
- * rules.c: see rules.h; the grammar is in iccd.rules(5).
+ * rules.c: see rules.h; the grammar is in iccd.rules(5).  This file is
+ * the lexer and parser of one buffer and the result they build;
+ * rules_dir.c reads a rules directory's files and feeds them here.
  *
  * A hand-written lexer and one function per statement: the grammar has
  * three statements and no nesting, and a hand-written parser knows the
@@ -18,52 +20,17 @@
  *    number of declarations.
  */
 #include "rules.h"
+#include "rules_int.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hmap.h"
 #include "util.h"
-
-#define SHOW_MAX	64	/* bytes of a bad token quoted in an error */
-
-/* One word of a statement: len bytes at s, starting at line:col. */
-struct tok {
-	const char	*s;
-	size_t		 len;
-	unsigned	 line, col;
-};
-
-/* A NUL-terminated copy of a token, reused from token to token. */
-struct slot {
-	char	*s;
-	size_t	 cap;
-};
-
-struct parser {
-	struct rules	*r;		/* being built */
-	const char	*file;		/* the current file, in r->files */
-	const char	*buf;
-	size_t		 len, pos;
-	unsigned	 line, col;	/* of buf[pos] */
-	struct tok	 last;		/* last word read in this statement */
-	struct slot	 slot[2];	/* [0] NAME/BRIDGE/RECEIVER, [1] item */
-	struct hmap	 bridges;	/* BRIDGE -> index + 1 */
-	struct hmap	 ports;		/* "NAME FIRST LAST PROTO" -> index + 1 */
-	struct hmap	 nports;	/* NAME -> ports declared */
-	struct hmap	 links;		/* "RECEIVER ALIAS" -> index + 1 */
-	struct hmap	 nlinks;	/* RECEIVER -> links declared */
-	char		*err;
-	size_t		 errlen;
-};
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -90,9 +57,6 @@ fail_at(struct parser *p, unsigned line, unsigned col, const char *fmt, ...)
 #define fail_after(p, ...)	fail_at((p), (p)->last.line,		\
 	(p)->last.col + (unsigned)(p)->last.len, __VA_ARGS__)
 
-/* A token quoted in an error: at most SHOW_MAX bytes, then "...". */
-#define SHOW_FMT	"%.*s%s"
-#define SHOW(s)		SHOW_MAX, (s), strlen(s) > SHOW_MAX ? "..." : ""
 
 static int
 fail_nomem(struct parser *p)
@@ -273,8 +237,8 @@ add_bridge(struct parser *p, const char *name, bool icc, const struct tok *br,
 		b = &r->bridges[i - 1];
 		if (b->icc == icc)
 			return 0;
-		return fail_tok(p, val, "bridge: %s: icc %s conflicts with icc "
-		    "%s at %s:%u", name, icc ? "on" : "off", b->icc ? "on" :
+		return fail_tok(p, val, "bridge: icc %s conflicts with icc "
+		    "%s at %s:%u", icc ? "on" : "off", b->icc ? "on" :
 		    "off", b->at.file, b->at.line);
 	}
 	if (GROW(r, bridges) == -1 ||
@@ -301,8 +265,8 @@ add_expose(struct parser *p, const char *name, const struct icc_ports *ports,
 	if (index_get(&p->ports, key) != 0)
 		return 0;	/* the same port again: kept at its first place */
 	if ((n = index_get(&p->nports, name)) >= ICC_MAX_PORTS)
-		return fail_tok(p, t, "expose: %s: more than %d exposed ports "
-		    "for %s", tok_str(p, 1, t), ICC_MAX_PORTS, name);
+		return fail_tok(p, t, "expose: more than %d exposed ports for "
+		    "one NAME", ICC_MAX_PORTS);
 	if (GROW(r, exposes) == -1 ||
 	    index_put(&p->ports, key, r->nexposes + 1) == -1 ||
 	    index_put(&p->nports, name, n + 1) == -1)
@@ -328,13 +292,12 @@ add_link(struct parser *p, const char *receiver, const char *source,
 		l = &r->links[i - 1];
 		if (strcmp(l->source, source) == 0)
 			return 0;
-		return fail_tok(p, t, "link: %s: alias %s of %s already names "
-		    "%s at %s:%u", tok_str(p, 1, t), alias, receiver, l->source,
-		    l->at.file, l->at.line);
+		return fail_tok(p, t, "link: ALIAS already names another "
+		    "SOURCE at %s:%u", l->at.file, l->at.line);
 	}
 	if ((n = index_get(&p->nlinks, receiver)) >= ICC_MAX_LINKS)
-		return fail_tok(p, t, "link: %s: more than %d links for %s",
-		    tok_str(p, 1, t), ICC_MAX_LINKS, receiver);
+		return fail_tok(p, t, "link: more than %d links for one "
+		    "RECEIVER", ICC_MAX_LINKS);
 	if (GROW(r, links) == -1 ||
 	    index_put(&p->links, key, r->nlinks + 1) == -1 ||
 	    index_put(&p->nlinks, receiver, n + 1) == -1)
@@ -362,28 +325,21 @@ stmt_bridge(struct parser *p)
 	if ((name = tok_str(p, 0, &br)) == NULL)
 		return fail_nomem(p);
 	if (parse_ifname(name, &why) == -1)
-		return fail_tok(p, &br, "bridge: " SHOW_FMT ": %s", SHOW(name),
-		    why);
+		return fail_tok(p, &br, "bridge: BRIDGE: %s", why);
 	if (lex_word(p, &kw, "bridge: missing \"icc on|off\"") != 1)
 		return -1;
-	if (!tok_is(&kw, "icc")) {
-		if ((s = tok_str(p, 1, &kw)) == NULL)
-			return fail_nomem(p);
-		return fail_tok(p, &kw, "bridge: unknown setting \"" SHOW_FMT
-		    "\" (expected icc)", SHOW(s));
-	}
+	if (!tok_is(&kw, "icc"))
+		return fail_tok(p, &kw, "bridge: unknown setting (expected "
+		    "icc)");
 	if (lex_word(p, &val, "icc: missing on or off") != 1)
 		return -1;
 	if ((s = tok_str(p, 1, &val)) == NULL)
 		return fail_nomem(p);
 	if (parse_icc(s, &icc, &why) == -1)
-		return fail_tok(p, &val, "icc: " SHOW_FMT ": %s", SHOW(s), why);
+		return fail_tok(p, &val, "icc: %s", why);
 	if ((rv = lex_next(p, &extra)) != 1)
 		return rv == 0 ? add_bridge(p, name, icc, &br, &val) : -1;
-	if ((s = tok_str(p, 1, &extra)) == NULL)
-		return fail_nomem(p);
-	return fail_tok(p, &extra, "bridge: unexpected \"" SHOW_FMT "\"",
-	    SHOW(s));
+	return fail_tok(p, &extra, "bridge: unexpected word after icc on|off");
 }
 
 /* expose NAME PORT[-END][/PROTO]... */
@@ -400,14 +356,12 @@ stmt_expose(struct parser *p)
 	if ((name = tok_str(p, 0, &t)) == NULL)
 		return fail_nomem(p);
 	if (parse_name(name, &why) == -1)
-		return fail_tok(p, &t, "expose: " SHOW_FMT ": %s", SHOW(name),
-		    why);
+		return fail_tok(p, &t, "expose: NAME: %s", why);
 	while ((rv = lex_next(p, &t)) == 1) {
 		if ((s = tok_str(p, 1, &t)) == NULL)
 			return fail_nomem(p);
 		if (parse_ports(s, &ports, &why) == -1)
-			return fail_tok(p, &t, "expose: " SHOW_FMT ": %s",
-			    SHOW(s), why);
+			return fail_tok(p, &t, "expose: %s", why);
 		if (add_expose(p, name, &ports, &t) == -1)
 			return -1;
 		n++;
@@ -431,17 +385,16 @@ stmt_link(struct parser *p)
 	if ((receiver = tok_str(p, 0, &t)) == NULL)
 		return fail_nomem(p);
 	if (parse_name(receiver, &why) == -1)
-		return fail_tok(p, &t, "link: " SHOW_FMT ": %s", SHOW(receiver),
-		    why);
+		return fail_tok(p, &t, "link: RECEIVER: %s", why);
 	while ((rv = lex_next(p, &t)) == 1) {
 		if ((s = tok_str(p, 1, &t)) == NULL)
 			return fail_nomem(p);
 		if (parse_link(s, source, alias, &why) == -1)
-			return fail_tok(p, &t, "link: " SHOW_FMT ": %s",
-			    SHOW(s), why);
+			return fail_tok(p, &t, "link: SOURCE[:ALIAS]: %s",
+			    why);
 		if (strcmp(source, receiver) == 0)
-			return fail_tok(p, &t, "link: %s: a container cannot "
-			    "link to itself", s);
+			return fail_tok(p, &t, "link: a container cannot "
+			    "link to itself");
 		if (add_link(p, receiver, source, alias, &t) == -1)
 			return -1;
 		n++;
@@ -455,7 +408,6 @@ stmt_link(struct parser *p)
 static int
 statement(struct parser *p)
 {
-	const char *s;
 	struct tok kw;
 	int rv;
 
@@ -467,16 +419,14 @@ statement(struct parser *p)
 		return stmt_expose(p);
 	if (tok_is(&kw, "link"))
 		return stmt_link(p);
-	if ((s = tok_str(p, 1, &kw)) == NULL)
-		return fail_nomem(p);
-	return fail_tok(p, &kw, "unknown keyword \"" SHOW_FMT "\" (expected "
-	    "bridge, expose or link)", SHOW(s));
+	return fail_tok(p, &kw, "unknown keyword (expected bridge, expose "
+	    "or link)");
 }
 
-/* ---- files ------------------------------------------------------------------ */
+/* ---- one file's text: the parser's entry points (rules_int.h) ------ */
 
-static void
-parser_init(struct parser *p, struct rules *r, char *err, size_t errlen)
+void
+rules_parser_init(struct parser *p, struct rules *r, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	memset(r, 0, sizeof(*r));
@@ -513,9 +463,9 @@ add_file(struct parser *p, const char *fname)
 	return 0;
 }
 
-/* parse_file: every statement of buf, as file fname. */
-static int
-parse_file(struct parser *p, const char *fname, const char *buf, size_t len)
+int
+rules_parse_file(struct parser *p, const char *fname, const char *buf,
+    size_t len)
 {
 	if (add_file(p, fname) == -1)
 		return -1;
@@ -529,9 +479,8 @@ parse_file(struct parser *p, const char *fname, const char *buf, size_t len)
 	return 0;
 }
 
-/* finish: on success move the new rules into out, else drop them. */
-static int
-finish(struct parser *p, struct rules *nr, struct rules *out, int rv)
+int
+rules_finish(struct parser *p, struct rules *nr, struct rules *out, int rv)
 {
 	parser_free(p);
 	if (rv == -1) {
@@ -550,177 +499,9 @@ rules_parse_buf(const char *fname, const char *buf, size_t len,
 	struct parser p;
 	struct rules nr;
 
-	parser_init(&p, &nr, err, errlen);
-	return finish(&p, &nr, out, parse_file(&p, fname, buf, len));
-}
-
-/*
- * read_file: the whole of path into a malloc'd *buf.  O_NONBLOCK: opening
- * a FIFO called x.rules must not hang iccd (regular files ignore it).
- */
-static int
-read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	char *b = NULL;
-	size_t n = 0;
-	ssize_t got;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1)
-		goto syserr;
-	if (fstat(fd, &st) == -1)
-		goto syserr;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
-	/* One byte more than allowed, to see a file that grew past it. */
-	if ((b = malloc(RULES_FILE_MAX + 1)) == NULL) {
-		errno = ENOMEM;
-		goto syserr;
-	}
-	while (n <= RULES_FILE_MAX &&
-	    (got = read(fd, b + n, RULES_FILE_MAX + 1 - n)) != 0) {
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1)
-			goto syserr;
-		n += (size_t)got;
-	}
-	if (n > RULES_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %u bytes", path,
-		    RULES_FILE_MAX);
-		goto fail;
-	}
-	close(fd);
-	*buf = b;
-	*len = n;
-	return 0;
-syserr:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-fail:
-	if (fd != -1)
-		close(fd);
-	free(b);
-	return -1;
-}
-
-static int
-is_rules_name(const char *name)
-{
-	size_t n = strlen(name), sn = strlen(RULES_SUFFIX);
-
-	return name[0] != '.' && n > sn &&
-	    strcmp(name + n - sn, RULES_SUFFIX) == 0;
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-names_free(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/*
- * list_dir: the *.rules names in dir, sorted.  Returns 0 (*names NULL and
- * *n 0 when dir does not exist), or -1 with err set.
- */
-static int
-list_dir(const char *dir, char ***names, size_t *n, char *err, size_t errlen)
-{
-	struct dirent *de;
-	char **v = NULL, **nv;
-	size_t cap = 0;
-	DIR *d;
-
-	*names = NULL;
-	*n = 0;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	while (errno = 0, (de = readdir(d)) != NULL) {
-		if (!is_rules_name(de->d_name))
-			continue;
-		if (*n == cap) {
-			cap = cap != 0 ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				goto nomem;
-			v = nv;
-		}
-		if ((v[*n] = strdup(de->d_name)) == NULL)
-			goto nomem;
-		(*n)++;
-	}
-	if (errno != 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	closedir(d);
-	if (*n > 0)
-		qsort(v, *n, sizeof(*v), name_cmp);
-	*names = v;
-	return 0;
-nomem:
-	snprintf(err, errlen, "%s: out of memory", dir);
-fail:
-	closedir(d);
-	names_free(v, *n);
-	*n = 0;
-	return -1;
-}
-
-/* load_one: read and parse dir/name into p. */
-static int
-load_one(struct parser *p, const char *dir, const char *name)
-{
-	size_t dlen = strlen(dir), len, plen;
-	char *path, *buf;
-	int rv;
-
-	/* "dir/name", without doubling a '/' that ends dir. */
-	while (dlen > 0 && dir[dlen - 1] == '/')
-		dlen--;
-	plen = dlen + 1 + strlen(name) + 1;
-	if ((path = malloc(plen)) == NULL) {
-		snprintf(p->err, p->errlen, "%s: out of memory", dir);
-		return -1;
-	}
-	snprintf(path, plen, "%.*s/%s", (int)dlen, dir, name);
-	if ((rv = read_file(path, &buf, &len, p->err, p->errlen)) == 0) {
-		rv = parse_file(p, path, buf, len);
-		free(buf);
-	}
-	free(path);
-	return rv;
-}
-
-int
-rules_load_dir(const char *dir, struct rules *out, char *err, size_t errlen)
-{
-	struct parser p;
-	struct rules nr;
-	char **names;
-	size_t n, i;
-	int rv = 0;
-
-	if (list_dir(dir, &names, &n, err, errlen) == -1)
-		return -1;
-	parser_init(&p, &nr, err, errlen);
-	for (i = 0; i < n && rv == 0; i++)
-		rv = load_one(&p, dir, names[i]);
-	names_free(names, n);
-	return finish(&p, &nr, out, rv);
+	rules_parser_init(&p, &nr, err, errlen);
+	return rules_finish(&p, &nr, out,
+	    rules_parse_file(&p, fname, buf, len));
 }
 
 void

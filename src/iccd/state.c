@@ -2,42 +2,82 @@
 #include "state.h"
 
 #include <dirent.h>
-#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hmap.h"
+#include "fsafe.h"
 #include "journal.h"
 #include "log.h"
 #include "request.h"
+#include "state_int.h"
 #include "util.h"
 
+/* make_safe_dir: dir exists (made 0700 if missing) and is root's alone. */
+static int
+make_safe_dir(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return errf(err, errlen, 0, "state directory %s: %s", dir,
+		    strerror(errno));
+	return fsafe_dir("state directory", dir, err, errlen);
+}
+
 int
-state_init(const char *dir)
+state_init(const char *dir, char *err, size_t errlen)
 {
 	char sub[PATH_MAX];
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+	if (make_safe_dir(dir, err, errlen) == -1)
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/c", dir);
-	if (mkdir(sub, 0700) == -1 && errno != EEXIST)
+	return make_safe_dir(sub, err, errlen);
+}
+
+/* fsync_dir: make a rename or unlink in dir durable. */
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rv;
+
+	if (fd == -1)
 		return -1;
-	return 0;
+	rv = fsync(fd);
+	close(fd);
+	return rv;
 }
 
 /*
- * state_write_text: put text (len bytes, then a newline) at path atomically:
- * temp file, fsync, rename; the directory's fsync is the caller's when
- * dirsync is false (a compaction renames many files, then syncs once).
+ * open_temp: a new file next to path, for writing: O_EXCL|O_NOFOLLOW, so
+ * nothing planted under the name (a symlink above all) is ever opened,
+ * and a name of its own (".NAME.tmp.PID.N") so that no one can plant it
+ * in advance.  tmp (PATH_MAX bytes) gets the name.  Returns the fd or -1.
  */
+static int
+open_temp(const char *path, char *tmp)
+{
+	static unsigned long counter;
+	const char *base = strrchr(path, '/');
+	int dlen = base != NULL ? (int)(base - path + 1) : 0, fd;
+
+	base = base != NULL ? base + 1 : path;
+	for (int tries = 0; tries < 100; tries++) {
+		snprintf(tmp, PATH_MAX, "%.*s.%s.tmp.%ld.%lu", dlen, path, base,
+		    (long)getpid(), counter++);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 int
 state_write_text(const char *path, const char *text, size_t len,
     bool dirsync)
@@ -45,17 +85,18 @@ state_write_text(const char *path, const char *text, size_t len,
 	char tmp[PATH_MAX];
 	int fd, saved;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write_all(fd, text, len) == -1 ||
+	if ((fd = open_temp(path, tmp)) == -1)
+		return -1;
+	if (write_all(fd, text, len) == -1 ||
 	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
+	fd = -1;
 	if (rename(tmp, path) == -1)
-		return -1;
+		goto fail;
 	return dirsync ? fsync_dir_of(path) : 0;
 fail:
 	saved = errno;
@@ -66,17 +107,6 @@ fail:
 	return -1;
 }
 
-/* dump: obj as one compact line (sorted keys), malloc'd; NULL/ENOMEM. */
-static char *
-dump(const json_t *obj)
-{
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-
-	if (text == NULL)
-		errno = ENOMEM;
-	return text;
-}
-
 int
 state_write_json(const char *dir, const char *rel, const json_t *obj)
 {
@@ -84,8 +114,10 @@ state_write_json(const char *dir, const char *rel, const json_t *obj)
 	int rv, saved;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if ((text = dump(obj)) == NULL)
+	if ((text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		errno = ENOMEM;
 		return -1;
+	}
 	rv = state_write_text(path, text, strlen(text), true);
 	saved = errno;
 	free(text);
@@ -136,7 +168,7 @@ state_remove_container(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s.json", sub, name);
 	if (unlink(path) == -1 && errno != ENOENT)
 		return -1;
-	return fsync_dir_of(path);
+	return fsync_dir(sub);
 }
 
 static int
@@ -173,17 +205,18 @@ state_save_bridges(const char *dir, const struct icc_model *m)
 /* ---- loading -------------------------------------------------------------- */
 
 /*
- * load_file: the JSON object in the file at path.  Read whole with
- * read(2), then parsed from memory: json_load_file reads a byte at a time
- * through stdio, which costs a start of 2,600 files ~20 ms.
+ * load_file: parse path as one JSON object, read whole with read(2) then
+ * parsed from memory (json_load_file reads a byte at a time through
+ * stdio, which cost a start of 2,600 files ~20 ms).  The error names the
+ * file, line and column and what was wrong, never the bytes found there.
  */
-static json_t *
+json_t *
 load_file(const char *path, char *err, size_t errlen)
 {
-	char buf[16384], *text = buf, *big = NULL;
+	char buf[16384], *text = buf, *big = NULL, *near;
 	json_error_t jerr;
 	struct stat st;
-	size_t len = 0;
+	size_t len = 0, cap = sizeof(buf);
 	ssize_t n;
 	json_t *o;
 	int fd;
@@ -195,16 +228,18 @@ load_file(const char *path, char *err, size_t errlen)
 			close(fd);
 		return NULL;
 	}
-	if ((size_t)st.st_size >= sizeof(buf) &&
-	    (text = big = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return NULL;
+	if ((size_t)st.st_size >= sizeof(buf)) {
+		cap = (size_t)st.st_size + 1;
+		if ((text = big = malloc(cap)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			close(fd);
+			return NULL;
+		}
 	}
-	/* Up to the size fstat gave (plus one byte, to see it grew). */
-	while ((n = read(fd, text + len, (big ? (size_t)st.st_size + 1 :
-	    sizeof(buf)) - len)) > 0)
+	/* Up to the size fstat gave, plus one byte to see it grew. */
+	while (len < cap && (n = read(fd, text + len, cap - len)) > 0)
 		len += (size_t)n;
+	n = len < cap ? n : 0;
 	close(fd);
 	if (n == -1 || len > (size_t)st.st_size) {
 		snprintf(err, errlen, "%s: %s", path, n == -1 ?
@@ -214,10 +249,13 @@ load_file(const char *path, char *err, size_t errlen)
 	}
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(big);
-	if (o == NULL)
+	if (o == NULL) {
+		/* jansson quotes the token it choked on: "... near 'x'". */
+		if ((near = strstr(jerr.text, " near ")) != NULL)
+			*near = '\0';
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
 		    jerr.column, jerr.text);
-	else if (!json_is_object(o)) {
+	} else if (!json_is_object(o)) {
 		snprintf(err, errlen, "%s: not a JSON object", path);
 		json_decref(o);
 		o = NULL;
@@ -225,23 +263,39 @@ load_file(const char *path, char *err, size_t errlen)
 	return o;
 }
 
-/* apply_bridges: bridges.json's object o (read from where) into m. */
+/* bad_type: a field of the wrong JSON type, named in the error. */
 static int
+bad_type(char *err, size_t errlen, const char *path, const char *field,
+    const char *want)
+{
+	return errf(err, errlen, EINVAL, "%s: %s: not %s", path, field, want);
+}
+
+int
 apply_bridges(const char *where, const json_t *o, struct icc_model *m,
     char *err, size_t errlen)
 {
-	const json_t *v;
+	char field[64];
+	const json_t *v, *a;
 	size_t i;
 
-	json_array_foreach(json_object_get(o, "bridges"), i, v) {
+	if (!json_is_array(a = json_object_get(o, "bridges")))
+		return bad_type(err, errlen, where, "bridges", "a list");
+	json_array_foreach(a, i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *why;
 		struct icc_bridge *b;
 
-		if (name == NULL || parse_ifname(name, &why) == -1 ||
-		    !json_is_boolean(json_object_get(v, "icc")))
-			return errf(err, errlen, EINVAL,
-			    "%s: bridge %zu: bad entry", where, i + 1);
+		if (name == NULL || !json_is_boolean(json_object_get(v,
+		    "icc"))) {
+			snprintf(field, sizeof(field), "bridges[%zu].%s", i,
+			    name == NULL ? "name" : "icc");
+			return bad_type(err, errlen, where, field, name ==
+			    NULL ? "a string" : "a boolean");
+		}
+		if (parse_ifname(name, &why) == -1)
+			return errf(err, errlen, EINVAL, "%s: bridges[%zu].name: "
+			    "%s", where, i, why);
 		if ((b = model_bridge_add(m, name)) == NULL)
 			return errf(err, errlen, ENOMEM, "out of memory");
 		b->icc = json_is_true(json_object_get(v, "icc"));
@@ -249,9 +303,7 @@ apply_bridges(const char *where, const json_t *o, struct icc_model *m,
 	return 0;
 }
 
-/* load_bridges: bridges.json into m, unless the journal had a newer
- * list (journaled, from where). */
-static int
+int
 load_bridges(const char *dir, struct icc_model *m, const json_t *journaled,
     const char *where, char *err, size_t errlen)
 {
@@ -271,8 +323,43 @@ load_bridges(const char *dir, struct icc_model *m, const json_t *journaled,
 	return rv;
 }
 
-static int
-load_container(const char *path, const char *fname, json_t *o, struct icc_container **out, char *err, size_t errlen)
+/*
+ * check_types: the fields state.c adds to a start request have their
+ * types: "running" a boolean, "seq" a non-negative integer, "hosts" (if
+ * any) an object with a string "path" and a list of strings "owned".
+ * The rest is a start request, which request_parse checks.
+ */
+int
+check_types(const char *path, const json_t *o, char *err, size_t errlen)
+{
+	const json_t *h = json_object_get(o, "hosts"), *v;
+	size_t i;
+
+	if (!json_is_boolean(json_object_get(o, "running")))
+		return bad_type(err, errlen, path, "running", "a boolean");
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return bad_type(err, errlen, path, "seq", "a non-negative "
+		    "integer");
+	if (h == NULL)
+		return 0;
+	if (!json_is_object(h))
+		return bad_type(err, errlen, path, "hosts", "an object");
+	if (!json_is_string(json_object_get(h, "path")))
+		return bad_type(err, errlen, path, "hosts.path", "a string");
+	v = json_object_get(h, "owned");
+	if (v != NULL && !json_is_array(v))
+		return bad_type(err, errlen, path, "hosts.owned", "a list");
+	json_array_foreach(v, i, h)
+		if (!json_is_string(h))
+			return bad_type(err, errlen, path, "hosts.owned",
+			    "a list of strings");
+	return 0;
+}
+
+int
+load_container(const char *path, const char *fname, json_t *o,
+    struct icc_container **out, char *err, size_t errlen)
 {
 	char msg[512], expect[ICC_NAME_MAX + 8];
 	struct request r;
@@ -303,21 +390,7 @@ load_container(const char *path, const char *fname, json_t *o, struct icc_contai
 	return 0;
 }
 
-struct loaded {
-	struct icc_container	*c;
-	uint64_t		 seq;
-	json_t			*hosts;
-};
-
-static int
-cmp_loaded(const void *a, const void *b)
-{
-	const struct loaded *x = a, *y = b;
-
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static bool
+bool
 is_state_file(const char *name)
 {
 	size_t len = strlen(name);
@@ -325,354 +398,8 @@ is_state_file(const char *name)
 	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0;
 }
 
-/*
- * A start reads one file per container (2,600 at 100,000 elements) and
- * parses each (JSON, then the start request's checks): pure work, split
- * between two threads when there are many.  Each takes every other file
- * and stops at its first failure; the lowest failing index is reported,
- * so the error is the same whatever the timing.
- */
-#define PARSE_THREADS		2
-#define PARSE_MIN_FILES		512	/* fewer: one thread */
-
-struct parse_job {
-	const char		*sub;		/* dir/c */
-	const struct strvec	*names;
-	struct loaded		*v;		/* names->n entries */
-	size_t			 first;
-	size_t			 bad;		/* first failure, or SIZE_MAX */
-	char			 err[512];
-};
-
-/* parse_one: sub/name into *l; 0 or -1 with a line in err. */
-static int
-parse_one(const char *sub, const char *name, struct loaded *l, char *err,
-    size_t errlen)
+bool
+is_temp_file(const char *name)
 {
-	char path[PATH_MAX];
-	json_t *o;
-	int rv;
-
-	snprintf(path, sizeof(path), "%s/%s", sub, name);
-	if ((o = load_file(path, err, errlen)) == NULL)
-		return -1;
-	l->seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
-	l->hosts = json_incref(json_object_get(o, "hosts"));
-	rv = load_container(path, name, o, &l->c, err, errlen);
-	json_decref(o);
-	if (rv == -1) {
-		json_decref(l->hosts);
-		l->hosts = NULL;
-	}
-	return rv;
-}
-
-static void *
-parse_run(void *arg)
-{
-	struct parse_job *j = arg;
-
-	for (size_t i = j->first; i < j->names->n; i += PARSE_THREADS)
-		if (parse_one(j->sub, j->names->v[i], &j->v[i], j->err,
-		    sizeof(j->err)) == -1) {
-			j->bad = i;
-			break;
-		}
-	return NULL;
-}
-
-/* list_state_files: the names of dir sub's state files. */
-static int
-list_state_files(const char *sub, struct strvec *names, char *err,
-    size_t errlen)
-{
-	struct dirent *de;
-	DIR *dp;
-	int rv = 0;
-
-	if ((dp = opendir(sub)) == NULL)
-		return errf(err, errlen, errno, "%s: %s", sub,
-		    strerror(errno));
-	while (rv == 0 && (de = readdir(dp)) != NULL)
-		if (is_state_file(de->d_name) &&	/* not ".", "..", nor */
-		    strvec_push(names, de->d_name) == -1) /* temp files */
-			rv = errf(err, errlen, ENOMEM, "out of memory");
-	closedir(dp);
-	return rv;
-}
-
-/* read_containers: every c/NAME.json into *out (n entries). */
-static int
-read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
-    size_t errlen)
-{
-	struct parse_job job[PARSE_THREADS];
-	struct strvec names = { 0 };
-	char sub[PATH_MAX];
-	struct loaded *v;
-	pthread_t th;
-	bool threaded = false;
-	size_t bad = SIZE_MAX, k;
-
-	*out = NULL;
-	*n = 0;
-	snprintf(sub, sizeof(sub), "%s/c", dir);
-	if (list_state_files(sub, &names, err, errlen) == -1) {
-		strvec_free(&names);
-		return -1;
-	}
-	if ((v = calloc(names.n + 1, sizeof(*v))) == NULL) {
-		strvec_free(&names);
-		return errf(err, errlen, ENOMEM, "out of memory");
-	}
-	for (k = 0; k < PARSE_THREADS; k++)
-		job[k] = (struct parse_job){ sub, &names, v, k, SIZE_MAX, "" };
-	/* jansson seeds its hash function on the first object: not in two
-	 * threads at once. */
-	json_decref(json_object());
-	if (names.n >= PARSE_MIN_FILES)
-		threaded = pthread_create(&th, NULL, parse_run, &job[1]) == 0;
-	parse_run(&job[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		for (k = 1; k < PARSE_THREADS; k++)
-			parse_run(&job[k]);
-	for (k = 0; k < PARSE_THREADS; k++)
-		if (job[k].bad < bad) {
-			bad = job[k].bad;
-			snprintf(err, errlen, "%s", job[k].err);
-		}
-	if (bad != SIZE_MAX) {
-		for (size_t i = 0; i < names.n; i++) {
-			container_free(v[i].c);
-			json_decref(v[i].hosts);
-		}
-		free(v);
-		strvec_free(&names);
-		return -1;
-	}
-	*out = v;
-	*n = names.n;
-	strvec_free(&names);
-	return 0;
-}
-
-/* ---- the journal, replayed over the files -------------------------------- */
-
-/* What state_load gathered: the files, then the journals' records. */
-struct gathered {
-	struct loaded	*v;		/* c NULL: removed by a record */
-	size_t		 n;
-	struct hmap	 byname;	/* name -> index + 1 into v */
-	json_t		*bridges;	/* the last journaled list, or NULL */
-	char		 bwhere[PATH_MAX + 32];
-	const char	*path;		/* the journal being read */
-	long		 rec;		/* its record being read, from 1 */
-	char		 where[PATH_MAX + 32];	/* both, for errors */
-	char		*err;
-	size_t		 errlen;
-};
-
-static int
-gathered_index(struct gathered *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].c != NULL && hmap_put(&g->byname, g->v[i].c->name,
-		    (void *)(uintptr_t)(i + 1)) == -1)
-			return errf(g->err, g->errlen, ENOMEM, "out of memory");
-	return 0;
-}
-
-/* gathered_slot: name's entry, emptied, or a new one; NULL/ENOMEM. */
-static struct loaded *
-gathered_slot(struct gathered *g, const char *name)
-{
-	uintptr_t i = (uintptr_t)hmap_get(&g->byname, name);
-	struct loaded *nv;
-
-	if (i != 0) {
-		container_free(g->v[i - 1].c);
-		json_decref(g->v[i - 1].hosts);
-		memset(&g->v[i - 1], 0, sizeof(g->v[0]));
-		return &g->v[i - 1];
-	}
-	if ((nv = realloc(g->v, (g->n + 1) * sizeof(*nv))) == NULL)
-		return NULL;
-	g->v = nv;
-	if (hmap_put(&g->byname, name, (void *)(uintptr_t)(g->n + 1)) == -1)
-		return NULL;
-	memset(&g->v[g->n], 0, sizeof(g->v[0]));
-	return &g->v[g->n++];
-}
-
-/* replay_container: a journaled c/NAME.json object (o, taken). */
-static int
-replay_container(struct gathered *g, json_t *o)
-{
-	const char *name = json_string_value(json_object_get(o, "name"));
-	char fname[ICC_NAME_MAX + 8];
-	struct icc_container *c;
-	struct loaded *l;
-	uint64_t seq;
-	json_t *hosts;
-
-	if (name == NULL || strlen(name) > ICC_NAME_MAX) {
-		json_decref(o);
-		return errf(g->err, g->errlen, EINVAL, "%s: bad container name",
-		    g->where);
-	}
-	snprintf(fname, sizeof(fname), "%s.json", name);
-	seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
-	hosts = json_incref(json_object_get(o, "hosts"));
-	if (load_container(g->where, fname, o, &c, g->err, g->errlen) == -1) {
-		json_decref(hosts);
-		json_decref(o);
-		return -1;
-	}
-	json_decref(o);
-	if ((l = gathered_slot(g, c->name)) == NULL) {
-		container_free(c);
-		json_decref(hosts);
-		return errf(g->err, g->errlen, ENOMEM, "out of memory");
-	}
-	l->c = c;
-	l->seq = seq;
-	l->hosts = hosts;
-	return 0;
-}
-
-/* replay_cb: one journal record (journal_read's callback). */
-static int
-replay_cb(const void *payload, size_t len, void *arg)
-{
-	struct gathered *g = arg;
-	json_error_t jerr;
-	const char *rm;
-	json_t *r, *v;
-	int rv = 0;
-
-	snprintf(g->where, sizeof(g->where), "%s, record %ld", g->path,
-	    ++g->rec);
-	if ((r = json_loadb(payload, len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL || !json_is_object(r)) {
-		json_decref(r);
-		return errf(g->err, g->errlen, EINVAL, "%s: not a JSON object",
-		    g->where);
-	}
-	if ((v = json_object_get(r, "c")) != NULL && json_is_object(v))
-		rv = replay_container(g, json_deep_copy(v));
-	else if ((rm = json_string_value(json_object_get(r, "rm"))) != NULL) {
-		uintptr_t i = (uintptr_t)hmap_get(&g->byname, rm);
-
-		if (i != 0) {
-			container_free(g->v[i - 1].c);
-			json_decref(g->v[i - 1].hosts);
-			g->v[i - 1].c = NULL;
-			g->v[i - 1].hosts = NULL;
-			hmap_del(&g->byname, rm);
-		}
-	} else if ((v = json_object_get(r, "bridges")) != NULL &&
-	    json_is_object(v)) {
-		json_decref(g->bridges);
-		g->bridges = json_incref(v);
-		snprintf(g->bwhere, sizeof(g->bwhere), "%s", g->where);
-	} else
-		rv = errf(g->err, g->errlen, EINVAL, "%s: unknown record",
-		    g->where);
-	json_decref(r);
-	return rv;
-}
-
-/* replay: the journal at dir/name, if any, over g. */
-static int
-replay(const char *dir, const char *name, struct gathered *g)
-{
-	char path[PATH_MAX];
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	g->path = path;
-	g->rec = 0;
-	if ((n = journal_read(path, replay_cb, g, NULL)) == -1)
-		return errf(g->err, g->errlen, errno, "%s: %s", path,
-		    strerror(errno));
-	return n < 0 ? -1 : 0;
-}
-
-/* stop_holder: h (loaded earlier) holds an address c claims: h lost it. */
-static void
-stop_holder(struct icc_model *m, const struct icc_container *h,
-    const struct icc_container *c)
-{
-	if (h == NULL || strcmp(h->name, c->name) == 0)
-		return;
-	log_warnx("state: %s and %s both claim an address on %s; %s "
-	    "(written later) keeps it", h->name, c->name, c->bridge, c->name);
-	model_set_running(m, h->name, false);
-}
-
-/*
- * stop_claimed: containers loaded earlier (lower seq) that still hold one
- * of c's addresses lost it in a takeover that was written half-way.  The
- * IPv4 and the IPv6 address may have had two different holders: both
- * lose (a holder of both is stopped once, and then holds neither).
- */
-static void
-stop_claimed(struct icc_model *m, const struct icc_container *c)
-{
-	if (!c->running)
-		return;
-	stop_holder(m, model_holder4(m, c->bridge, c->ip4), c);
-	if (c->has_ip6)
-		stop_holder(m, model_holder6(m, c->bridge, &c->ip6), c);
-}
-
-int
-state_load(const char *dir, struct icc_model *m, uint64_t *seq,
-    void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
-    void *arg, char *err, size_t errlen)
-{
-	struct gathered g = { .err = err, .errlen = errlen };
-	struct loaded *v;
-	size_t n;
-	int rv;
-
-	*seq = 0;
-	rv = read_containers(dir, &g.v, &g.n, err, errlen);
-	if (rv == 0)
-		rv = gathered_index(&g);
-	/* Oldest first: a compaction that did not finish left its records
-	 * in journal.old; the newer ones are in journal. */
-	if (rv == 0)
-		rv = replay(dir, STATE_JOURNAL_OLD, &g);
-	if (rv == 0)
-		rv = replay(dir, STATE_JOURNAL, &g);
-	if (rv == 0)
-		rv = load_bridges(dir, m, g.bridges, g.bwhere, err, errlen);
-	hmap_clear(&g.byname);
-	json_decref(g.bridges);
-	v = g.v;
-	n = g.n;
-	if (rv == 0 && n > 1)	/* qsort(NULL, 0) is undefined */
-		qsort(v, n, sizeof(*v), cmp_loaded);
-	for (size_t i = 0; i < n; i++) {
-		if (rv == 0 && v[i].c != NULL) {
-			stop_claimed(m, v[i].c);
-			if (model_put(m, v[i].c) == -1) {
-				snprintf(err, errlen, "out of memory");
-				rv = -1;
-			} else {
-				if (v[i].hosts != NULL && hosts_fn != NULL)
-					hosts_fn(v[i].c->name, v[i].hosts, arg);
-				v[i].c = NULL;
-			}
-		}
-		if (v[i].seq > *seq)
-			*seq = v[i].seq;
-		container_free(v[i].c);
-		json_decref(v[i].hosts);
-	}
-	free(v);
-	return rv;
+	return name[0] == '.' && strstr(name, ".json.tmp.") != NULL;
 }

@@ -21,11 +21,12 @@
  * number of containers.  iccd itself appends to the journal (one
  * fdatasync per group of changes) and compacts it into the files in the
  * background; every file write is atomic: temp file, fsync, rename, fsync
- * of the directory.  Loading reads the files, then journal.old, then
- * journal, each up to its first torn record, so a crash at any point
- * loses no change whose group was synced.  "seq" orders writes: when a
- * crash left two running containers claiming one address (a takeover
- * written half-way), the later one wins on load.
+ * of the directory.  Temp files (".NAME.tmp.PID.N", skipped and removed
+ * at load) are created O_EXCL|O_NOFOLLOW.  Loading reads the files, then
+ * journal.old, then journal, each up to its first torn record, so a
+ * crash at any point loses no change whose group was synced.  "seq"
+ * orders writes: when a crash left two running containers claiming one
+ * address (a takeover written half-way), the later one wins on load.
  */
 #ifndef ICCD_STATE_H
 #define ICCD_STATE_H
@@ -39,10 +40,13 @@
 #include "model.h"
 
 /*
- * state_init: create dir (0700) and dir/c when missing.  Returns 0 or -1
- * with errno.
+ * state_init: create dir (0700) and dir/c when missing, and check that
+ * both, and every directory above, are root's alone (fsafe_dir: a state
+ * directory others may write, mode 1777 say, is refused).  Returns 0 or
+ * -1 with one line in err ("state directory DIR: writable by group or
+ * others (mode 1777)").
  */
-int state_init(const char *dir);
+int state_init(const char *dir, char *err, size_t errlen);
 
 /*
  * state_write_json: write obj to dir/rel atomically (see above).

@@ -12,10 +12,10 @@
 static const struct {
 	const char	*name;
 	bool		 mutates;
-	const char	*fields[10];
+	const char	*fields[12];
 } cmds[REQ_NR] = {
 	[REQ_START]  = { "start", true, { "name", "bridge", "ip", "ip6", "id",
-	    "hostname", "expose", "links", "env" } },
+	    "hostname", "expose", "links", "env", "port", "mac" } },
 	[REQ_STOP]   = { "stop", true, { "name" } },
 	[REQ_RM]     = { "rm", true, { "name" } },
 	[REQ_LINK]   = { "link", true, { "name", "link" } },
@@ -26,6 +26,9 @@ static const struct {
 	[REQ_ENV]    = { "env", false, { "name", "alias" } },
 	[REQ_HOSTS]  = { "hosts", false, { "name", "write" } },
 	[REQ_RELOAD] = { "reload", true, { NULL } },
+	[REQ_CHECK]  = { "check", false, { "from", "to", "port" } },
+	[REQ_METRICS] = { "metrics", false, { NULL } },
+	[REQ_LOG]    = { "log", false, { "after" } },
 };
 
 const char *
@@ -39,7 +42,7 @@ field_allowed(enum req_cmd cmd, const char *key)
 {
 	if (strcmp(key, "cmd") == 0)
 		return true;
-	for (size_t i = 0; i < 10 && cmds[cmd].fields[i]; i++)
+	for (size_t i = 0; i < 12 && cmds[cmd].fields[i]; i++)
 		if (strcmp(cmds[cmd].fields[i], key) == 0)
 			return true;
 	return false;
@@ -134,6 +137,36 @@ start_addrs(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * start_port: the host-side bridge port and the container's MAC, which
+ * bind each other (rules/icc-bridge.nft): one without the other is
+ * refused.
+ */
+static int
+start_port(const json_t *obj, struct icc_container *c, char *err, size_t len)
+{
+	const char *port, *mac, *why;
+
+	if (str(obj, "port", &port, false, err, len) == -1 ||
+	    str(obj, "mac", &mac, false, err, len) == -1)
+		return -1;
+	if (port == NULL && mac == NULL)
+		return 0;
+	if (port == NULL)
+		return errf(err, len, EINVAL, "mac: given without port");
+	if (mac == NULL)
+		return errf(err, len, EINVAL, "port: given without mac");
+	if (copy_checked("port", port, parse_ifname, c->port,
+	    sizeof(c->port), err, len) == -1)
+		return -1;
+	if (strcmp(c->port, c->bridge) == 0)
+		return errf(err, len, EINVAL, "port: is the bridge itself");
+	if (parse_mac(mac, c->mac, &why) == -1)
+		return errf(err, len, EINVAL, "mac: %s", why);
+	c->has_mac = true;
+	return 0;
+}
+
 static int
 start_ident(const json_t *obj, struct icc_container *c, char *err, size_t len)
 {
@@ -153,7 +186,8 @@ start_ident(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	    copy_checked("hostname", s, parse_hostname, c->hostname,
 	    sizeof(c->hostname), err, len) == -1))
 		return -1;
-	return start_addrs(obj, c, err, len);
+	return start_addrs(obj, c, err, len) == -1 ? -1 :
+	    start_port(obj, c, err, len);
 }
 
 static int
@@ -307,6 +341,51 @@ parse_env_req(const json_t *obj, struct request *r, char *err, size_t len)
 	    sizeof(r->alias), err, len);
 }
 
+/* end_field: a side of a check, a container name or an address. */
+static int
+end_field(const json_t *obj, const char *key, struct verdict_end *e,
+    char *err, size_t len)
+{
+	const char *s, *why;
+
+	if (str(obj, key, &s, true, err, len) == -1)
+		return -1;
+	if (verdict_end_parse(s, e, &why) == -1)
+		return errf(err, len, EINVAL, "%s: %s", key, why);
+	return 0;
+}
+
+/* parse_check_req: from, to and "PORT[/PROTO]" (one port, tcp default). */
+static int
+parse_check_req(const json_t *obj, struct request *r, char *err, size_t len)
+{
+	const char *s, *why;
+
+	if (end_field(obj, "from", &r->from, err, len) == -1 ||
+	    end_field(obj, "to", &r->to, err, len) == -1 ||
+	    str(obj, "port", &s, true, err, len) == -1)
+		return -1;
+	if (parse_ports(s, &r->port, &why) == -1)
+		return errf(err, len, EINVAL, "port: %s", why);
+	if (r->port.first != r->port.last)
+		return errf(err, len, EINVAL, "port: one port, not a range");
+	return 0;
+}
+
+/* parse_log_req: "after", a sequence number (whole, >= 0). */
+static int
+parse_log_req(const json_t *obj, struct request *r, char *err, size_t len)
+{
+	const json_t *v = json_object_get(obj, "after");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return errf(err, len, EINVAL, "after: not a whole number");
+	r->after = (unsigned long long)json_integer_value(v);
+	return 0;
+}
+
 static int
 parse_cmd(const json_t *obj, struct request *r, char *err, size_t len)
 {
@@ -362,6 +441,12 @@ request_parse(const json_t *obj, struct request *r, char *err, size_t len)
 		break;
 	case REQ_HOSTS:
 		rv = parse_hosts_req(obj, r, err, len);
+		break;
+	case REQ_CHECK:
+		rv = parse_check_req(obj, r, err, len);
+		break;
+	case REQ_LOG:
+		rv = parse_log_req(obj, r, err, len);
 		break;
 	default:
 		break;
@@ -419,5 +504,10 @@ request_encode_start(const struct icc_container *c)
 		json_object_set_new(o, "id", json_string(c->id));
 	if (c->hostname[0] != '\0')
 		json_object_set_new(o, "hostname", json_string(c->hostname));
+	if (c->port[0] != '\0' && c->has_mac) {
+		json_object_set_new(o, "port", json_string(c->port));
+		json_object_set_new(o, "mac", json_string(mac_format(c->mac,
+		    buf, sizeof(buf))));
+	}
 	return o;
 }

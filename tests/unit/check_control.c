@@ -3,8 +3,9 @@
  * iccd's main loop does, on a socket in a temporary directory, with a
  * fake handler instead of the daemon: framing both ways, several requests
  * on one connection, frames arriving in pieces, every bad frame (error
- * reply, then the connection is closed), the socket's mode, who may
- * change state, and the client limit.
+ * reply, then the connection is closed).  check_control_limits.c: the
+ * socket's mode, who may change state, and the client limits; both use
+ * control_fixture.c.
  *
  * The client side is the test itself, on ordinary blocking sockets; the
  * server side only runs inside pump(), so the order of events is exact.
@@ -17,8 +18,12 @@
  * group) fork a child that drops to nobody: they run only as root and
  * return early otherwise.
  *
- * Not tested here: the CONTROL_TIMEOUT (30 s) drop of a stalled client;
- * tests/integration/t16-concurrency.sh measures it.
+ * Per-uid limits: control_set_peer gives each new client the uid in
+ * fake_uid, so the limits of one user, of all users and root's reserved
+ * slots are tested as any user.
+ *
+ * Not tested here: the CONTROL_TIMEOUT (30 s) drop of a client that does
+ * not read its reply.
  */
 #define _GNU_SOURCE		/* setresuid, setresgid */
 
@@ -42,240 +47,7 @@
 #include "control.h"
 #include "proto.h"
 #include "suites.h"
-
-#define PUMP_MS		2000	/* longest wait for something that must come */
-#define QUIET_MS	150	/* how long nothing must happen */
-
-static char dir[64];		/* the temporary directory */
-static char rundir[96];		/* dir/run, which control_open creates */
-static char path[128];		/* dir/run/ctl.sock */
-static struct control *ctl;
-
-/* What the fake handler saw. */
-static int calls;
-static bool last_may_write;
-static json_t *last_req;
-
-/*
- * fake_handler: answers {"ok": true, "n": call number, "may_write": ...,
- * "echo": the request}, so a test sees which request an answer is for.
- */
-static json_t *
-fake_handler(const json_t *req, bool may_write, const struct peer_cred *who,
-    void *arg)
-{
-	(void)arg;
-	calls++;
-	last_may_write = may_write;
-	json_decref(last_req);
-	last_req = json_deep_copy(req);
-	return json_pack("{s:b,s:i,s:b,s:O}", "ok", 1, "n", calls,
-	    "may_write", may_write, "echo", req);
-}
-
-static void
-rm_rf(const char *p)
-{
-	char cmd[128];
-
-	/* Test cleanup only: the path is our own mkdtemp result. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void
-open_ctl(gid_t group)
-{
-	ctl = control_open(path, group, fake_handler, NULL);
-	ck_assert_msg(ctl != NULL, "control_open %s: %s", path,
-	    strerror(errno));
-}
-
-static void
-setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/iccd-control-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rundir, sizeof(rundir), "%s/run", dir);
-	snprintf(path, sizeof(path), "%s/ctl.sock", rundir);
-	calls = 0;
-	last_may_write = false;
-	last_req = NULL;
-	ctl = NULL;
-}
-
-static void
-teardown(void)
-{
-	control_close(ctl);
-	ctl = NULL;
-	json_decref(last_req);
-	last_req = NULL;
-	rm_rf(dir);
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* pump_once: one round of iccd's main loop, waiting up to ms. */
-static void
-pump_once(int ms)
-{
-	struct pollfd pfd[1 + CONTROL_MAX_CLIENTS];
-	size_t n = control_pollfds(ctl, pfd);
-
-	ck_assert_int_ge(poll(pfd, n, ms), 0);
-	control_dispatch(ctl, pfd, n);
-}
-
-/* ready: fd has `events` now (POLLIN also reports EOF). */
-static bool
-ready(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLHUP));
-}
-
-/* pump_until: run the server until fd is readable; false after ms. */
-static bool
-pump_until(int fd, int ms)
-{
-	long deadline = now_ms() + ms;
-
-	while (!ready(fd, POLLIN)) {
-		if (now_ms() > deadline)
-			return false;
-		pump_once(10);
-	}
-	return true;
-}
-
-/* pump_quiet: run the server for ms; nothing may reach fd meanwhile. */
-static void
-pump_quiet(int fd, int ms)
-{
-	long deadline = now_ms() + ms;
-
-	while (now_ms() < deadline) {
-		pump_once(10);
-		ck_assert_msg(!ready(fd, POLLIN),
-		    "the server answered (or closed) an incomplete frame");
-	}
-}
-
-/* pump_clients: run the server until it has n clients (or fail). */
-static void
-pump_clients(size_t n)
-{
-	long deadline = now_ms() + PUMP_MS;
-
-	while (control_clients(ctl) != n && now_ms() < deadline)
-		pump_once(10);
-	ck_assert_uint_eq(control_clients(ctl), n);
-}
-
-/* pump_calls: run the server until the handler was called n times. */
-static void
-pump_calls(int n)
-{
-	long deadline = now_ms() + PUMP_MS;
-
-	while (calls < n && now_ms() < deadline)
-		pump_once(10);
-	ck_assert_int_eq(calls, n);
-}
-
-static int
-client_connect(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0,
-	    "connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
-static void
-send_bytes(int fd, const void *p, size_t len)
-{
-	ck_assert_int_eq(send(fd, p, len, MSG_NOSIGNAL), (ssize_t)len);
-}
-
-static void
-send_hdr(int fd, uint32_t len, uint16_t version, uint16_t type)
-{
-	struct ctl_hdr h = { htonl(len), htons(version), htons(type) };
-
-	send_bytes(fd, &h, sizeof(h));
-}
-
-/* send_frame: a well-formed request frame carrying text. */
-static void
-send_frame(int fd, const char *text)
-{
-	send_hdr(fd, (uint32_t)strlen(text), CTL_VERSION, CTL_REQUEST);
-	send_bytes(fd, text, strlen(text));
-}
-
-/* get_reply: pump until a reply arrives on fd and return it. */
-static json_t *
-get_reply(int fd)
-{
-	json_t *rep;
-
-	ck_assert_msg(pump_until(fd, PUMP_MS), "no reply within %d ms",
-	    PUMP_MS);
-	rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX);
-	ck_assert_msg(rep != NULL, "ctl_read: %s", strerror(errno));
-	return rep;
-}
-
-/*
- * expect_eof: the server closed fd's connection (after any reply).  A
- * unix socket closed with unread bytes in its queue (the payload after a
- * bad header, which the server never reads) makes the peer's next read
- * fail with ECONNRESET instead of returning 0: a close all the same.
- */
-static void
-expect_eof(int fd)
-{
-	ssize_t n;
-	char c;
-
-	ck_assert_msg(pump_until(fd, PUMP_MS), "the server kept the "
-	    "connection open");
-	n = read(fd, &c, 1);
-	ck_assert_msg(n == 0 || (n == -1 && errno == ECONNRESET),
-	    "expected EOF, got %zd (%s)", n, n == -1 ? strerror(errno) : "data");
-}
-
-/* expect_error_close: one error reply naming `what`, then EOF. */
-static void
-expect_error_close(int fd, const char *what)
-{
-	json_t *rep = get_reply(fd);
-	const char *err = json_string_value(json_object_get(rep, "error"));
-
-	ck_assert(json_is_false(json_object_get(rep, "ok")));
-	ck_assert_msg(err != NULL && strstr(err, what) != NULL,
-	    "error \"%s\", expected one with \"%s\"", err ? err : "(none)",
-	    what);
-	json_decref(rep);
-	expect_eof(fd);
-	pump_clients(0);
-	ck_assert_int_eq(calls, 0);
-}
+#include "control_fixture.h"
 
 /* ---- framing ------------------------------------------------------------ */
 
@@ -299,7 +71,7 @@ START_TEST(t_round_trip)
 	len = ntohl(h.len);
 	ck_assert_uint_lt(len, sizeof(payload));
 	ck_assert_int_eq(read(fd, payload, len), (ssize_t)len);
-	ck_assert(!ready(fd, POLLIN));
+	ck_assert(!fd_ready(fd, POLLIN));
 	rep = json_loadb(payload, len, 0, NULL);
 	ck_assert_ptr_nonnull(rep);
 	want = json_pack("{s:s,s:[i,s]}", "cmd", "list", "x", 1, "\xc3\xa9");
@@ -564,222 +336,6 @@ START_TEST(t_bad_client_leaves_others_alone)
 }
 END_TEST
 
-/* ---- the socket and its permissions ------------------------------------- */
-
-START_TEST(t_socket_mode)
-{
-	struct stat st;
-
-	open_ctl(getegid());
-	ck_assert_int_eq(lstat(path, &st), 0);
-	ck_assert(S_ISSOCK(st.st_mode));
-	ck_assert_uint_eq(st.st_mode & 07777, 0660);
-	if (geteuid() == 0) {
-		ck_assert_uint_eq(st.st_uid, 0);
-		ck_assert_uint_eq(st.st_gid, getegid());
-	}
-	control_close(ctl);
-	ctl = NULL;
-	ck_assert_int_eq(lstat(path, &st), -1);
-	ck_assert_int_eq(errno, ENOENT);
-}
-END_TEST
-
-START_TEST(t_live_and_stale_socket)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct control *second;
-	json_t *rep;
-	int fd;
-
-	open_ctl((gid_t)-1);
-	/* A live socket is never taken over. */
-	errno = 0;
-	second = control_open(path, (gid_t)-1, fake_handler, NULL);
-	ck_assert_ptr_null(second);
-	ck_assert_int_eq(errno, EADDRINUSE);
-	control_close(ctl);
-	ctl = NULL;
-	/* A stale one (its owner died without unlinking it) is replaced. */
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	close(fd);
-	open_ctl((gid_t)-1);
-	fd = client_connect();
-	send_frame(fd, "{\"cmd\":\"list\"}");
-	rep = get_reply(fd);
-	ck_assert(json_is_true(json_object_get(rep, "ok")));
-	json_decref(rep);
-	close(fd);
-}
-END_TEST
-
-START_TEST(t_not_a_socket)
-{
-	FILE *f;
-
-	ck_assert_int_eq(mkdir(rundir, 0700), 0);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fclose(f);
-	errno = 0;
-	ck_assert_ptr_null(control_open(path, (gid_t)-1, fake_handler, NULL));
-	ck_assert_int_eq(errno, EEXIST);
-}
-END_TEST
-
-/* may_write_of: what the handler saw for one request on a new connection. */
-static bool
-may_write_of(void)
-{
-	json_t *rep;
-	bool mw;
-	int fd;
-
-	fd = client_connect();
-	send_frame(fd, "{\"cmd\":\"stop\",\"name\":\"x\"}");
-	rep = get_reply(fd);
-	mw = json_is_true(json_object_get(rep, "may_write"));
-	ck_assert(mw == last_may_write);
-	json_decref(rep);
-	close(fd);
-	return mw;
-}
-
-START_TEST(t_may_write_root_only)
-{
-	/* No group: only root may change state. */
-	open_ctl((gid_t)-1);
-	ck_assert(may_write_of() == (geteuid() == 0));
-}
-END_TEST
-
-START_TEST(t_may_write_group)
-{
-	/* The peer's own gid is the group: it may, root or not. */
-	open_ctl(getegid());
-	ck_assert(may_write_of());
-}
-END_TEST
-
-/*
- * peer_may_write: fork a child with uid and gid `id` and supplementary
- * groups `groups` (n of them) that sends one request and reads the reply;
- * returns what the handler saw.  Root only: the child needs setuid.
- */
-static bool
-peer_may_write(uid_t id, const gid_t *groups, size_t n)
-{
-	const char *text = "{\"cmd\":\"stop\",\"name\":\"x\"}";
-	long deadline = now_ms() + PUMP_MS;
-	int status = -1;
-	pid_t pid, done = 0;
-
-	/* The directories and the socket must let the child in. */
-	ck_assert_int_eq(chmod(dir, 0755), 0);
-	ck_assert_int_eq(chmod(rundir, 0755), 0);
-	ck_assert_int_eq(chmod(path, 0666), 0);
-	calls = 0;
-	if ((pid = fork()) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		struct ctl_hdr h = { htonl((uint32_t)strlen(text)),
-		    htons(CTL_VERSION), htons(CTL_REQUEST) };
-		json_t *rep;
-		int fd;
-
-		/* No ck_assert here: the child reports by exit status. */
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-		if (setgroups(n, groups) == -1 || setresgid(id, id, id) == -1 ||
-		    setresuid(id, id, id) == -1)
-			_exit(10);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-			_exit(11);
-		if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
-		    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-			_exit(12);
-		if ((rep = ctl_read(fd, CTL_REPLY, ICC_REPLY_MAX)) == NULL)
-			_exit(13);
-		json_decref(rep);
-		_exit(0);
-	}
-	ck_assert_int_gt(pid, 0);
-	while (done == 0 && now_ms() < deadline) {
-		pump_once(10);
-		done = waitpid(pid, &status, WNOHANG);
-	}
-	if (done == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		ck_abort_msg("the peer child did not finish");
-	}
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "the peer child failed (status %#x)", status);
-	ck_assert_int_eq(calls, 1);
-	return last_may_write;
-}
-
-START_TEST(t_may_write_other_uid)
-{
-	const gid_t group = 4242, other = 4243;
-
-	if (geteuid() != 0)
-		return;		/* needs root to become another user */
-	/* Neither root nor in the group: read only. */
-	open_ctl(group);
-	ck_assert(!peer_may_write(65534, &other, 1));
-	/* The group as a supplementary group (SO_PEERGROUPS). */
-	ck_assert(peer_may_write(65534, &group, 1));
-	control_close(ctl);
-	/* The group as the primary group (SO_PEERCRED's gid). */
-	ctl = control_open(path, 65534, fake_handler, NULL);
-	ck_assert_ptr_nonnull(ctl);
-	ck_assert(peer_may_write(65534, &other, 1));
-	/* No group at all: only root. */
-	control_close(ctl);
-	ctl = control_open(path, (gid_t)-1, fake_handler, NULL);
-	ck_assert_ptr_nonnull(ctl);
-	ck_assert(!peer_may_write(65534, &other, 1));
-}
-END_TEST
-
-/* ---- limits ----------------------------------------------------------- */
-
-START_TEST(t_too_many_clients)
-{
-	static int fds[CONTROL_MAX_CLIENTS];
-	json_t *rep;
-	int extra;
-
-	open_ctl((gid_t)-1);
-	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
-		fds[i] = client_connect();
-		pump_once(0);
-	}
-	pump_clients(CONTROL_MAX_CLIENTS);
-	/* One more: the kernel queues it, iccd does not take it while full
-	 * (its request waits), and nobody already connected is dropped. */
-	extra = client_connect();
-	send_frame(extra, "{\"cmd\":\"list\"}");
-	pump_quiet(extra, QUIET_MS);
-	ck_assert_uint_eq(control_clients(ctl), CONTROL_MAX_CLIENTS);
-	ck_assert_int_eq(calls, 0);
-	/* The connected ones are still served. */
-	send_frame(fds[0], "{\"cmd\":\"status\"}");
-	json_decref(get_reply(fds[0]));
-	/* One leaves: the waiting one gets in and is answered. */
-	close(fds[CONTROL_MAX_CLIENTS - 1]);
-	rep = get_reply(extra);
-	ck_assert(json_is_true(json_object_get(rep, "ok")));
-	json_decref(rep);
-	ck_assert_uint_eq(control_clients(ctl), CONTROL_MAX_CLIENTS);
-	for (int i = 0; i < CONTROL_MAX_CLIENTS - 1; i++)
-		close(fds[i]);
-	close(extra);
-	pump_clients(0);
-}
-END_TEST
-
 /* What the round function saw: the calls count when it ran, and how
  * often it ran. */
 static int round_calls_seen, rounds;
@@ -866,7 +422,7 @@ START_TEST(t_round_may_turn_replies_into_errors)
 	json_t *rep;
 	int fd;
 
-	ctl = control_open(path, (gid_t)-1, holding_handler, NULL);
+	ctl = control_open(ctl_path, (gid_t)-1, holding_handler, NULL);
 	ck_assert_ptr_nonnull(ctl);
 	control_on_round(ctl, fake_round_fail, NULL);
 	rounds = nheld = 0;
@@ -889,7 +445,7 @@ control_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("framing");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, ctl_setup, ctl_teardown);
 	tcase_add_test(tc, t_round_trip);
 	tcase_add_test(tc, t_two_requests_one_write);
 	tcase_add_test(tc, t_round_runs_once_before_the_replies);
@@ -900,7 +456,7 @@ control_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad frames");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, ctl_setup, ctl_teardown);
 	tcase_add_test(tc, t_oversized_header);
 	tcase_add_test(tc, t_max_header_accepted);
 	tcase_add_test(tc, t_empty_payload);
@@ -911,21 +467,5 @@ control_suite(void)
 	tcase_add_test(tc, t_bad_client_leaves_others_alone);
 	suite_add_tcase(s, tc);
 
-	/* Its peer is a forked child: see "wire-fork" in check_proto.c. */
-	tc = tcase_create("socket-fork");
-	tcase_set_tags(tc, "fork");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, t_may_write_other_uid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("socket");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, t_socket_mode);
-	tcase_add_test(tc, t_live_and_stale_socket);
-	tcase_add_test(tc, t_not_a_socket);
-	tcase_add_test(tc, t_may_write_root_only);
-	tcase_add_test(tc, t_may_write_group);
-	tcase_add_test(tc, t_too_many_clients);
-	suite_add_tcase(s, tc);
 	return s;
 }

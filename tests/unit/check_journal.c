@@ -27,7 +27,7 @@ setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/iccd-journal-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(state_init(dir), 0);
+	ck_assert_int_eq(state_init(dir, NULL, 0), 0);
 	snprintf(jpath, sizeof(jpath), "%s/%s", dir, STATE_JOURNAL);
 }
 

@@ -1,6 +1,7 @@
 /*
  * check_main.c: one runner for every unit suite (as libnl's tests/).
- * No root, no network: the pure parts of iccd only.
+ * No root, no network: the pure parts of iccd, and the daemon against
+ * a fake kernel (fake_kernel.c).
  */
 #include <stdlib.h>
 
@@ -14,7 +15,9 @@ main(void)
 
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, hosts_suite());
 	srunner_add_suite(sr, safefile_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, client_suite());
@@ -22,9 +25,16 @@ main(void)
 	srunner_add_suite(sr, journal_suite());
 	srunner_add_suite(sr, request_suite());
 	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, rules_dir_suite());
 	srunner_add_suite(sr, control_suite());
+	srunner_add_suite(sr, control_limits_suite());
 	srunner_add_suite(sr, ocihook_suite());
 	srunner_add_suite(sr, cni_suite());
+	srunner_add_suite(sr, change_suite());
+	srunner_add_suite(sr, docker_suite());
+	srunner_add_suite(sr, admit_suite());
+	srunner_add_suite(sr, verdict_suite());
+	srunner_add_suite(sr, ops_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

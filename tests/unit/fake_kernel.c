@@ -1,0 +1,688 @@
+/*
+ * fake_kernel.c: every function of src/iccd/kernel.h over an in-memory
+ * table, for the unit tests (see fake_kernel.h).  Semantics follow the
+ * real one where the daemon can tell: a batch is all or nothing, adding
+ * an element already there is no error (no NLM_F_EXCL), deleting one that
+ * is not there is -ENOENT naming the message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_kernel.h"
+#include "linkdata.h"
+#include "model.h"
+
+struct kernel {
+	char	table[256];
+	int	monitor[2];		/* a pipe: only its read end is polled */
+};
+
+enum op_kind { OP_ADD_ELEM, OP_DEL_ELEM, OP_ADD_CLOSED, OP_DEL_CLOSED };
+
+struct op {
+	enum op_kind	kind;
+	struct icc_elem	e;
+	char		bridge[ICC_IFNAME_MAX + 1];
+};
+
+struct kbatch {
+	struct op	*ops;
+	size_t		 n, cap;
+	struct belemvec	 badd, bdel;	/* bridge table elements */
+};
+
+/* The fake's whole state; fake_reset empties it. */
+static struct {
+	bool			 present;
+	struct elemvec		 elems;
+	struct strvec		 closed;
+	struct fake_commit	*commits;
+	size_t			 ncommits;
+	size_t			 syncs;
+	unsigned		 refuse_in;	/* commits until the refusal */
+	size_t			 refuse_op;
+	int			 refuse_err;
+	char			 foreign[128];	/* "": nothing to report */
+	struct belemvec		 belems;	/* the bridge table */
+	struct belemvec		 bwant;		/* kernel_set_bindings */
+} fk;
+
+static int
+belems_copy(struct belemvec *dst, const struct belemvec *src)
+{
+	dst->n = 0;
+	for (size_t i = 0; i < src->n; i++)
+		if (belemvec_push(dst, &src->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+commit_free(struct fake_commit *c)
+{
+	elemvec_free(&c->adds);
+	elemvec_free(&c->dels);
+	for (size_t i = 0; i < c->nclosed_adds; i++)
+		free(c->closed_adds[i]);
+	for (size_t i = 0; i < c->nclosed_dels; i++)
+		free(c->closed_dels[i]);
+	free(c->closed_adds);
+	free(c->closed_dels);
+	belemvec_free(&c->badds);
+	belemvec_free(&c->bdels);
+}
+
+void
+fake_reset(void)
+{
+	for (size_t i = 0; i < fk.ncommits; i++)
+		commit_free(&fk.commits[i]);
+	free(fk.commits);
+	elemvec_free(&fk.elems);
+	strvec_free(&fk.closed);
+	belemvec_free(&fk.belems);
+	belemvec_free(&fk.bwant);
+	memset(&fk, 0, sizeof(fk));
+}
+
+const struct fake_commit *
+fake_commits(size_t *n)
+{
+	*n = fk.ncommits;
+	return fk.commits;
+}
+
+size_t
+fake_syncs(void)
+{
+	return fk.syncs;
+}
+
+void
+fake_refuse(unsigned nth, size_t op, int err)
+{
+	fk.refuse_in = nth;
+	fk.refuse_op = op;
+	fk.refuse_err = err;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static ssize_t
+elem_index(const struct elemvec *v, const struct icc_elem *e)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (elem_cmp(&v->v[i], e) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static ssize_t
+closed_index(const struct strvec *sv, const char *bridge)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], bridge) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+elem_remove(struct elemvec *v, size_t i)
+{
+	v->v[i] = v->v[--v->n];
+}
+
+static void
+closed_remove(struct strvec *sv, size_t i)
+{
+	free(sv->v[i]);
+	sv->v[i] = sv->v[--sv->n];
+}
+
+static int
+elems_copy(struct elemvec *dst, const struct elemvec *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (elemvec_push(dst, &src->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+closed_copy(struct strvec *dst, const struct strvec *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (strvec_push(dst, src->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+void
+fake_table_elems(struct elemvec *out)
+{
+	elems_copy(out, &fk.elems);
+	elemvec_sort(out);
+}
+
+bool
+fake_table_closed(const char *bridge)
+{
+	return closed_index(&fk.closed, bridge) >= 0;
+}
+
+size_t
+fake_table_nclosed(void)
+{
+	return fk.closed.n;
+}
+
+bool
+fake_table_present(void)
+{
+	return fk.present;
+}
+
+static void
+foreign(const char *cause)
+{
+	snprintf(fk.foreign, sizeof(fk.foreign), "%s", cause);
+}
+
+void
+fake_foreign_del_elem(const struct icc_elem *e)
+{
+	ssize_t i = elem_index(&fk.elems, e);
+
+	if (i >= 0)
+		elem_remove(&fk.elems, (size_t)i);
+	foreign("set links4: element deleted");
+}
+
+void
+fake_foreign_add_elem(const struct icc_elem *e)
+{
+	if (elem_index(&fk.elems, e) < 0)
+		elemvec_push(&fk.elems, e);
+	foreign("set links4: element added");
+}
+
+void
+fake_foreign_del_closed(const char *bridge)
+{
+	ssize_t i = closed_index(&fk.closed, bridge);
+
+	if (i >= 0)
+		closed_remove(&fk.closed, (size_t)i);
+	foreign("set closed: element deleted");
+}
+
+void
+fake_foreign_clear_belems(void)
+{
+	fk.belems.n = 0;
+	foreign("set portmac: element deleted");
+}
+
+/* ---- kernel.h ----------------------------------------------------------- */
+
+struct kernel *
+kernel_open(const char *table)
+{
+	struct kernel *k;
+
+	if (strlen(table) > 255) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	snprintf(k->table, sizeof(k->table), "%s", table);
+	k->monitor[0] = k->monitor[1] = -1;
+	return k;
+}
+
+void
+kernel_close(struct kernel *k)
+{
+	if (k == NULL)
+		return;
+	if (k->monitor[0] != -1) {
+		close(k->monitor[0]);
+		close(k->monitor[1]);
+	}
+	free(k);
+}
+
+int
+kernel_sync(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, long *nchanged,
+    char *err, size_t errlen)
+{
+	long changed = 0;
+
+	fk.syncs++;
+	if (!fk.present)
+		changed = -1;
+	for (size_t i = 0; changed >= 0 && i < elems->n; i++)
+		if (elem_index(&fk.elems, &elems->v[i]) < 0)
+			changed++;
+	for (size_t i = 0; changed >= 0 && i < fk.elems.n; i++)
+		if (elem_index(elems, &fk.elems.v[i]) < 0)
+			changed++;
+	elemvec_clear(&fk.elems);
+	strvec_free(&fk.closed);
+	if (elems_copy(&fk.elems, elems) == -1)
+		goto nomem;
+	for (size_t i = 0; i < nclosed; i++)
+		if (strvec_push(&fk.closed, closed[i]) == -1)
+			goto nomem;
+	if (belems_copy(&fk.belems, &fk.bwant) == -1)
+		goto nomem;
+	fk.present = true;
+	if (nchanged != NULL)
+		*nchanged = changed;
+	return 0;
+nomem:
+	if (err != NULL)
+		snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+struct kbatch *
+kbatch_new(struct kernel *k)
+{
+	return calloc(1, sizeof(struct kbatch));
+}
+
+void
+kbatch_free(struct kbatch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->ops);
+	belemvec_free(&b->badd);
+	belemvec_free(&b->bdel);
+	free(b);
+}
+
+void
+kbatch_reset(struct kbatch *b)
+{
+	b->n = 0;
+	b->badd.n = b->bdel.n = 0;
+}
+
+int
+kbatch_add_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->badd, e);
+}
+
+int
+kbatch_del_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->bdel, e);
+}
+
+void
+kbatch_clear_belems(struct kbatch *b)
+{
+	b->badd.n = b->bdel.n = 0;
+}
+
+int
+kernel_set_bindings(struct kernel *k, const struct belemvec *all)
+{
+	return belems_copy(&fk.bwant, all) == -1 ? -ENOMEM : 0;
+}
+
+void
+fake_table_belems(struct belemvec *out)
+{
+	if (belems_copy(out, &fk.belems) == -1)
+		abort();
+	belemvec_sort_uniq(out);
+}
+
+static ssize_t
+belem_index(const struct belemvec *v, const struct icc_belem *e)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (memcmp(&v->v[i], e, sizeof(*e)) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* bapply: the batch's bridge elements onto v: deletes first (absent:
+ * -ENOENT), then adds (present: no error). */
+static int
+bapply(const struct kbatch *b, struct belemvec *v, char *err, size_t len)
+{
+	ssize_t j;
+
+	for (size_t i = 0; i < b->bdel.n; i++) {
+		if ((j = belem_index(v, &b->bdel.v[i])) < 0) {
+			snprintf(err, len, "del element bridge %s: %s",
+			    bset_name(b->bdel.v[i].set), strerror(ENOENT));
+			return -ENOENT;
+		}
+		v->v[j] = v->v[--v->n];
+	}
+	for (size_t i = 0; i < b->badd.n; i++)
+		if (belem_index(v, &b->badd.v[i]) < 0 &&
+		    belemvec_push(v, &b->badd.v[i]) == -1)
+			return -ENOMEM;
+	return 0;
+}
+
+static int
+op_push(struct kbatch *b, enum op_kind kind, const struct icc_elem *e,
+    const char *bridge)
+{
+	struct op *nv;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		if ((nv = reallocarray(b->ops, b->cap, sizeof(*nv))) == NULL)
+			return -1;
+		b->ops = nv;
+	}
+	memset(&b->ops[b->n], 0, sizeof(b->ops[0]));
+	b->ops[b->n].kind = kind;
+	if (e != NULL)
+		b->ops[b->n].e = *e;
+	if (bridge != NULL)
+		snprintf(b->ops[b->n].bridge, sizeof(b->ops[0].bridge), "%s",
+		    bridge);
+	b->n++;
+	return 0;
+}
+
+int
+kbatch_add_elem(struct kbatch *b, const struct icc_elem *e)
+{
+	return op_push(b, OP_ADD_ELEM, e, NULL);
+}
+
+int
+kbatch_del_elem(struct kbatch *b, const struct icc_elem *e)
+{
+	return op_push(b, OP_DEL_ELEM, e, NULL);
+}
+
+int
+kbatch_add_closed(struct kbatch *b, const char *bridge)
+{
+	return op_push(b, OP_ADD_CLOSED, NULL, bridge);
+}
+
+int
+kbatch_del_closed(struct kbatch *b, const char *bridge)
+{
+	return op_push(b, OP_DEL_CLOSED, NULL, bridge);
+}
+
+/* op_format: the message as the real kernel.c names it in errors. */
+static void
+op_format(const struct op *op, int rv, char *err, size_t len)
+{
+	char buf[ELEM_FMT_LEN];
+	bool add = op->kind == OP_ADD_ELEM || op->kind == OP_ADD_CLOSED;
+
+	if (op->kind == OP_ADD_ELEM || op->kind == OP_DEL_ELEM)
+		snprintf(err, len, "%s element %s %s: %s", add ? "add" : "del",
+		    elem_set_name(elem_set(&op->e)), elem_format(&op->e, buf,
+		    sizeof(buf)), strerror(-rv));
+	else
+		snprintf(err, len, "%s element closed %s . %s: %s", add ?
+		    "add" : "del", op->bridge, op->bridge, strerror(-rv));
+}
+
+/* apply: op on the scratch table; 0 or the negative errno. */
+static int
+apply(const struct op *op, struct elemvec *elems, struct strvec *closed)
+{
+	ssize_t i;
+
+	switch (op->kind) {
+	case OP_ADD_ELEM:
+		if (elem_index(elems, &op->e) >= 0)
+			return 0;
+		return elemvec_push(elems, &op->e) == -1 ? -ENOMEM : 0;
+	case OP_DEL_ELEM:
+		if ((i = elem_index(elems, &op->e)) < 0)
+			return -ENOENT;
+		elem_remove(elems, (size_t)i);
+		return 0;
+	case OP_ADD_CLOSED:
+		if (closed_index(closed, op->bridge) >= 0)
+			return 0;
+		return strvec_push(closed, op->bridge) == -1 ? -ENOMEM : 0;
+	case OP_DEL_CLOSED:
+		if ((i = closed_index(closed, op->bridge)) < 0)
+			return -ENOENT;
+		closed_remove(closed, (size_t)i);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int
+names_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = reallocarray(*v, *n + 1, sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* record: the batch as a fake_commit. */
+static void
+record(const struct kbatch *b, int rv)
+{
+	struct fake_commit *nv, *c;
+
+	nv = reallocarray(fk.commits, fk.ncommits + 1, sizeof(*nv));
+	if (nv == NULL)
+		abort();
+	fk.commits = nv;
+	c = &fk.commits[fk.ncommits++];
+	memset(c, 0, sizeof(*c));
+	c->rv = rv;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct op *op = &b->ops[i];
+		int r = 0;
+
+		switch (op->kind) {
+		case OP_ADD_ELEM: r = elemvec_push(&c->adds, &op->e); break;
+		case OP_DEL_ELEM: r = elemvec_push(&c->dels, &op->e); break;
+		case OP_ADD_CLOSED:
+			r = names_push(&c->closed_adds, &c->nclosed_adds,
+			    op->bridge);
+			break;
+		case OP_DEL_CLOSED:
+			r = names_push(&c->closed_dels, &c->nclosed_dels,
+			    op->bridge);
+			break;
+		}
+		if (r == -1)
+			abort();
+	}
+	if (belems_copy(&c->badds, &b->badd) == -1 ||
+	    belems_copy(&c->bdels, &b->bdel) == -1)
+		abort();
+}
+
+int
+kbatch_commit(struct kbatch *b, char *err, size_t errlen)
+{
+	struct elemvec elems = { 0 };
+	struct strvec closed = { 0 };
+	struct belemvec belems = { 0 };
+	int rv = 0;
+
+	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
+		return 0;
+	if (!fk.present) {
+		rv = -ENOENT;
+		snprintf(err, errlen, "table: %s", strerror(ENOENT));
+	} else if (elems_copy(&elems, &fk.elems) == -1 ||
+	    closed_copy(&closed, &fk.closed) == -1)
+		rv = -ENOMEM;
+	for (size_t i = 0; rv == 0 && i < b->n; i++) {
+		if (fk.refuse_in == 1 && (i == fk.refuse_op || i == b->n - 1))
+			rv = -fk.refuse_err;
+		else
+			rv = apply(&b->ops[i], &elems, &closed);
+		if (rv != 0)
+			op_format(&b->ops[i], rv, err, errlen);
+	}
+	/* The bridge table's elements, after the rest of the batch. */
+	if (rv == 0 && belems_copy(&belems, &fk.belems) == -1)
+		rv = -ENOMEM;
+	if (rv == 0)
+		rv = bapply(b, &belems, err, errlen);
+	if (fk.refuse_in > 0)
+		fk.refuse_in--;
+	record(b, rv);
+	if (rv == 0) {
+		elemvec_free(&fk.elems);
+		strvec_free(&fk.closed);
+		belemvec_free(&fk.belems);
+		fk.elems = elems;
+		fk.closed = closed;
+		fk.belems = belems;
+	} else {
+		elemvec_free(&elems);
+		strvec_free(&closed);
+		belemvec_free(&belems);
+	}
+	return rv;
+}
+
+int
+kernel_dump_elems(struct kernel *k, struct elemvec *out)
+{
+	if (!fk.present)
+		return -ENOENT;
+	return elems_copy(out, &fk.elems) == -1 ? -ENOMEM : 0;
+}
+
+int
+kernel_dump_belems(struct kernel *k, struct belemvec *out)
+{
+	if (!fk.present)
+		return -ENOENT;
+	fake_table_belems(out);
+	return 0;
+}
+
+int
+kernel_dump_closed(struct kernel *k, void (*fn)(const char *, void *),
+    void *arg)
+{
+	if (!fk.present)
+		return -ENOENT;
+	for (size_t i = 0; i < fk.closed.n; i++)
+		fn(fk.closed.v[i], arg);
+	return 0;
+}
+
+int
+kernel_delete_table(struct kernel *k)
+{
+	if (!fk.present)
+		return -ENOENT;
+	fk.present = false;
+	elemvec_clear(&fk.elems);
+	strvec_free(&fk.closed);
+	fk.belems.n = 0;
+	foreign("table deleted");
+	return 0;
+}
+
+int
+kernel_monitor_open(struct kernel *k, size_t rcvbuf)
+{
+	if (k->monitor[0] == -1 && pipe(k->monitor) == -1)
+		return -1;
+	return k->monitor[0];
+}
+
+int
+kernel_monitor_read(struct kernel *k, char *cause, size_t len)
+{
+	if (k->monitor[0] == -1)
+		return -EBADF;
+	if (fk.foreign[0] == '\0')
+		return 0;
+	snprintf(cause, len, "%s", fk.foreign);
+	fk.foreign[0] = '\0';
+	return 1;
+}
+
+int
+kernel_bridge_nf(char *err, size_t errlen)
+{
+	return 0;
+}
+
+int
+kernel_bridge_nf_check(char *err, size_t errlen)
+{
+	return 0;
+}
+
+/* kernel_lookup_flow: as the kernel's GET: the element holding the flow's
+ * port, the hash set's (single port) before the interval set's. */
+int
+kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
+    struct icc_elem *found)
+{
+	const struct icc_elem *hit = NULL, *e;
+
+	if (!fk.present)
+		return 0;
+	for (size_t i = 0; i < fk.elems.n; i++) {
+		e = &fk.elems.v[i];
+		if (!elem_same_flow(e, flow) || flow->first < e->first ||
+		    flow->first > e->last)
+			continue;
+		if (hit == NULL || (e->first == e->last && hit->first !=
+		    hit->last))
+			hit = e;
+	}
+	if (hit == NULL)
+		return 0;
+	*found = *hit;
+	return 1;
+}
+
+int
+kernel_closed_has(struct kernel *k, const char *bridge)
+{
+	return fk.present && closed_index(&fk.closed, bridge) >= 0;
+}
+
+/* The fake's table is never owned. */
+int
+kernel_owned(const struct kernel *k)
+{
+	return 0;
+}
+
+/* No drop log in the fake: iccd's loop never reads it here. */
+int
+kernel_nflog_read(struct kernel *k, size_t max,
+    void (*fn)(const struct kdrop *, void *), void *arg)
+{
+	return -EBADF;
+}
