@@ -782,8 +782,9 @@ bench_churn() {
 
 # bench_ct_accept_path L DIR: the packet path through iccd's table as it
 # was before revocation moved into the rules: established and related
-# packets accepted at once (ct state established,related accept), which
-# needed a conntrack dump after every removal.  The baseline of the cost
+# packets accepted at once (ct state established,related accept, marked
+# as iccd's accepts are), which needed a conntrack dump after every
+# removal.  The baseline of the cost
 # per packet of judging every packet by the link sets (iccd/udp64-sent
 # against ct-accept/udp64-sent, same L, same run).
 bench_ct_accept_path() {
@@ -791,14 +792,15 @@ bench_ct_accept_path() {
 	log "L=$l: packet path through the ct-accept isolate chain (the baseline)"
 	awk '
 		/^\tchain isolate/ {
+			m = "meta mark set meta mark | 0x00100000 accept"
 			print
-			print "\t\tct state established,related accept"
-			print "\t\ticmpv6 type nd-neighbor-solicit accept"
-			print "\t\ticmpv6 type nd-neighbor-advert accept"
-			print "\t\tip saddr . ip daddr . meta l4proto . th dport @links4 accept"
-			print "\t\tip saddr . ip daddr . meta l4proto . th dport @ranges4 accept"
-			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept"
-			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @ranges6 accept"
+			print "\t\tct state established,related " m
+			print "\t\ticmpv6 type nd-neighbor-solicit " m
+			print "\t\ticmpv6 type nd-neighbor-advert " m
+			print "\t\tip saddr . ip daddr . meta l4proto . th dport @links4 " m
+			print "\t\tip saddr . ip daddr . meta l4proto . th dport @ranges4 " m
+			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @links6 " m
+			print "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @ranges6 " m
 			skip = 1; next
 		}
 		skip && /counter drop/ { skip = 0 }
