@@ -557,3 +557,24 @@ out:
 	close(self);
 	return rv;
 }
+
+int
+netinfo_link_kind(const char *ifname, char *kind, size_t len, char *err,
+    size_t errlen)
+{
+	struct nl nl = { .sock = NULL };
+	struct pick p = { .want = ifname };
+
+	if (nl_open(&nl) == -1)
+		return fail(err, errlen, "rtnetlink: %s", strerror(errno));
+	if (dump_links(&nl, &p) == -1) {
+		fail(err, errlen, "rtnetlink: interfaces: %s", strerror(errno));
+		nl_close(&nl);
+		return -1;
+	}
+	nl_close(&nl);
+	if (!p.found)
+		return 0;
+	snprintf(kind, len, "%s", p.link.kind);
+	return 1;
+}
