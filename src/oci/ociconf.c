@@ -460,6 +460,78 @@ config_hostname(const json_t *config, struct oci_hook *h, char *err,
 	return 0;
 }
 
+/* mount_is_bind: type "bind", or "bind"/"rbind" among the options. */
+static bool
+mount_is_bind(const json_t *m)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_is_string(json_object_get(m, "type")) &&
+	    strcmp(json_string_value(json_object_get(m, "type")), "bind") == 0)
+		return true;
+	json_array_foreach(json_object_get(m, "options"), i, v)
+		if (json_is_string(v) && (strcmp(json_string_value(v),
+		    "bind") == 0 || strcmp(json_string_value(v), "rbind") == 0))
+			return true;
+	return false;
+}
+
+/* hosts_path_check: absolute, no "", "." or ".." component, named hosts. */
+static int
+hosts_path_check(const char *s, const char **why)
+{
+	const char *p, *next;
+
+	if (s[0] != '/')
+		return *why = "not an absolute path", -1;
+	if (strlen(s) >= PATH_MAX)
+		return *why = "too long", -1;
+	for (p = s + 1; ; p = next + 1) {
+		size_t n = (next = strchr(p, '/')) ? (size_t)(next - p) :
+		    strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return *why = "an empty, \".\" or \"..\" component", -1;
+		if (next == NULL)
+			return strcmp(p, "hosts") == 0 ? 0 :
+			    (*why = "not a file named \"hosts\"", -1);
+	}
+}
+
+/* config_hosts: the source of the /etc/hosts bind mount, if any. */
+static int
+config_hosts(const json_t *config, struct oci_hook *h, char *err,
+    size_t len)
+{
+	const json_t *mounts, *m;
+	const char *dst, *src, *why;
+	size_t i;
+
+	if (config == NULL ||
+	    (mounts = json_object_get(config, "mounts")) == NULL)
+		return 0;
+	if (!json_is_array(mounts))
+		return errf(err, len, EINVAL, "mounts (config.json): not an "
+		    "array");
+	json_array_foreach(mounts, i, m) {
+		dst = json_string_value(json_object_get(m, "destination"));
+		if (dst == NULL || strcmp(dst, "/etc/hosts") != 0 ||
+		    !mount_is_bind(m))
+			continue;
+		if ((src = json_string_value(json_object_get(m,
+		    "source"))) == NULL)
+			return errf(err, len, EINVAL, "mounts[%zu].source "
+			    "(config.json): missing or not a string", i);
+		if (hosts_path_check(src, &why) == -1)
+			return errf(err, len, EINVAL, "mounts[%zu].source "
+			    "(config.json): %s: %s", i, src, why);
+		snprintf(h->hosts_file, sizeof(h->hosts_file), "%s", src);
+	}
+	return 0;
+}
+
 int
 oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
     size_t len)
@@ -483,6 +555,8 @@ oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
 		rv = ann_netns(ann, h, err, len);
 	if (rv == 0)
 		rv = config_hostname(config, h, err, len);
+	if (rv == 0)
+		rv = config_hosts(config, h, err, len);
 	json_decref(ann);
 	return rv;
 }
@@ -519,4 +593,23 @@ json_t *
 oci_stop_request(const struct oci_hook *h)
 {
 	return msg_request("stop", h->name);
+}
+
+json_t *
+oci_rm_request(const struct oci_hook *h)
+{
+	return msg_request("rm", h->name);
+}
+
+json_t *
+oci_hosts_request(const struct oci_hook *h)
+{
+	json_t *req = msg_request("hosts", h->name);
+
+	if (req != NULL && json_object_set_new(req, "write",
+	    json_string(h->hosts_file)) == -1) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
 }

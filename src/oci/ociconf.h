@@ -68,6 +68,8 @@ struct oci_hook {
 	json_t		*env;
 	json_t		*state_ann;	/* the state's annotations, or NULL */
 	char		 oci_id[OCI_ID_MAX + 1];	/* the state's id */
+	char		 hosts_file[PATH_MAX];	/* source of the /etc/hosts
+						 * bind mount; "" if none */
 };
 
 /*
@@ -125,5 +127,14 @@ json_t *oci_start_request(const struct oci_hook *h, const char *bridge,
 
 /* oci_stop_request: the "stop" request for h->name, or NULL (ENOMEM). */
 json_t *oci_stop_request(const struct oci_hook *h);
+
+/* oci_rm_request: the "rm" request for h->name, or NULL (ENOMEM). */
+json_t *oci_rm_request(const struct oci_hook *h);
+
+/*
+ * oci_hosts_request: the "hosts" request that has iccd keep h->hosts_file
+ * written with h->name's link lines, or NULL (ENOMEM).
+ */
+json_t *oci_hosts_request(const struct oci_hook *h);
 
 #endif
