@@ -15,12 +15,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
-	libmnl-dev libjansson-dev check libsystemd-dev)
+	libmnl-dev libjansson-dev check libsystemd-dev libcurl4-openssl-dev)
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
-# Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot.
+# Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot,
+# Docker Engine for icc-docker's test (t28 starts its own dockerd).
 TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq
-	groff-base passwd)
+	groff-base passwd docker.io)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

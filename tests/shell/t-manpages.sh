@@ -6,8 +6,8 @@
 #    COMMANDS section are the same, and so are the options of each command
 #    and the global options (SYNOPSIS and the list in DESCRIPTION);
 #    --help and --version, which the usage does not list, must work.
-#  - iccd: the options of `iccd --help`, of iccd(8)'s SYNOPSIS and of its
-#    OPTIONS section are the same.
+#  - iccd and icc-docker: the options of `PROG --help`, of PROG(8)'s
+#    SYNOPSIS and of its OPTIONS section are the same.
 #  - `groff -ww -z -mandoc` has nothing to say about any page in doc/.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -17,6 +17,7 @@ ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
 ICCCTL=$ICC_BUILDDIR/src/iccctl/iccctl
 ICCD=$ICC_BUILDDIR/src/iccd/iccd
+ICC_DOCKER=$ICC_BUILDDIR/src/docker/icc-docker
 DOC=$ICC_SRCDIR/doc
 
 failures=0
@@ -28,7 +29,7 @@ fail() {
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/icc-manpages.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-for f in "$ICCCTL" "$ICCD"; do
+for f in "$ICCCTL" "$ICCD" "$ICC_DOCKER"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built"; exit 1; }
 done
 
@@ -88,15 +89,15 @@ man_iccctl() {
 	' "$DOC/iccctl.8" | sort -u
 }
 
-# help_iccd: the options of `iccd --help`, one a line.
-help_iccd() {
-	"$ICCD" --help | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
+# help_opts PROG: the options of `PROG --help`, one a line.
+help_opts() {
+	"$1" --help | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
-# man_iccd SECTION: the "Fl -x" options of iccd(8)'s SYNOPSIS, or the
+# man_opts PAGE SECTION: the "Fl -x" options of PAGE's SYNOPSIS, or the
 # ".It Fl -x" items of its OPTIONS.
-man_iccd() {
-	awk -v want="$1" '
+man_opts() {
+	awk -v want="$2" '
 	/^\.Sh / { sec = $2; next }
 	sec != want { next }
 	want == "OPTIONS" && !/^\.It Fl/ { next }
@@ -108,7 +109,7 @@ man_iccd() {
 			print o
 			s = substr(s, RSTART + RLENGTH)
 		}
-	}' "$DOC/iccd.8" | sort -u
+	}' "$1" | sort -u
 }
 
 # same WHAT A B: files A and B hold the same lines, else one FAIL with the
@@ -163,17 +164,25 @@ sed -n 's/^described /global /p' "$TMP/man-iccctl" >"$TMP/man-described"
 same "iccctl global options (DESCRIPTION)" "$TMP/help-global" \
 	"$TMP/man-described"
 
-# ---- iccd --------------------------------------------------------------------
+# ---- iccd and icc-docker ------------------------------------------------------
 
-{ help_iccd; echo --help; echo --version; } | sort -u >"$TMP/help-iccd"
-[ "$(wc -l <"$TMP/help-iccd")" -ge 8 ] ||
-	fail "iccd --help: too few options parsed: $(cat "$TMP/help-iccd")"
-"$ICCD" --version 2>&1 | grep -q '^iccd [0-9]' ||
-	fail "iccd --version: $("$ICCD" --version 2>&1)"
-man_iccd SYNOPSIS >"$TMP/man-iccd-synopsis"
-man_iccd OPTIONS >"$TMP/man-iccd-options"
-same "iccd options (SYNOPSIS)" "$TMP/help-iccd" "$TMP/man-iccd-synopsis"
-same "iccd options (OPTIONS)" "$TMP/help-iccd" "$TMP/man-iccd-options"
+# check_prog NAME BIN PAGE MIN: BIN's --help against PAGE (at least MIN
+# options parsed, --help and --version included).
+check_prog() {
+	local name=$1 bin=$2 page=$3 min=$4
+	{ help_opts "$bin"; echo --help; echo --version; } | sort -u >"$TMP/help-$name"
+	[ "$(wc -l <"$TMP/help-$name")" -ge "$min" ] ||
+		fail "$name --help: too few options parsed: $(cat "$TMP/help-$name")"
+	"$bin" --version 2>&1 | grep -q "^$name [0-9]" ||
+		fail "$name --version: $("$bin" --version 2>&1)"
+	man_opts "$page" SYNOPSIS >"$TMP/man-$name-synopsis"
+	man_opts "$page" OPTIONS >"$TMP/man-$name-options"
+	same "$name options (SYNOPSIS)" "$TMP/help-$name" "$TMP/man-$name-synopsis"
+	same "$name options (OPTIONS)" "$TMP/help-$name" "$TMP/man-$name-options"
+}
+
+check_prog iccd "$ICCD" "$DOC/iccd.8" 8
+check_prog icc-docker "$ICC_DOCKER" "$DOC/icc-docker.8" 5
 
 # ---- troff -------------------------------------------------------------------
 
@@ -192,5 +201,6 @@ if [ "$failures" -ne 0 ]; then
 fi
 echo "t-manpages: iccctl $(wc -l <"$TMP/help-cmds") commands," \
     "$(wc -l <"$TMP/help-opts") command options; iccd" \
-    "$(wc -l <"$TMP/help-iccd") options: all documented"
+    "$(wc -l <"$TMP/help-iccd") options, icc-docker" \
+    "$(wc -l <"$TMP/help-icc-docker") options: all documented"
 exit 0

@@ -18,5 +18,6 @@ Suite *control_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
 Suite *change_suite(void);
+Suite *docker_suite(void);
 
 #endif
