@@ -595,6 +595,97 @@ oci_stop_request(const struct oci_hook *h)
 	return msg_request("stop", h->name);
 }
 
+/* has_str: the array a holds s, or s with suffix appended (when not NULL
+ * and s has no '/', so that "3306" matches "3306/tcp"). */
+static bool
+has_str(const json_t *a, const char *s, const char *suffix)
+{
+	const json_t *v;
+	char buf[64];
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		const char *e = json_string_value(v);
+
+		if (e == NULL)
+			continue;
+		if (strcmp(e, s) == 0)
+			return true;
+		if (suffix != NULL && strchr(e, '/') == NULL &&
+		    snprintf(buf, sizeof(buf), "%s%s", e, suffix) <
+		    (int)sizeof(buf) && strcmp(buf, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* link_declared: SOURCE:ALIAS is one of h's links. */
+static bool
+link_declared(const struct oci_hook *h, const char *source,
+    const char *alias)
+{
+	char both[2 * ICC_NAME_MAX + 2];
+
+	snprintf(both, sizeof(both), "%s:%s", source, alias);
+	return has_str(h->links, both, NULL) || (strcmp(source, alias) == 0 &&
+	    has_str(h->links, source, NULL));
+}
+
+/* links_owned: every request-made link of h->name's in list is h's. */
+static bool
+links_owned(const struct oci_hook *h, const json_t *list)
+{
+	const json_t *links = json_object_get(list, "links"), *l;
+	const char *rcv, *src, *alias, *from;
+	size_t i;
+
+	if (!json_is_array(links))
+		return false;
+	json_array_foreach(links, i, l) {
+		rcv = json_string_value(json_object_get(l, "receiver"));
+		src = json_string_value(json_object_get(l, "source"));
+		alias = json_string_value(json_object_get(l, "alias"));
+		from = json_string_value(json_object_get(l, "from"));
+		if (rcv == NULL || src == NULL || alias == NULL || from == NULL)
+			return false;
+		if (strcmp(rcv, h->name) == 0 && strcmp(from, "event") == 0 &&
+		    !link_declared(h, src, alias))
+			return false;
+	}
+	return true;
+}
+
+/* ports_owned: every request-made port of c is one of h's. */
+static bool
+ports_owned(const struct oci_hook *h, const struct msg_container *c)
+{
+	const json_t *v;
+	const char *p, *from;
+	size_t i;
+
+	if (c->expose == NULL)
+		return true;
+	json_array_foreach(c->expose, i, v) {
+		p = json_string_value(v);
+		from = json_string_value(json_array_get(c->expose_from, i));
+		if (p == NULL || (from != NULL && strcmp(from, "event") != 0))
+			continue;
+		if (!has_str(h->expose, p, "/tcp"))
+			return false;
+	}
+	return true;
+}
+
+bool
+oci_hook_owns(const struct oci_hook *h, const json_t *list,
+    const struct msg_container *c)
+{
+	if (!c->running || c->id[0] == '\0' || h->id[0] == '\0' ||
+	    strcmp(c->id, h->id) != 0)
+		return false;
+	return links_owned(h, list) && ports_owned(h, c);
+}
+
 json_t *
 oci_rm_request(const struct oci_hook *h)
 {

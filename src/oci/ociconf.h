@@ -40,6 +40,7 @@
 
 #include <jansson.h>
 
+#include "msg.h"
 #include "parse.h"
 
 #define OCI_ANN_PREFIX	"io.iccd."
@@ -127,6 +128,21 @@ json_t *oci_start_request(const struct oci_hook *h, const char *bridge,
 
 /* oci_stop_request: the "stop" request for h->name, or NULL (ENOMEM). */
 json_t *oci_stop_request(const struct oci_hook *h);
+
+/*
+ * oci_hook_owns: whether what iccd's `list` reply shows of h->name is no
+ * more than the hook's annotations declare, so that a poststop may forget
+ * it (rm) and the next createRuntime declare it whole again.  Owned when
+ * iccd holds it running under h's OCI id (not "") and each link whose
+ * receiver it is and each port it exposes, when they came from a request
+ * ("event", not a rules file: rm keeps those), is one of h's io.iccd.links
+ * ("SOURCE" is "SOURCE:SOURCE") and io.iccd.expose ("PORT" is
+ * "PORT/tcp").  A link or port someone added with iccctl makes it not
+ * owned: the poststop then only stops it.  c is h->name decoded from
+ * list (msg_list_find).  Unreadable parts of the reply count as not owned.
+ */
+bool oci_hook_owns(const struct oci_hook *h, const json_t *list,
+    const struct msg_container *c);
 
 /* oci_rm_request: the "rm" request for h->name, or NULL (ENOMEM). */
 json_t *oci_rm_request(const struct oci_hook *h);

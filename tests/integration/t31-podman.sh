@@ -173,12 +173,14 @@ ctr_line() {
 		"$(ip_of "$1")" "${v6:+ ip6 $v6}" "${2:+ $2}"
 }
 
-# hosts_want NAME: the lines iccd writes for a link to NAME as aliasdb.
+# hosts_want NAME: the lines iccd writes for a link to NAME as aliasdb:
+# alias, hostname (config.json's, Podman's short id), name.
 hosts_want() {
-	local v6
+	local v6 h
 	v6=$(ip6_of "$1")
-	printf '%s\taliasdb %s' "$(ip_of "$1")" "$1"
-	[ -z "$v6" ] || printf '\n%s\taliasdb %s' "$v6" "$1"
+	h=$(pm inspect --format '{{.Config.Hostname}}' "$1")
+	printf '%s\taliasdb %s %s' "$(ip_of "$1")" "$h" "$1"
+	[ -z "$v6" ] || printf '\n%s\taliasdb %s %s' "$v6" "$h" "$1"
 }
 
 # talk FROM HOST: send a line to HOST:3306 from container FROM; prints
