@@ -12,11 +12,16 @@
  * (/proc/PID/ns/net; see netinfo.h) and send iccd one "start" request, the
  * one `iccctl start` would send.
  *
- * stop (poststop): send "stop" for the name; the container's declarations
- * stay, as after `iccctl stop` (a link to it turns pending).  The pid is
- * not needed: a poststop state has none.  Nothing is sent when iccd does
- * not run the name, or runs it under another OCI id (a newer container of
- * that name: see stop_needed).
+ * When config.json bind-mounts a file on /etc/hosts (the runtime's own
+ * file for the container), iccd is then asked to keep it written with the
+ * container's link lines (hosts --write; see hook_hosts).
+ *
+ * stop (poststop): "rm" when iccd runs the name under this OCI id with no
+ * more than the annotations declare (the runtime runs poststop on a stop
+ * and a removal alike: see hook_stop), else "stop", whose declarations
+ * stay as after `iccctl stop`.  The pid is not needed: a poststop state
+ * has none.  Nothing is sent when iccd does not run the name, or runs it
+ * under another OCI id (a newer container of that name: see stop_action).
  *
  * Without start or stop the state's status decides: "creating" or
  * "created" start, "stopped" stops.  That is what a single oci-hooks(5)

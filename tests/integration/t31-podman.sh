@@ -244,12 +244,18 @@ expect_gone() {
 
 mkdir -p "$ICC_TMP/img/bin" "$ICC_TMP/img/etc" || fatal "mkdir"
 cp "$BUSYBOX" "$ICC_TMP/img/bin/busybox" || fatal "cannot copy busybox"
-for c in sh nc sleep cat echo true; do
+for c in sh nc sleep cat echo true env; do
 	ln -s busybox "$ICC_TMP/img/bin/$c" || fatal "cannot link $c"
 done
 tar -C "$ICC_TMP/img" -cf "$ICC_TMP/busybox.tar" . || fatal "tar"
 
 in_host sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+# A rules file declares envweb's link: it outlives the container.
+RULES=$ICC_TMP/rules
+mkdir -p "$RULES" && chmod 755 "$RULES" &&
+	printf 'link envweb db:aliasdb\n' >"$RULES/10-t31.rules" ||
+	fatal "cannot write the rules file"
+ICC_ICCD_ARGS=(--rules-dir "$RULES")
 start_iccd
 
 # ---- one backend ----------------------------------------------------------
@@ -268,6 +274,28 @@ scenario() {
 		"$(ctr_line db expose\ 3306/tcp)" "$(ctr_line web)" \
 		"link web db alias aliasdb active"
 	expect_hosts web "$(hosts_want db)"
+
+	# envweb's link is in a rules file (see below), so iccd knows it
+	# before the container exists and `iccctl env` can give its
+	# variables to --env-file (env cannot be added after create).
+	iccctl env envweb >"$ICC_TMP/envweb.env" 2>&1 ||
+		fail "$PM_BACKEND: iccctl env envweb: $(cat "$ICC_TMP/envweb.env")"
+	log "+ podman run -d --name envweb --env-file envweb.env ..."
+	pm run -d --name envweb --network "$PM_NET" "${RUN_OPTS[@]}" \
+		--env-file "$ICC_TMP/envweb.env" --annotation io.iccd.name=envweb \
+		--annotation io.iccd.links=db:aliasdb "$IMAGE" sleep 3600 \
+		>/dev/null 2>"$ICC_TMP/pm.err" ||
+		fail "$PM_BACKEND: podman run envweb: $(cat "$ICC_TMP/pm.err")"
+	if pm exec envweb env | grep -qxF "ALIASDB_PORT=tcp://$db_ip:3306"; then
+		pass "$PM_BACKEND: envweb has ALIASDB_PORT=tcp://$db_ip:3306 from --env-file"
+	else
+		fail "$PM_BACKEND: envweb's env lacks ALIASDB_PORT=tcp://$db_ip:3306: $(pm exec envweb env | tr '\n' ' ')"
+	fi
+	expect_talk_ok envweb aliasdb
+	pm rm --force --time 0 envweb >/dev/null 2>&1 || fail "$PM_BACKEND: podman rm envweb"
+	expect_list_none "$PM_BACKEND: envweb removed" "^container envweb running"
+	expect_list "$PM_BACKEND: envweb removed: the rules file's link stays" \
+		"link envweb db alias aliasdb pending from $RULES/10-t31.rules:1"
 	expect_talk_ok web aliasdb
 	expect_talk_ok web "$db_ip"
 	expect_talk_fail other "$db_ip"
@@ -327,7 +355,7 @@ scenario() {
 	pm rm --force --time 0 db web other squat >/dev/null 2>&1 ||
 		fail "$PM_BACKEND: podman rm"
 	expect_gone "after podman rm" db web other squat
-	expect_list_none "$PM_BACKEND: after podman rm" "^link "
+	expect_list_none "$PM_BACKEND: after podman rm" "^link web "
 	# And the short ids the CNI plugin declared at ADD went at DEL.
 	expect_list_none "$PM_BACKEND: after podman rm" "^container [0-9a-f]{12} "
 }
