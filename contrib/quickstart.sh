@@ -19,9 +19,10 @@ BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
 # Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot,
-# Docker Engine for icc-docker's test (t28 starts its own dockerd).
+# Docker Engine for icc-docker's test (t28 starts its own dockerd),
+# Podman with netavark for t31 (runc, CNI plugins and iptables as above).
 TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq
-	groff-base passwd docker.io)
+	groff-base passwd docker.io podman netavark)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -64,30 +65,63 @@ build() {
 
 # ---- test -------------------------------------------------------------------
 
-# Totals over every pass of `test`, for the closing line.
+# Totals over every pass of `test`, for the closing line.  What ran is
+# counted: each check of the unit runner (Check's own count; a case that
+# prints "SKIP: " counts as skipped), each other test, and the tests of
+# distcheck (whose root suites skip) with their skips.
 TOTAL_PASS=0
 TOTAL_FAIL=0
 TOTAL_SKIP=0
+COUNTS_LOG=	# a temporary file of run_tests
+
+# automake_counts LOG: "PASS FAIL SKIP" from the last "# PASS: N" ...
+# summary in LOG (a test-suite.log, or make's output), or nothing.
+automake_counts() {
+	awk '/^# [A-Z]+: *[0-9]+$/ { sub(/:/, "", $2); n[$2] = $3; seen = 1 }
+		END { if (seen) print n["PASS"] + n["XFAIL"],
+			n["FAIL"] + n["ERROR"] + n["XPASS"], n["SKIP"] + 0 }' "$1"
+}
+
+# check_counts LOG: "PASS FAIL SKIP" of the unit runner from its output:
+# Check's "Checks: N, Failures: F, Errors: E" line and the SKIP lines.  No
+# such line (the runner died): one failure.
+check_counts() {
+	local n f e s
+	read -r n f e < <(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$1" | tail -n 1)
+	if [ -z "${n:-}" ]; then
+		echo "0 1 0"
+		return
+	fi
+	s=$(grep -c '^SKIP: ' "$1" || true)
+	echo "$((n - f - e - s)) $((f + e)) $s"
+}
+
+# add_counts WHAT PASS FAIL SKIP: into the totals, and say so.
+add_counts() {
+	TOTAL_PASS=$((TOTAL_PASS + $2))
+	TOTAL_FAIL=$((TOTAL_FAIL + $3))
+	TOTAL_SKIP=$((TOTAL_SKIP + $4))
+	echo "$1: $2 passed, $3 failed, $4 skipped"
+}
 
 # summary DIR: count one pass's results from DIR/test-suite.log into the
 # totals and print them, so a reader (or CI) sees the counts per pass.
+# The unit runner, one test for automake, counts as its checks.
 summary() {
-	local log=$1/test-suite.log k n pass=0 fail=0 skip=0 error=0 xfail=0 xpass=0
-	[ -r "$log" ] || return 0
-	while read -r k n; do
-		case $k in
-		PASS:) pass=$n ;;
-		FAIL:) fail=$n ;;
-		SKIP:) skip=$n ;;
-		ERROR:) error=$n ;;
-		XFAIL:) xfail=$n ;;
-		XPASS:) xpass=$n ;;
+	local dir=$1 pass=0 fail=0 skip=0 up=0 uf=0 us=0 res
+	[ -r "$dir/test-suite.log" ] || return 0
+	read -r pass fail skip < <(automake_counts "$dir/test-suite.log")
+	if [ -r "$dir/tests/unit/check_iccd.trs" ]; then
+		res=$(sed -n 's/^:test-result: //p' "$dir/tests/unit/check_iccd.trs")
+		case $res in
+		PASS) pass=$((pass - 1)) ;;
+		SKIP) skip=$((skip - 1)) ;;
+		*) fail=$((fail - 1)) ;;
 		esac
-	done < <(sed -n 's/^# \([A-Z]*:\) *\([0-9]*\)$/\1 \2/p' "$log")
-	TOTAL_PASS=$((TOTAL_PASS + pass + xfail))
-	TOTAL_FAIL=$((TOTAL_FAIL + fail + error + xpass))
-	TOTAL_SKIP=$((TOTAL_SKIP + skip))
-	echo "pass: $((pass + xfail)) passed, $((fail + error + xpass)) failed, $skip skipped"
+		read -r up uf us < <(check_counts "$dir/tests/unit/check_iccd.log")
+		pass=$((pass + up)) fail=$((fail + uf)) skip=$((skip + us))
+	fi
+	add_counts pass "${pass:-0}" "${fail:-0}" "${skip:-0}"
 }
 
 # check_pass NAME DIR MAKEARGS...: one `make check` pass in build dir DIR.
@@ -95,7 +129,7 @@ check_pass() {
 	local name=$1 dir=$2 rc=0
 	shift 2
 	say "$name"
-	rm -f "$dir/test-suite.log"
+	rm -f "$dir/test-suite.log" "$dir"/tests/unit/check_iccd.{log,trs}
 	# VERBOSE=1: automake prints the logs of failed tests.
 	make -C "$dir" -j"$(nproc)" check VERBOSE=1 "$@" || rc=$?
 	summary "$dir"
@@ -115,6 +149,24 @@ one_check() {
 	echo "FAIL: $name"
 	TOTAL_FAIL=$((TOTAL_FAIL + 1))
 	return 1
+}
+
+# counted_check NAME COUNTER CMD...: a check outside automake whose
+# output (shown, and kept in $COUNTS_LOG) COUNTER turns into "PASS FAIL
+# SKIP"; a failure of CMD with no failure counted counts as one.
+counted_check() {
+	local name=$1 counter=$2 rc=0 p=0 f=0 s=0
+	shift 2
+	say "$name"
+	"$@" 2>&1 | tee "$COUNTS_LOG" || rc=$?	# pipefail: CMD's status
+	read -r p f s < <("$counter" "$COUNTS_LOG")
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $name (exit $rc)"
+		f=1
+	fi
+	add_counts "$name" "$p" "$f" "$s"
+	[ "$rc" -eq 0 ] && [ "$f" -eq 0 ]
 }
 
 # unit_valgrind: the unit runner in one process under memcheck.
@@ -146,9 +198,11 @@ sanitized_build() {
 run_tests() {
 	local rc=0
 	cd "$TOP"
+	COUNTS_LOG=$(mktemp "${TMPDIR:-/tmp}/iccd-quickstart.XXXXXX")
+	trap 'rm -f "$COUNTS_LOG"' EXIT
 	check_pass "make check (unit and integration tests)" "$TOP" || rc=1
 	if [ "${ICC_QUICK:-0}" != 1 ]; then
-		one_check "unit tests under valgrind" unit_valgrind || rc=1
+		counted_check "unit tests under valgrind" check_counts unit_valgrind || rc=1
 		check_pass "integration tests with iccd under valgrind" "$TOP" \
 			ICC_VALGRIND=1 TESTS="\$(INTEGRATION_TESTS)" || rc=1
 		if one_check "ASan + UBSan build" sanitized_build; then
@@ -157,7 +211,7 @@ run_tests() {
 		else
 			rc=1
 		fi
-		one_check "make distcheck" make -j"$(nproc)" distcheck || rc=1
+		counted_check "make distcheck" automake_counts make -j"$(nproc)" distcheck || rc=1
 		one_check "fuzzing smoke run (make fuzz, 30 s)" make fuzz FUZZ_SECONDS=30 || rc=1
 		if grep -q '^bench-smoke:' Makefile; then
 			one_check "benchmark smoke size (make bench-smoke)" make bench-smoke || rc=1

@@ -14,6 +14,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* same_container: every field a start request carries is equal. */
+static int
+same_container(const struct icc_container *a, const struct icc_container *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) != 0 || strcmp(a->id, b->id) != 0 ||
+	    strcmp(a->hostname, b->hostname) != 0 ||
+	    strcmp(a->bridge, b->bridge) != 0 ||
+	    memcmp(&a->ip4, &b->ip4, sizeof(a->ip4)) != 0 ||
+	    a->has_ip6 != b->has_ip6 || (a->has_ip6 &&
+	    memcmp(&a->ip6, &b->ip6, sizeof(a->ip6)) != 0) ||
+	    a->nports != b->nports || a->nlinks != b->nlinks ||
+	    a->nenv != b->nenv)
+		return 0;
+	for (i = 0; i < a->nports; i++)
+		if (a->ports[i].first != b->ports[i].first ||
+		    a->ports[i].last != b->ports[i].last ||
+		    a->ports[i].proto != b->ports[i].proto)
+			return 0;
+	for (i = 0; i < a->nlinks; i++)
+		if (strcmp(a->links[i].source, b->links[i].source) != 0 ||
+		    strcmp(a->links[i].alias, b->links[i].alias) != 0)
+			return 0;
+	for (i = 0; i < a->nenv; i++)
+		if (strcmp(a->env[i], b->env[i]) != 0)
+			return 0;
+	return 1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,19 +62,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (request_parse(obj, &r, err, sizeof(err)) == 0) {
 		/* A request that parses must encode back and parse again
-		 * to the same container: the state files rely on it. */
+		 * to the same container, field by field, and encode the
+		 * same again: the state files rely on it. */
 		if (r.cmd == REQ_START) {
-			json_t *again = request_encode_start(r.c);
+			json_t *again = request_encode_start(r.c), *third;
 			struct request r2;
 
 			if (again == NULL ||
 			    request_parse(again, &r2, err, sizeof(err)) != 0)
 				__builtin_trap();
-			if (r2.c->nports != r.c->nports ||
-			    r2.c->nlinks != r.c->nlinks ||
-			    r2.c->nenv != r.c->nenv ||
-			    memcmp(&r2.c->ip4, &r.c->ip4, 4) != 0)
+			if (!same_container(r.c, r2.c))
 				__builtin_trap();
+			third = request_encode_start(r2.c);
+			if (third == NULL || !json_equal(again, third))
+				__builtin_trap();
+			json_decref(third);
 			request_clear(&r2);
 			json_decref(again);
 		}

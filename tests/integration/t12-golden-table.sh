@@ -38,6 +38,24 @@ else
 	fail "nft list table inet icc failed after iccd started"
 fi
 
+# The same rules typed by hand: rules/icc.nft loaded by nft into a scratch
+# namespace must give the kernel the same bytecode as iccd's libnftnl
+# code (nft --debug=netlink: every expression of every rule; rule
+# handles and counter values aside), so the documented text is what runs.
+bytecode() {
+	ip netns exec "$1" nft --debug=netlink list table inet icc |
+		sed -E -e 's/^(inet icc [a-z0-9_]+) [0-9]+( [0-9]+)?$/\1/' \
+			-e 's/\[ counter pkts [0-9]+ bytes [0-9]+ \]/[ counter ]/' |
+		sed '/^table inet icc {$/,$d'
+}
+SCRATCH=$ICC_RUN-scratch
+new_netns "$SCRATCH"
+ip netns exec "$SCRATCH" nft -f "$GOLDEN" || fatal "nft -f rules/icc.nft failed"
+want=$(bytecode "$SCRATCH")
+[ "$(grep -c '^  \[' <<<"$want")" -gt 20 ] || fatal "nft --debug=netlink printed no bytecode: $want"
+same "iccd's bytecode equals that of rules/icc.nft loaded by nft ($(grep -c '^  \[' <<<"$want") expressions)" \
+	"$want" "$(bytecode "$HOST")"
+
 add_container db 10.88.0.2 fd88::2
 add_container web 10.88.0.3 fd88::3
 must start db --bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --expose 3306/tcp --expose 7000-7999/tcp

@@ -214,6 +214,24 @@ probe_loop() {
 			echo "$t $?"
 		done' probe "$PROBE_STOP" "$ICC_PROBE" >"$ICC_TMP/probe.$1" 2>&1 &
 	ICC_PIDS+=("$!")
+	PROBE_PIDS+=("$!")
+}
+PROBE_PIDS=()
+
+# probes_after WHAT T: wait until every probe loop has begun an attempt
+# after EPOCHREALTIME value T (an event, not a time: the window checks
+# below need attempts inside it however slow the machine is).
+probes_after() {
+	local what=$1 t=$2 p i ok
+	for i in $(seq 1 $((200 * ICC_SLOW))); do
+		ok=1
+		for p in 1 2 3; do
+			awk -v t="$t" '$1 > t { f = 1 } END { exit !f }' "$ICC_TMP/probe.$p" 2>/dev/null || ok=0
+		done
+		[ "$ok" -eq 0 ] || return 0
+		sleep 0.05
+	done
+	fatal "the probe loops made no attempt $what"
 }
 
 prove_server before tcp 10.88.0.2 8080 || fatal "srv:8080 is not listening"
@@ -226,7 +244,7 @@ done
 ip netns exec "$(ns_of spy)" ping -n -q -i 0.01 10.88.0.2 >"$ICC_TMP/ping.out" 2>&1 &
 PING_PID=$!
 ICC_PIDS+=("$PING_PID")
-sleep 0.5
+probes_after "before the burst" 0
 
 T_BURST=$EPOCHREALTIME
 WORKERS=()
@@ -249,11 +267,14 @@ for pid in "${WORKERS[@]}"; do
 	wait "$pid"
 done
 T_DRAINED=$EPOCHREALTIME
+probes_after "while iccd was down" "$T_KILL"
 start_iccd
 T_UP=$EPOCHREALTIME
-sleep 0.5
+probes_after "after the restart" "$T_UP"
 touch "$PROBE_STOP"
-sleep 0.3
+for pid in "${PROBE_PIDS[@]}"; do
+	wait "$pid"
+done
 kill -INT "$PING_PID" 2>/dev/null
 wait "$PING_PID" 2>/dev/null
 

@@ -9,9 +9,10 @@
 #     proves it: every linked pair connects on the exposed ports, no
 #     unlinked pair connects at all (every ordered pair is tried).
 #   slow client: one client sends half a frame and stalls for the whole
-#     test; the others are answered promptly meanwhile (measured) and iccd
-#     drops it after CONTROL_TIMEOUT (30 s; the test runs long enough
-#     anyway, so the wait costs little).
+#     test; the others are answered meanwhile, while it is still connected
+#     (were iccd stuck on it, they would wait for its drop; their times are
+#     printed, not judged) and iccd drops it after CONTROL_TIMEOUT (30 s;
+#     the test runs long enough anyway, so the wait costs little).
 #   lost events: A runs at X; B starts at X on the same bridge without A
 #     being stopped: A is now stopped, B holds X, no element names X, B
 #     inherits none of A's access and nobody linked to A reaches B.
@@ -29,7 +30,7 @@ NCTR=20			# containers
 NEVENTS=1000		# requests in the burst
 NCLIENTS=50		# concurrent clients
 CONTROL_TIMEOUT=30	# src/control.h
-PROMPT_MS=500		# "promptly": far above a request's few milliseconds
+DROP_SLACK=$((4 * ICC_SLOW))	# s after CONTROL_TIMEOUT the drop may take
 
 # ---- helpers ----------------------------------------------------------------
 
@@ -92,16 +93,18 @@ sleep 0.2
 kill -0 "$SLOW_PID" 2>/dev/null || fatal "the slow client ended at once: $(cat "$SLOW_OUT")"
 
 max=0
+answered=0
 for _ in $(seq 1 20); do
 	t=$EPOCHREALTIME
-	iccctl status >/dev/null || fail "iccctl status failed while a client stalls"
+	iccctl status >/dev/null && answered=$((answered + 1))
 	ms=$(ms_since "$t")
 	[ "$ms" -le "$max" ] || max=$ms
 done
-if [ "$max" -le "$PROMPT_MS" ]; then
-	pass "while a client stalls mid-frame: 20 status requests answered, slowest in $max ms (limit $PROMPT_MS)"
+if [ "$answered" -eq 20 ] && kill -0 "$SLOW_PID" 2>/dev/null &&
+	[ ! -s "$SLOW_OUT" ]; then
+	pass "while a client stalls mid-frame: 20 status requests answered, the stalled client still connected (slowest $max ms)"
 else
-	fail "while a client stalls mid-frame: the slowest of 20 status requests took $max ms (limit $PROMPT_MS)"
+	fail "while a client stalls mid-frame: $answered of 20 status requests answered; the stalled client: $(cat "$SLOW_OUT")"
 fi
 
 # ---- the burst ---------------------------------------------------------------------
@@ -328,7 +331,7 @@ expect_kernel_is_model "la back at a new address"
 
 # ---- the slow client's end ------------------------------------------------------------
 
-left=$(( (CONTROL_TIMEOUT + 10) * 1000 - $(ms_since "$T_SLOW") ))
+left=$(( (CONTROL_TIMEOUT + DROP_SLACK + 10) * 1000 - $(ms_since "$T_SLOW") ))
 log "waiting up to $((left > 0 ? left : 0)) ms for iccd to drop the stalled client"
 for _ in $(seq 1 $(((left > 0 ? left : 0) / 100 + 1))); do
 	kill -0 "$SLOW_PID" 2>/dev/null || break
@@ -339,10 +342,10 @@ slow=$(cat "$SLOW_OUT")
 case $slow in
 eof\ *)
 	ms=${slow#eof }
-	if [ "$ms" -ge $((CONTROL_TIMEOUT * 1000)) ] && [ "$ms" -le $(((CONTROL_TIMEOUT + 4) * 1000)) ]; then
+	if [ "$ms" -ge $((CONTROL_TIMEOUT * 1000)) ] && [ "$ms" -le $(((CONTROL_TIMEOUT + DROP_SLACK) * 1000)) ]; then
 		pass "the stalled client was dropped after $ms ms, without a reply (CONTROL_TIMEOUT ${CONTROL_TIMEOUT} s)"
 	else
-		fail "the stalled client was dropped after $ms ms; expected $((CONTROL_TIMEOUT * 1000))-$(((CONTROL_TIMEOUT + 4) * 1000))"
+		fail "the stalled client was dropped after $ms ms; expected $((CONTROL_TIMEOUT * 1000))-$(((CONTROL_TIMEOUT + DROP_SLACK) * 1000))"
 	fi
 	;;
 *)

@@ -349,4 +349,44 @@ else
 fi
 expect_running "on-error=warn" "$WARN_ID"
 
+# --warn-only does for every container what the annotation does for one:
+# the hook alone, given late's bundle (no on-error annotation) and the
+# state runc gives it, with the pid of a process in late's namespace.
+wpid=$(runc --root "$RUNC_ROOT" state "$WARN_ID" | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p')
+[ -n "$wpid" ] || fatal "no pid in runc state $WARN_ID"
+state=$(printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%s,"bundle":"%s"}' \
+	"$LATE_ID" "$wpid" "$LATE_B")
+hook_direct() {
+	out=$(printf '%s' "$state" | ICCD_SOCKET=$ICC_SOCK timeout 30 "$HOOK_BIN" "$@" 2>&1)
+	rc=$?
+}
+hook_direct start
+want="icc-oci-hook: cannot reach iccd at $ICC_SOCK"
+if [ "$rc" -eq 1 ] && [ "${out#"$want"}" != "$out" ]; then
+	pass "the hook alone with iccd down: exit 1: $out"
+else
+	fail "the hook alone with iccd down: expected exit 1 and '$want...'; got exit $rc: $out"
+fi
+hook_direct --warn-only start
+want="icc-oci-hook: warning: cannot reach iccd at $ICC_SOCK"
+if [ "$rc" -eq 0 ] && [ "${out#"$want"}" != "$out" ] &&
+	[ "${out%" (on-error=warn: the container goes on without iccd)"}" != "$out" ]; then
+	pass "the hook alone with iccd down and --warn-only: exit 0: $out"
+else
+	fail "the hook alone with iccd down and --warn-only: expected exit 0 and '$want...'; got exit $rc: $out"
+fi
+# And through runc: the shipped hooks with --warn-only added.
+HOOKS=$(printf '%s\n' "$HOOKS" | sed 's/"args": \["icc-oci-hook", "start"\]/"args": ["icc-oci-hook", "--warn-only", "start"]/')
+[ "$(printf '%s\n' "$HOOKS" | grep -c -- '--warn-only')" -eq 1 ] ||
+	fatal "cannot add --warn-only to the createRuntime hook"
+WO_ID=$ICC_RUN-wo
+WO_B=$(bundle "$WO_ID" "$(ns_of late)" wohost "{
+		\"io.iccd.name\": \"late\", \"io.iccd.host-netns\": \"$HOSTNS\" }" "$SLEEP")
+if runc_run "$WO_ID" "$WO_B"; then
+	pass "runc run with iccd down and the hook's --warn-only succeeds"
+else
+	fail "runc run with iccd down and the hook's --warn-only: expected success"
+fi
+expect_running "--warn-only" "$WO_ID"
+
 finish

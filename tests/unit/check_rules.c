@@ -4,13 +4,16 @@
  * message" of every kind of error, directories loaded in name order, and
  * the rule that a failed load leaves the earlier rules untouched.
  */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rules.h"
@@ -644,6 +647,51 @@ START_TEST(test_dir_missing)
 }
 END_TEST
 
+/*
+ * load_err_unprivileged: load_err in a child that is not root (root
+ * reads a 0 mode file anyway, and CI runs as root): it drops to uid and
+ * gid 65534 first when root.  Check's asserts stay in this process: the
+ * child sends its error text through a pipe and says by its exit status
+ * what went wrong (2: cannot drop privileges, 3: the load succeeded).
+ */
+static void
+load_err_unprivileged(const char *d, const char *want)
+{
+	char err[512] = "", got[512];
+	ssize_t n, len = 0;
+	int p[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		struct rules r = { 0 };
+
+		close(p[0]);
+		if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+		    setgid(65534) == -1 || setuid(65534) == -1))
+			_exit(2);
+		if (rules_load_dir(d, &r, err, sizeof(err)) != -1)
+			_exit(3);
+		if (write(p[1], err, strlen(err)) != (ssize_t)strlen(err))
+			_exit(4);
+		_exit(0);
+	}
+	close(p[1]);
+	while (len < (ssize_t)sizeof(got) - 1 &&
+	    (n = read(p[0], got + len, sizeof(got) - 1 - len)) > 0)
+		len += n;
+	got[len] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(!WIFSIGNALED(status), "unprivileged load of %s: child "
+	    "killed by signal %d", d, WTERMSIG(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0, "unprivileged load of %s: "
+	    "child exit %d (2: cannot drop privileges, 3: the load "
+	    "succeeded)", d, WEXITSTATUS(status));
+	ck_assert_str_eq(got, want);
+}
+
 /* Any other reason a directory cannot be read fails the load. */
 START_TEST(test_dir_unreadable)
 {
@@ -659,16 +707,14 @@ START_TEST(test_dir_unreadable)
 	    loop);
 	load_err(loop, want);
 
-	/* Root reads a 0 mode directory anyway: only check it when not. */
-	if (geteuid() != 0) {
-		char locked[128];
-
-		snprintf(locked, sizeof(locked), "%s", in_dir("locked"));
-		ck_assert_int_eq(mkdir(locked, 0), 0);
-		snprintf(want, sizeof(want), "%s: Permission denied", locked);
-		load_err(locked, want);
-		ck_assert_int_eq(chmod(locked, 0700), 0);
-	}
+	/* Root reads a 0 mode directory anyway: a child that is not root.
+	 * The test directory is opened to it, so only "locked" refuses. */
+	snprintf(loop, sizeof(loop), "%s", in_dir("locked"));
+	ck_assert_int_eq(mkdir(loop, 0), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(want, sizeof(want), "%s: Permission denied", loop);
+	load_err_unprivileged(loop, want);
+	ck_assert_int_eq(chmod(loop, 0700), 0);
 }
 END_TEST
 
@@ -696,13 +742,13 @@ START_TEST(test_dir_bad_entries)
 	load_err(dir, want);
 	ck_assert_int_eq(unlink(in_dir("s.rules")), 0);
 
-	if (geteuid() != 0) {
-		put("u.rules", "expose db 1\n");
-		ck_assert_int_eq(chmod(in_dir("u.rules"), 0), 0);
-		snprintf(want, sizeof(want), "%s: Permission denied",
-		    in_dir("u.rules"));
-		load_err(dir, want);
-	}
+	/* Root reads a 0 mode file anyway: a child that is not root. */
+	put("u.rules", "expose db 1\n");
+	ck_assert_int_eq(chmod(in_dir("u.rules"), 0), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(want, sizeof(want), "%s: Permission denied",
+	    in_dir("u.rules"));
+	load_err_unprivileged(dir, want);
 }
 END_TEST
 
