@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "log.h"
 
 /* ---- begin: what the model was ------------------------------------------ */
@@ -464,6 +465,10 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 		snprintf(err, len, "%s", strerror(errno));
 		goto fail;
 	}
+	/* A request's additions are bounded (admit.h); a reload's are the
+	 * rules files', which root wrote. */
+	if (ch->model == NULL && admit_elems(ch->adds.n, err, len) == -1)
+		goto fail;
 	if (change_send(d, ch, err, len) == -1)
 		goto fail;
 	d->apply_ns = elapsed_ns(&d->t_received);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "log.h"
 
 json_t *
@@ -18,6 +19,9 @@ cmd_bridge(struct iccd *d, struct request *r)
 
 	if (b != NULL && b->icc == (bool)r->icc)
 		return reply_ok();
+	if (b == NULL && admit_bridge(d->model, r->bridge, err,
+	    sizeof(err)) == -1)
+		return reply_err("%s", err);
 	if (change_begin(d, &ch, NULL, 0) == -1 || (b == NULL &&
 	    (b = model_bridge_add(d->model, r->bridge)) == NULL)) {
 		change_free(&ch);

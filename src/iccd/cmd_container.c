@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "log.h"
 
 static bool
@@ -51,6 +52,10 @@ cmd_start(struct iccd *d, struct request *r)
 
 	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
+	if (admit_start(d->model, r->c, err, sizeof(err)) == -1) {
+		log_warnx("start of %s refused: %s", r->name, err);
+		return reply_err("%s", err);
+	}
 	if (change_begin(d, &ch, names, 1) == -1)
 		goto nomem;
 	if (takeover(d, &ch, r->c) == -1) {

@@ -35,7 +35,8 @@ struct client {
 	char		*wbuf;		/* reply being written */
 	size_t		 wlen, woff;
 	bool		 closing;	/* drop once the reply is out */
-	time_t		 since;		/* start of the pending read/write */
+	long long	 since;		/* start of the pending read/write,
+					 * ms (CLOCK_MONOTONIC) */
 };
 
 struct control {
@@ -44,18 +45,21 @@ struct control {
 	gid_t		 group;
 	control_handler	 fn;
 	void		*arg;
+	control_peer_fn	 peer_fn;
+	void		*peer_arg;
 	struct client	 clients[CONTROL_MAX_CLIENTS];
 	size_t		 nclients;
 	int		 slot[1 + CONTROL_MAX_CLIENTS];	/* pfd -> client */
 };
 
-static time_t
+/* now: CLOCK_MONOTONIC in milliseconds. */
+static long long
 now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* socket_live: true when something accepts connections at path. */
@@ -117,11 +121,21 @@ bind_socket(struct control *c, const char *path)
 	umask(old);
 	if (rv == -1)
 		return -1;
-	if (chown(path, 0, c->group == (gid_t)-1 ? 0 : c->group) == -1 &&
+	/* lchown, and no chmod: should someone swap the new socket for a
+	 * symlink in between, root must not change the mode or group of
+	 * whatever the link names. */
+	if (lchown(path, 0, c->group == (gid_t)-1 ? 0 : c->group) == -1 &&
 	    geteuid() == 0)
 		return -1;
-	return chmod(path, 0660);
+	if (lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 07777) != 0660) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
 }
+
+static int peercred(int, uid_t *, gid_t *, pid_t *, void *);
 
 struct control *
 control_open(const char *path, gid_t group, control_handler fn, void *arg)
@@ -134,6 +148,7 @@ control_open(const char *path, gid_t group, control_handler fn, void *arg)
 	c->group = group;
 	c->fn = fn;
 	c->arg = arg;
+	c->peer_fn = peercred;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1 || make_parent_dir(path) == -1 ||
@@ -146,6 +161,28 @@ control_open(const char *path, gid_t group, control_handler fn, void *arg)
 		return NULL;
 	}
 	return c;
+}
+
+/* peercred: the default control_peer_fn (SO_PEERCRED). */
+static int
+peercred(int fd, uid_t *uid, gid_t *gid, pid_t *pid, void *arg)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	*uid = cred.uid;
+	*gid = cred.gid;
+	*pid = cred.pid;
+	return 0;
+}
+
+void
+control_set_peer(struct control *c, control_peer_fn fn, void *arg)
+{
+	c->peer_fn = fn;
+	c->peer_arg = arg;
 }
 
 static void
@@ -200,13 +237,92 @@ readers(const struct control *c)
 	return n;
 }
 
+/* uid_clients: connections of uid. */
+static size_t
+uid_clients(const struct control *c, uid_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nclients; i++)
+		n += c->clients[i].uid == uid;
+	return n;
+}
+
+/*
+ * buffered: bytes held for the clients of uid (all uids but root when
+ * uid is (uid_t)-1): their read buffers and unsent replies.
+ */
+static size_t
+buffered(const struct control *c, uid_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nclients; i++) {
+		const struct client *cl = &c->clients[i];
+
+		if (uid == (uid_t)-1 ? cl->uid != 0 : cl->uid == uid)
+			n += cl->rcap + cl->wlen;
+	}
+	return n;
+}
+
+/*
+ * refuse: tell a peer not taken on why, in one reply frame, and close.
+ * The socket is new and its buffer empty: the send does not block.
+ */
+static void
+refuse(int fd, pid_t pid, uid_t uid, const char *why)
+{
+	struct ctl_hdr h;
+	char msg[160], frame[sizeof(h) + 200];
+	int len;
+
+	log_warnx("control: client pid %ld uid %lu refused: %s", (long)pid,
+	    (unsigned long)uid, why);
+	snprintf(msg, sizeof(msg), "control: %s", why);
+	len = snprintf(frame + sizeof(h), sizeof(frame) - sizeof(h),
+	    "{\"ok\":false,\"error\":\"%s\"}", msg);
+	h.len = htonl((uint32_t)len);
+	h.version = htons(CTL_VERSION);
+	h.type = htons(CTL_REPLY);
+	memcpy(frame, &h, sizeof(h));
+	(void)send(fd, frame, sizeof(h) + len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+/* admit_client: why a new peer may not have a slot, or NULL. */
+static const char *
+admit_client(const struct control *c, uid_t uid, bool may_write, char *buf,
+    size_t len)
+{
+	if (uid == 0)
+		return NULL;
+	if (c->nclients >= CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVED)
+		return "too many clients (the last slots are root's)";
+	/* Read-only peers may not fill every slot: the last ones stay free
+	 * for root and the group, who change state. */
+	if (!may_write && readers(c) >= CONTROL_MAX_CLIENTS -
+	    CONTROL_RESERVED)
+		return "too many read-only clients";
+	if (uid_clients(c, uid) >= CONTROL_UID_CLIENTS) {
+		snprintf(buf, len, "uid %lu already holds %d connections (the "
+		    "limit)", (unsigned long)uid, CONTROL_UID_CLIENTS);
+		return buf;
+	}
+	return NULL;
+}
+
 static void
 client_accept(struct control *c)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct peer_cred pc;
+	struct peer_cred pc = { 0 };
 	struct client *cl;
+	const char *why;
+	char buf[96];
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool may_write;
 	int fd;
 
 	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -215,8 +331,10 @@ client_accept(struct control *c)
 			log_warn("%s: accept", __func__);
 		return;
 	}
+	/* uid, gid and pid from peer_fn (tests give other uids); the
+	 * supplementary groups always from the socket. */
 	if (c->nclients == CONTROL_MAX_CLIENTS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    c->peer_fn(fd, &uid, &gid, &pid, c->peer_arg) == -1 ||
 	    peer_cred_get(fd, &pc) == -1) {
 		log_warnx("%s: client refused (%s)", __func__,
 		    c->nclients == CONTROL_MAX_CLIENTS ? "too many clients" :
@@ -224,26 +342,24 @@ client_accept(struct control *c)
 		close(fd);
 		return;
 	}
-	cl = &c->clients[c->nclients];
-	memset(cl, 0, sizeof(*cl));
-	cl->fd = fd;
-	cl->uid = cred.uid;
-	cl->pid = cred.pid;
-	cl->cred = pc;
-	cl->may_write = cred.uid == 0 || (c->group != (gid_t)-1 &&
-	    (cred.gid == c->group || peer_in_group(c, &pc)));
-	cl->since = now();
-	/* Read-only peers may not fill every slot: the last ones stay
-	 * free for root and the group, who change state. */
-	if (!cl->may_write && readers(c) >= CONTROL_MAX_CLIENTS -
-	    CONTROL_RESERVED) {
-		log_warnx("%s: client pid %ld refused: too many read-only "
-		    "clients", __func__, (long)cred.pid);
-		peer_cred_free(&cl->cred);
-		close(fd);
+	pc.uid = uid;
+	pc.gid = gid;
+	may_write = uid == 0 || (c->group != (gid_t)-1 &&
+	    (gid == c->group || peer_in_group(c, &pc)));
+	if ((why = admit_client(c, uid, may_write, buf, sizeof(buf))) !=
+	    NULL) {
+		peer_cred_free(&pc);
+		refuse(fd, pid, uid, why);
 		return;
 	}
-	c->nclients++;
+	cl = &c->clients[c->nclients++];
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = fd;
+	cl->uid = uid;
+	cl->pid = pid;
+	cl->cred = pc;
+	cl->may_write = may_write;
+	cl->since = now();
 }
 
 /* client_reply: serialise rep (consumed) as a reply frame for writing. */
@@ -302,6 +418,13 @@ client_request(struct control *c, struct client *cl, size_t plen)
 	}
 	rep = c->fn(req, cl->may_write, &cl->cred, c->arg);
 	json_decref(req);
+	/* A big frame's buffer goes back: it counts against the peer's
+	 * limit (CONTROL_UID_BYTES) only while a frame needs it. */
+	if (cl->rcap > 65536) {
+		free(cl->rbuf);
+		cl->rbuf = NULL;
+		cl->rcap = 0;
+	}
 	client_reply(cl, rep);
 }
 
@@ -320,15 +443,38 @@ client_need(struct client *cl)
 	return (long)sizeof(struct ctl_hdr) + plen;
 }
 
+/*
+ * over_limit: growing cl's read buffer to want bytes would put its uid
+ * over CONTROL_UID_BYTES or all peers but root over CONTROL_BYTES.
+ */
+static const char *
+over_limit(const struct control *c, const struct client *cl, size_t want)
+{
+	size_t more = want - cl->rcap;
+
+	if (cl->uid == 0)
+		return NULL;
+	if (buffered(c, cl->uid) + more > CONTROL_UID_BYTES)
+		return "request: over the buffer limit of one user (4 MiB)";
+	if (buffered(c, (uid_t)-1) + more > CONTROL_BYTES)
+		return "request: over the buffer limit of all users (32 MiB)";
+	return NULL;
+}
+
 static int
-rbuf_reserve(struct client *cl, size_t want)
+rbuf_reserve(struct control *c, struct client *cl, size_t want)
 {
 	unsigned char *nb;
+	const char *why;
 
 	if (cl->rlen < cl->rcap)
 		return 0;	/* room left for the next read */
 	if (want > cl->rlen + 65536)
 		want = cl->rlen + 65536;
+	if ((why = over_limit(c, cl, want)) != NULL) {
+		client_error(cl, why);
+		return 1;
+	}
 	if ((nb = realloc(cl->rbuf, want)) == NULL)
 		return -1;
 	cl->rbuf = nb;
@@ -342,6 +488,7 @@ client_read(struct control *c, struct client *cl)
 {
 	long need;
 	ssize_t n;
+	int rv;
 
 	for (;;) {
 		if ((need = client_need(cl)) < 0) {
@@ -354,8 +501,8 @@ client_read(struct control *c, struct client *cl)
 			client_request(c, cl, need - sizeof(struct ctl_hdr));
 			return 0;	/* one request at a time */
 		}
-		if (rbuf_reserve(cl, need) == -1)
-			return -1;
+		if ((rv = rbuf_reserve(c, cl, need)) != 0)
+			return rv == -1 ? -1 : 0;
 		/* Memory follows the bytes that came, not the length a
 		 * header claims: 256 clients each announcing ICC_REQ_MAX
 		 * and sending nothing must not cost 512 MiB. */
@@ -415,20 +562,24 @@ control_pollfds(struct control *c, struct pollfd *pfd)
 }
 
 static bool
-client_timed_out(const struct client *cl, time_t t)
+client_timed_out(const struct client *cl, long long t)
 {
-	/* One stuck inside a frame or not reading its reply goes after
-	 * CONTROL_TIMEOUT; an idle one between requests after
-	 * CONTROL_IDLE_TIMEOUT, so idle peers cannot hold every slot. */
-	if (cl->rlen > 0 || cl->wbuf != NULL)
-		return t - cl->since > CONTROL_TIMEOUT;
-	return t - cl->since > CONTROL_IDLE_TIMEOUT;
+	/* One not reading its reply goes after CONTROL_TIMEOUT; one stuck
+	 * inside a frame after CONTROL_FRAME_TIMEOUT (a whole frame takes
+	 * milliseconds: a peer that trickles it holds memory and a slot);
+	 * an idle one between requests after CONTROL_IDLE_TIMEOUT, so idle
+	 * peers cannot hold every slot. */
+	if (cl->wbuf != NULL)
+		return t - cl->since >= CONTROL_TIMEOUT * 1000LL;
+	if (cl->rlen > 0)
+		return t - cl->since >= CONTROL_FRAME_TIMEOUT * 1000LL;
+	return t - cl->since >= CONTROL_IDLE_TIMEOUT * 1000LL;
 }
 
 void
 control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 {
-	time_t t = now();
+	long long t = now();
 	bool drop[CONTROL_MAX_CLIENTS] = { false };
 	size_t nclients = c->nclients;
 

@@ -184,7 +184,7 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (state_dir != NULL && (state_init(state_dir) == -1 ||
+	if (state_dir != NULL && (state_init(state_dir, err, errlen) == -1 ||
 	    state_load(state_dir, d->model, &d->seq, hosts_restore, d, err,
 	    errlen) == -1)) {
 		if (errno != 0 && err[0] == '\0')

@@ -31,6 +31,7 @@
 #include "parse.h"
 #include "proto.h"
 #include "rules.h"
+#include "state.h"
 
 struct options {
 	bool		 foreground;
@@ -164,7 +165,8 @@ lock_or_die(const char *dir, const char *name, const char *what)
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		fatal("%s: %s", what, dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
 		fatal("%s: %s", what, path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -376,6 +378,10 @@ main(int argc, char **argv)
 		fatalx("--state-dir: path too long");
 	group = lookup_group(o.group);	/* bad input first: nothing touched */
 	check_hosts_dirs(&o);
+	/* Before the lock file is opened in it: a directory others may
+	 * write is refused before root creates anything there. */
+	if (state_init(o.state_dir, err, sizeof(err)) == -1)
+		fatalx("--state-dir: %s", err);
 	lock_or_die(o.state_dir, "lock", "--state-dir");
 	table_lock = lock_table_or_die(o.table);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)

@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "hmap.h"
 #include "util.h"
 
-#define SHOW_MAX	64	/* bytes of a bad token quoted in an error */
 
 /* One word of a statement: len bytes at s, starting at line:col. */
 struct tok {
@@ -90,9 +90,6 @@ fail_at(struct parser *p, unsigned line, unsigned col, const char *fmt, ...)
 #define fail_after(p, ...)	fail_at((p), (p)->last.line,		\
 	(p)->last.col + (unsigned)(p)->last.len, __VA_ARGS__)
 
-/* A token quoted in an error: at most SHOW_MAX bytes, then "...". */
-#define SHOW_FMT	"%.*s%s"
-#define SHOW(s)		SHOW_MAX, (s), strlen(s) > SHOW_MAX ? "..." : ""
 
 static int
 fail_nomem(struct parser *p)
@@ -273,8 +270,8 @@ add_bridge(struct parser *p, const char *name, bool icc, const struct tok *br,
 		b = &r->bridges[i - 1];
 		if (b->icc == icc)
 			return 0;
-		return fail_tok(p, val, "bridge: %s: icc %s conflicts with icc "
-		    "%s at %s:%u", name, icc ? "on" : "off", b->icc ? "on" :
+		return fail_tok(p, val, "bridge: icc %s conflicts with icc "
+		    "%s at %s:%u", icc ? "on" : "off", b->icc ? "on" :
 		    "off", b->at.file, b->at.line);
 	}
 	if (GROW(r, bridges) == -1 ||
@@ -301,8 +298,8 @@ add_expose(struct parser *p, const char *name, const struct icc_ports *ports,
 	if (index_get(&p->ports, key) != 0)
 		return 0;	/* the same port again: kept at its first place */
 	if ((n = index_get(&p->nports, name)) >= ICC_MAX_PORTS)
-		return fail_tok(p, t, "expose: %s: more than %d exposed ports "
-		    "for %s", tok_str(p, 1, t), ICC_MAX_PORTS, name);
+		return fail_tok(p, t, "expose: more than %d exposed ports for "
+		    "one NAME", ICC_MAX_PORTS);
 	if (GROW(r, exposes) == -1 ||
 	    index_put(&p->ports, key, r->nexposes + 1) == -1 ||
 	    index_put(&p->nports, name, n + 1) == -1)
@@ -328,13 +325,12 @@ add_link(struct parser *p, const char *receiver, const char *source,
 		l = &r->links[i - 1];
 		if (strcmp(l->source, source) == 0)
 			return 0;
-		return fail_tok(p, t, "link: %s: alias %s of %s already names "
-		    "%s at %s:%u", tok_str(p, 1, t), alias, receiver, l->source,
-		    l->at.file, l->at.line);
+		return fail_tok(p, t, "link: ALIAS already names another "
+		    "SOURCE at %s:%u", l->at.file, l->at.line);
 	}
 	if ((n = index_get(&p->nlinks, receiver)) >= ICC_MAX_LINKS)
-		return fail_tok(p, t, "link: %s: more than %d links for %s",
-		    tok_str(p, 1, t), ICC_MAX_LINKS, receiver);
+		return fail_tok(p, t, "link: more than %d links for one "
+		    "RECEIVER", ICC_MAX_LINKS);
 	if (GROW(r, links) == -1 ||
 	    index_put(&p->links, key, r->nlinks + 1) == -1 ||
 	    index_put(&p->nlinks, receiver, n + 1) == -1)
@@ -362,28 +358,21 @@ stmt_bridge(struct parser *p)
 	if ((name = tok_str(p, 0, &br)) == NULL)
 		return fail_nomem(p);
 	if (parse_ifname(name, &why) == -1)
-		return fail_tok(p, &br, "bridge: " SHOW_FMT ": %s", SHOW(name),
-		    why);
+		return fail_tok(p, &br, "bridge: BRIDGE: %s", why);
 	if (lex_word(p, &kw, "bridge: missing \"icc on|off\"") != 1)
 		return -1;
-	if (!tok_is(&kw, "icc")) {
-		if ((s = tok_str(p, 1, &kw)) == NULL)
-			return fail_nomem(p);
-		return fail_tok(p, &kw, "bridge: unknown setting \"" SHOW_FMT
-		    "\" (expected icc)", SHOW(s));
-	}
+	if (!tok_is(&kw, "icc"))
+		return fail_tok(p, &kw, "bridge: unknown setting (expected "
+		    "icc)");
 	if (lex_word(p, &val, "icc: missing on or off") != 1)
 		return -1;
 	if ((s = tok_str(p, 1, &val)) == NULL)
 		return fail_nomem(p);
 	if (parse_icc(s, &icc, &why) == -1)
-		return fail_tok(p, &val, "icc: " SHOW_FMT ": %s", SHOW(s), why);
+		return fail_tok(p, &val, "icc: %s", why);
 	if ((rv = lex_next(p, &extra)) != 1)
 		return rv == 0 ? add_bridge(p, name, icc, &br, &val) : -1;
-	if ((s = tok_str(p, 1, &extra)) == NULL)
-		return fail_nomem(p);
-	return fail_tok(p, &extra, "bridge: unexpected \"" SHOW_FMT "\"",
-	    SHOW(s));
+	return fail_tok(p, &extra, "bridge: unexpected word after icc on|off");
 }
 
 /* expose NAME PORT[-END][/PROTO]... */
@@ -400,14 +389,12 @@ stmt_expose(struct parser *p)
 	if ((name = tok_str(p, 0, &t)) == NULL)
 		return fail_nomem(p);
 	if (parse_name(name, &why) == -1)
-		return fail_tok(p, &t, "expose: " SHOW_FMT ": %s", SHOW(name),
-		    why);
+		return fail_tok(p, &t, "expose: NAME: %s", why);
 	while ((rv = lex_next(p, &t)) == 1) {
 		if ((s = tok_str(p, 1, &t)) == NULL)
 			return fail_nomem(p);
 		if (parse_ports(s, &ports, &why) == -1)
-			return fail_tok(p, &t, "expose: " SHOW_FMT ": %s",
-			    SHOW(s), why);
+			return fail_tok(p, &t, "expose: %s", why);
 		if (add_expose(p, name, &ports, &t) == -1)
 			return -1;
 		n++;
@@ -431,17 +418,16 @@ stmt_link(struct parser *p)
 	if ((receiver = tok_str(p, 0, &t)) == NULL)
 		return fail_nomem(p);
 	if (parse_name(receiver, &why) == -1)
-		return fail_tok(p, &t, "link: " SHOW_FMT ": %s", SHOW(receiver),
-		    why);
+		return fail_tok(p, &t, "link: RECEIVER: %s", why);
 	while ((rv = lex_next(p, &t)) == 1) {
 		if ((s = tok_str(p, 1, &t)) == NULL)
 			return fail_nomem(p);
 		if (parse_link(s, source, alias, &why) == -1)
-			return fail_tok(p, &t, "link: " SHOW_FMT ": %s",
-			    SHOW(s), why);
+			return fail_tok(p, &t, "link: SOURCE[:ALIAS]: %s",
+			    why);
 		if (strcmp(source, receiver) == 0)
-			return fail_tok(p, &t, "link: %s: a container cannot "
-			    "link to itself", s);
+			return fail_tok(p, &t, "link: a container cannot "
+			    "link to itself");
 		if (add_link(p, receiver, source, alias, &t) == -1)
 			return -1;
 		n++;
@@ -455,7 +441,6 @@ stmt_link(struct parser *p)
 static int
 statement(struct parser *p)
 {
-	const char *s;
 	struct tok kw;
 	int rv;
 
@@ -467,10 +452,8 @@ statement(struct parser *p)
 		return stmt_expose(p);
 	if (tok_is(&kw, "link"))
 		return stmt_link(p);
-	if ((s = tok_str(p, 1, &kw)) == NULL)
-		return fail_nomem(p);
-	return fail_tok(p, &kw, "unknown keyword \"" SHOW_FMT "\" (expected "
-	    "bridge, expose or link)", SHOW(s));
+	return fail_tok(p, &kw, "unknown keyword (expected bridge, expose "
+	    "or link)");
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -555,11 +538,15 @@ rules_parse_buf(const char *fname, const char *buf, size_t len,
 }
 
 /*
- * read_file: the whole of path into a malloc'd *buf.  O_NONBLOCK: opening
- * a FIFO called x.rules must not hang iccd (regular files ignore it).
+ * read_file: the whole of dfd/name (path, for errors) into a malloc'd
+ * *buf.  O_NONBLOCK: opening a FIFO called x.rules must not hang iccd
+ * (regular files ignore it).  O_NOFOLLOW: a symbolic link is refused, so
+ * no rules file leads outside the directory (to /etc/shadow, say).  The
+ * file must be root's alone, as the directory is.
  */
 static int
-read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+read_file(int dfd, const char *name, const char *path, char **buf,
+    size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	char *b = NULL;
@@ -567,14 +554,22 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 	ssize_t got;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1)
-		goto syserr;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ELOOP)
+			goto syserr;
+		snprintf(err, errlen, "%s: a symbolic link (not followed: rules "
+		    "files must be regular files in the directory)", path);
+		goto fail;
+	}
 	if (fstat(fd, &st) == -1)
 		goto syserr;
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
+	if (fsafe_stat(&st, path, err, errlen) == -1)
+		goto fail;
 	/* One byte more than allowed, to see a file that grew past it. */
 	if ((b = malloc(RULES_FILE_MAX + 1)) == NULL) {
 		errno = ENOMEM;
@@ -680,9 +675,9 @@ fail:
 	return -1;
 }
 
-/* load_one: read and parse dir/name into p. */
+/* load_one: read and parse dir/name (open at dfd) into p. */
 static int
-load_one(struct parser *p, const char *dir, const char *name)
+load_one(struct parser *p, int dfd, const char *dir, const char *name)
 {
 	size_t dlen = strlen(dir), len, plen;
 	char *path, *buf;
@@ -697,12 +692,21 @@ load_one(struct parser *p, const char *dir, const char *name)
 		return -1;
 	}
 	snprintf(path, plen, "%.*s/%s", (int)dlen, dir, name);
-	if ((rv = read_file(path, &buf, &len, p->err, p->errlen)) == 0) {
+	if ((rv = read_file(dfd, name, path, &buf, &len, p->err,
+	    p->errlen)) == 0) {
 		rv = parse_file(p, path, buf, len);
 		free(buf);
 	}
 	free(path);
 	return rv;
+}
+
+/* finish_empty: no directory, no rules (as finish with nothing read). */
+static int
+finish_empty(struct rules *out)
+{
+	rules_free(out);
+	return 0;
 }
 
 int
@@ -712,14 +716,24 @@ rules_load_dir(const char *dir, struct rules *out, char *err, size_t errlen)
 	struct rules nr;
 	char **names;
 	size_t n, i;
-	int rv = 0;
+	int dfd, rv = 0;
 
-	if (list_dir(dir, &names, &n, err, errlen) == -1)
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return finish_empty(out);
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
+	}
+	if (fsafe_dir("rules directory", dir, err, errlen) == -1 ||
+	    list_dir(dir, &names, &n, err, errlen) == -1) {
+		close(dfd);
+		return -1;
+	}
 	parser_init(&p, &nr, err, errlen);
 	for (i = 0; i < n && rv == 0; i++)
-		rv = load_one(&p, dir, names[i]);
+		rv = load_one(&p, dfd, dir, names[i]);
 	names_free(names, n);
+	close(dfd);
 	return finish(&p, &nr, out, rv);
 }
 

@@ -12,7 +12,10 @@
  * field goes through the validators of parse.h.  A load either succeeds
  * whole or fails whole with one line "FILE:LINE:COL: message" (COL: the
  * 1-based byte column of the bad token; a tab counts as one), so a bad
- * file can never half-apply.
+ * file can never half-apply.  A message names the problem and the part
+ * of the grammar (NAME, PORT, ...), never the bytes found: the reply to
+ * `iccctl reload` goes to group members, who must not read root's files
+ * through it.
  *
  * The result keeps one entry per declared item (one bridge, one port or
  * range, one link) with where it was declared, so that iccctl list can
@@ -81,10 +84,12 @@ struct rules {
  * RULES_SUFFIX (not starting with '.'), in byte order of the names, as one
  * set of rules.  A missing dir (ENOENT) gives empty rules: a host without
  * rules files runs on events alone.  Any other problem fails the whole
- * load: a dir that cannot be read ("DIR: strerror"), a *.rules entry that
- * is not a readable regular file or exceeds RULES_FILE_MAX bytes ("FILE:
- * why"), a syntax error or a conflict ("FILE:LINE:COL: message").  FILE is
- * dir "/" name.
+ * load: a dir that cannot be read ("DIR: strerror"), or that is not
+ * root's alone (fsafe_dir: "rules directory DIR: writable by group or
+ * others (mode 0777)"), a *.rules entry that is a symbolic link (never
+ * followed), not a readable regular file, not root's alone or larger
+ * than RULES_FILE_MAX bytes ("FILE: why"), a syntax error or a conflict
+ * ("FILE:LINE:COL: message").  FILE is dir "/" name.
  *
  * out must be zeroed or hold earlier rules.  Returns 0 with the old
  * contents of *out freed and replaced, or -1 with the message in err

@@ -12,21 +12,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "log.h"
 #include "request.h"
 #include "util.h"
 
+/* make_safe_dir: dir exists (made 0700 if missing) and is root's alone. */
+static int
+make_safe_dir(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return errf(err, errlen, 0, "state directory %s: %s", dir,
+		    strerror(errno));
+	return fsafe_dir("state directory", dir, err, errlen);
+}
+
 int
-state_init(const char *dir)
+state_init(const char *dir, char *err, size_t errlen)
 {
 	char sub[PATH_MAX];
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+	if (make_safe_dir(dir, err, errlen) == -1)
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/c", dir);
-	if (mkdir(sub, 0700) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
+	return make_safe_dir(sub, err, errlen);
 }
 
 /* fsync_dir: make a rename or unlink in dir durable. */
@@ -42,6 +51,31 @@ fsync_dir(const char *dir)
 	return rv;
 }
 
+/*
+ * open_temp: a new file next to path, for writing: O_EXCL|O_NOFOLLOW, so
+ * nothing planted under the name (a symlink above all) is ever opened,
+ * and a name of its own (".NAME.tmp.PID.N") so that no one can plant it
+ * in advance.  tmp (PATH_MAX bytes) gets the name.  Returns the fd or -1.
+ */
+static int
+open_temp(const char *path, char *tmp)
+{
+	static unsigned long counter;
+	const char *base = strrchr(path, '/');
+	int dlen = base != NULL ? (int)(base - path + 1) : 0, fd;
+
+	base = base != NULL ? base + 1 : path;
+	for (int tries = 0; tries < 100; tries++) {
+		snprintf(tmp, PATH_MAX, "%.*s.%s.tmp.%ld.%lu", dlen, path, base,
+		    (long)getpid(), counter++);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 int
 state_write_json(const char *dir, const char *rel, const json_t *obj)
 {
@@ -49,7 +83,6 @@ state_write_json(const char *dir, const char *rel, const json_t *obj)
 	int fd, saved;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	snprintf(pdir, sizeof(pdir), "%s", path);
 	if ((slash = strrchr(pdir, '/')) != NULL)
 		*slash = '\0';
@@ -57,18 +90,24 @@ state_write_json(const char *dir, const char *rel, const json_t *obj)
 		errno = ENOMEM;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write_all(fd, text, strlen(text)) == -1 ||
+	if ((fd = open_temp(path, tmp)) == -1) {
+		saved = errno;
+		free(text);
+		errno = saved;
+		return -1;
+	}
+	if (write_all(fd, text, strlen(text)) == -1 ||
 	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
 		goto fail;
 	free(text);
+	text = NULL;
 	if (close(fd) == -1) {
 		fd = -1;
-		text = NULL;
 		goto fail;
 	}
+	fd = -1;
 	if (rename(tmp, path) == -1)
-		return -1;
+		goto fail;
 	return fsync_dir(pdir);
 fail:
 	saved = errno;
@@ -141,16 +180,24 @@ state_save_bridges(const char *dir, const struct icc_model *m)
 
 /* ---- loading -------------------------------------------------------------- */
 
+/*
+ * load_file: parse path as one JSON object.  The error names the file,
+ * line and column and what was wrong, never the bytes found there.
+ */
 static json_t *
 load_file(const char *path, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	char *near;
 
-	if (o == NULL)
+	if (o == NULL) {
+		/* jansson quotes the token it choked on: "... near 'x'". */
+		if ((near = strstr(jerr.text, " near ")) != NULL)
+			*near = '\0';
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
 		    jerr.column, jerr.text);
-	else if (!json_is_object(o)) {
+	} else if (!json_is_object(o)) {
 		snprintf(err, errlen, "%s: not a JSON object", path);
 		json_decref(o);
 		o = NULL;
@@ -158,11 +205,19 @@ load_file(const char *path, char *err, size_t errlen)
 	return o;
 }
 
+/* bad_type: a field of the wrong JSON type, named in the error. */
+static int
+bad_type(char *err, size_t errlen, const char *path, const char *field,
+    const char *want)
+{
+	return errf(err, errlen, EINVAL, "%s: %s: not %s", path, field, want);
+}
+
 static int
 load_bridges(const char *dir, struct icc_model *m, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	const json_t *v;
+	char path[PATH_MAX], field[64];
+	const json_t *v, *a;
 	json_t *o;
 	size_t i;
 	int rv = 0;
@@ -172,16 +227,26 @@ load_bridges(const char *dir, struct icc_model *m, char *err, size_t errlen)
 		return 0;
 	if ((o = load_file(path, err, errlen)) == NULL)
 		return -1;
-	json_array_foreach(json_object_get(o, "bridges"), i, v) {
+	if (!json_is_array(a = json_object_get(o, "bridges"))) {
+		json_decref(o);
+		return bad_type(err, errlen, path, "bridges", "a list");
+	}
+	json_array_foreach(a, i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *why;
 		struct icc_bridge *b;
 
-		if (name == NULL || parse_ifname(name, &why) == -1 ||
-		    !json_is_boolean(json_object_get(v, "icc"))) {
-			snprintf(err, errlen, "%s: bridge %zu: bad entry", path,
-			    i + 1);
-			rv = -1;
+		if (name == NULL || !json_is_boolean(json_object_get(v,
+		    "icc"))) {
+			snprintf(field, sizeof(field), "bridges[%zu].%s", i,
+			    name == NULL ? "name" : "icc");
+			rv = bad_type(err, errlen, path, field, name == NULL ?
+			    "a string" : "a boolean");
+			break;
+		}
+		if (parse_ifname(name, &why) == -1) {
+			rv = errf(err, errlen, EINVAL, "%s: bridges[%zu].name: "
+			    "%s", path, i, why);
 			break;
 		}
 		if ((b = model_bridge_add(m, name)) == NULL) {
@@ -193,6 +258,40 @@ load_bridges(const char *dir, struct icc_model *m, char *err, size_t errlen)
 	}
 	json_decref(o);
 	return rv;
+}
+
+/*
+ * check_types: the fields state.c adds to a start request have their
+ * types: "running" a boolean, "seq" a non-negative integer, "hosts" (if
+ * any) an object with a string "path" and a list of strings "owned".
+ * The rest is a start request, which request_parse checks.
+ */
+static int
+check_types(const char *path, const json_t *o, char *err, size_t errlen)
+{
+	const json_t *h = json_object_get(o, "hosts"), *v;
+	size_t i;
+
+	if (!json_is_boolean(json_object_get(o, "running")))
+		return bad_type(err, errlen, path, "running", "a boolean");
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return bad_type(err, errlen, path, "seq", "a non-negative "
+		    "integer");
+	if (h == NULL)
+		return 0;
+	if (!json_is_object(h))
+		return bad_type(err, errlen, path, "hosts", "an object");
+	if (!json_is_string(json_object_get(h, "path")))
+		return bad_type(err, errlen, path, "hosts.path", "a string");
+	v = json_object_get(h, "owned");
+	if (v != NULL && !json_is_array(v))
+		return bad_type(err, errlen, path, "hosts.owned", "a list");
+	json_array_foreach(v, i, h)
+		if (!json_is_string(h))
+			return bad_type(err, errlen, path, "hosts.owned",
+			    "a list of strings");
+	return 0;
 }
 
 static int
@@ -249,6 +348,13 @@ is_state_file(const char *name)
 	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0;
 }
 
+/* is_temp_file: a temp file of open_temp, left by a crash. */
+static bool
+is_temp_file(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".json.tmp.") != NULL;
+}
+
 /* read_containers: every c/NAME.json into *out (n entries). */
 static int
 read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
@@ -269,8 +375,10 @@ read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
 	while (rv == 0 && (de = readdir(dp)) != NULL) {
 		json_t *o;
 
+		if (is_temp_file(de->d_name))
+			unlinkat(dirfd(dp), de->d_name, 0);	/* a crash's */
 		if (!is_state_file(de->d_name))
-			continue;	/* ".", "..", and temp files of a crash */
+			continue;	/* ".", "..", and temp files */
 		snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
 		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
 		    (o = load_file(path, err, errlen)) == NULL) {
@@ -283,6 +391,11 @@ read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
 		}
 		v = nv;
 		memset(&v[*n], 0, sizeof(v[*n]));
+		if (check_types(path, o, err, errlen) == -1) {
+			json_decref(o);
+			rv = -1;
+			break;
+		}
 		v[*n].seq = (uint64_t)json_integer_value(json_object_get(o,
 		    "seq"));
 		v[*n].hosts = json_incref(json_object_get(o, "hosts"));

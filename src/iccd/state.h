@@ -11,7 +11,8 @@
  *
  * One file per container keeps a request's write cost independent of the
  * number of containers.  Every write is atomic: temp file, fsync, rename,
- * fsync of the directory.  "seq" orders writes: when a crash left two
+ * fsync of the directory.  Temp files (".NAME.tmp.PID.N", skipped and
+ * removed at load) are created O_EXCL|O_NOFOLLOW.  "seq" orders writes: when a crash left two
  * running containers claiming one address (a takeover written half-way),
  * the later one wins on load.
  */
@@ -25,10 +26,13 @@
 #include "model.h"
 
 /*
- * state_init: create dir (0700) and dir/c when missing.  Returns 0 or -1
- * with errno.
+ * state_init: create dir (0700) and dir/c when missing, and check that
+ * both, and every directory above, are root's alone (fsafe_dir: a state
+ * directory others may write, mode 1777 say, is refused).  Returns 0 or
+ * -1 with one line in err ("state directory DIR: writable by group or
+ * others (mode 1777)").
  */
-int state_init(const char *dir);
+int state_init(const char *dir, char *err, size_t errlen);
 
 /*
  * state_write_json: write obj to dir/rel atomically (see above).

@@ -266,6 +266,12 @@ parse_ipv6(const char *s, struct in6_addr *out, const char **why)
 		return fail(why, "loopback address", EINVAL);
 	if (IN6_IS_ADDR_MULTICAST(&a))
 		return fail(why, "multicast address", EINVAL);
+	/* An IPv4 address in IPv6 clothes never appears on the wire as an
+	 * IPv6 source or destination: a rule for it could never match. */
+	if (IN6_IS_ADDR_V4MAPPED(&a))
+		return fail(why, "IPv4-mapped address", EINVAL);
+	if (IN6_IS_ADDR_V4COMPAT(&a))
+		return fail(why, "IPv4-compatible address", EINVAL);
 	*out = a;
 	return 0;
 }

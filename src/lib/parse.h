@@ -59,10 +59,17 @@ int parse_ifname(const char *s, const char **why);
 /*
  * parse_ipv4: dotted quad to *out (network byte order).  Rejects 0.0.0.0,
  * broadcast, multicast and loopback: they can never be a container address.
+ * The rest of 0.0.0.0/8 and 240.0.0.0/4 are unicast to Linux (since 5.3
+ * and 2.6.25) and accepted.
  */
 int parse_ipv4(const char *s, struct in_addr *out, const char **why);
 
-/* parse_ipv6: RFC 4291 text to *out; rejects ::, ::1 and multicast. */
+/*
+ * parse_ipv6: RFC 4291 text to *out.  Rejects what can never be a
+ * container's unicast address: :: (unspecified), ::1 (loopback),
+ * multicast (ff00::/8), IPv4-mapped (::ffff:0:0/96) and IPv4-compatible
+ * (::/96) addresses.
+ */
 int parse_ipv6(const char *s, struct in6_addr *out, const char **why);
 
 /*

@@ -56,6 +56,7 @@
 #include "client.h"
 #include "msg.h"
 #include "netinfo.h"
+#include "nsopen.h"
 #include "ociconf.h"
 #include "proto.h"
 #include "safefile.h"
@@ -222,13 +223,25 @@ hook_hosts(const struct oci_hook *h, char *err, size_t len)
 static int
 hook_start(const struct oci_hook *h, char *err, size_t len)
 {
-	char ns[64], what[ICC_NAME_MAX + 16], why[ERRLEN];
+	char ns[64], hns[64], what[ICC_NAME_MAX + 16], why[ERRLEN];
 	struct netinfo ni;
 	json_t *req;
+	int hfd = -1, rv;
 
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", h->pid);
-	if (netinfo_lookup(ns, h->host_netns[0] ? h->host_netns : NULL,
-	    h->ifname[0] ? h->ifname : NULL, &ni, err, len) == -1)
+	/* The annotation names a file the hook opens as root: checked and
+	 * opened once (nsopen.h), then used only through that fd. */
+	if (h->host_netns[0] != '\0') {
+		if ((hfd = nsopen_net("io.iccd.host-netns", h->host_netns, err,
+		    len)) == -1)
+			return -1;
+		snprintf(hns, sizeof(hns), "/proc/self/fd/%d", hfd);
+	}
+	rv = netinfo_lookup(ns, hfd != -1 ? hns : NULL,
+	    h->ifname[0] ? h->ifname : NULL, &ni, err, len);
+	if (hfd != -1)
+		close(hfd);
+	if (rv == -1)
 		return -1;
 	if ((req = oci_start_request(h, ni.bridge, &ni.ip4, ni.has_ip6 ?
 	    &ni.ip6 : NULL)) == NULL)

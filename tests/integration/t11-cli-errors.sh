@@ -118,6 +118,53 @@ else
 	fail "iccd continued: iccctl --timeout 0 status: $out"
 fi
 
+# expect_line WANT ARGS...: iccctl ARGS fails with exactly the stderr
+# line WANT and the state is unchanged.
+expect_line() {
+	local want=$1 before after err rc
+	shift
+	before=$(snapshot)
+	err=$(iccctl "$@" 2>&1 >/dev/null)
+	rc=$?
+	after=$(snapshot)
+	if [ "$rc" -ne 0 ] && [ "$err" = "$want" ]; then
+		pass "iccctl $*: refused: $err"
+	else
+		fail "iccctl $*: expected a non-zero exit and '$want'; got exit $rc: $err"
+	fi
+	if [ "$before" != "$after" ]; then
+		fail "iccctl $*: the state changed:"
+		diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/  /'
+	fi
+}
+
+# IPv6 addresses that are IPv4 ones in disguise can never match a packet.
+expect_line "iccctl: ip6: IPv4-mapped address" \
+	start db --bridge br0 --ip 10.88.0.2 --ip6 ::ffff:10.88.0.2 --expose 3306/tcp
+expect_line "iccctl: ip6: IPv4-compatible address" \
+	start db --bridge br0 --ip 10.88.0.2 --ip6 ::10.88.0.2 --expose 3306/tcp
+
+# A name that runs under another id is not taken over; the refusal is
+# logged.  Stopped, the name may go to the newcomer.
+must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp
+n0=$(grep -c 'start of mine refused: mine: runs as id aaa111' "$ICC_ICCD_LOG")
+expect_line "iccctl: mine: runs as id aaa111 (stop it first)" \
+	start mine --bridge br0 --ip 10.88.0.8 --id bbb222
+n1=$(grep -c 'start of mine refused: mine: runs as id aaa111' "$ICC_ICCD_LOG")
+if [ "$n1" -eq $((n0 + 1)) ]; then
+	pass "the refused takeover of mine is logged"
+else
+	fail "the refused takeover of mine: $((n1 - n0)) log lines (expected 1)"
+fi
+expect_list "mine keeps its address: not taken over" \
+	"container mine running bridge br0 ip 10.88.0.7 expose 80/tcp"
+must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp
+must stop mine
+must start mine --bridge br0 --ip 10.88.0.8 --id bbb222
+expect_list "a stopped mine went to the newcomer (its address)" \
+	"container mine running bridge br0 ip 10.88.0.8"
+must rm mine
+
 # The link still works: nothing above touched it.
 expect_tcp_ok web 10.88.0.2 3306
 

@@ -11,8 +11,8 @@
 #   slow client: one client sends half a frame and stalls for the whole
 #     test; the others are answered meanwhile, while it is still connected
 #     (were iccd stuck on it, they would wait for its drop; their times are
-#     printed, not judged) and iccd drops it after CONTROL_TIMEOUT (30 s;
-#     the test runs long enough anyway, so the wait costs little).
+#     printed, not judged) and iccd drops it after CONTROL_FRAME_TIMEOUT
+#     (5 s; the test runs long enough anyway, so the wait costs little).
 #   lost events: A runs at X; B starts at X on the same bridge without A
 #     being stopped: A is now stopped, B holds X, no element names X, B
 #     inherits none of A's access and nobody linked to A reaches B.
@@ -29,7 +29,7 @@ ICC_RAWCTL=$ICC_BUILDDIR/tests/integration/icc-rawctl
 NCTR=20			# containers
 NEVENTS=1000		# requests in the burst
 NCLIENTS=50		# concurrent clients
-CONTROL_TIMEOUT=30	# src/control.h
+CONTROL_TIMEOUT=5	# CONTROL_FRAME_TIMEOUT in src/iccd/control.h
 DROP_SLACK=$((4 * ICC_SLOW))	# s after CONTROL_TIMEOUT the drop may take
 
 # ---- helpers ----------------------------------------------------------------

@@ -8,6 +8,9 @@
 #     the peer's credentials: one "permission denied" line, nothing
 #     changed, a refusal in iccd's log.  Without --group: root:root 0660.
 #     A --group naming no group is refused before anything is touched.
+#   limits: a member holding 16 connections (CONTROL_UID_CLIENTS) gets one
+#     error reply naming the limit for a 17th, logged; another member and
+#     root are still served.
 #   bad input over the raw socket (icc-rawctl): oversized length, wrong
 #     version, wrong type, a truncated payload then close, an empty one,
 #     malformed JSON, an array, unknown command, unknown field, NUL bytes,
@@ -306,6 +309,60 @@ start_iccd_with --group "$GRP"
 # a wait, so that a lost reply fails the test instead of hanging it;
 # parsing a frame of 1.5 MiB takes much longer under valgrind.
 RAW_WAIT=$((10000 * ICC_SLOW))
+
+# ---- a member cannot starve root: 16 connections per uid ---------------------------
+
+# A member holds CONTROL_UID_CLIENTS (16) connections, each answered once
+# and then idle; its 17th is refused with one reply naming the limit,
+# another member and root are still served.
+cp "$ICC_RAWCTL" "$PUB/icc-rawctl" && chmod 0755 "$PUB/icc-rawctl" || fatal "cannot copy icc-rawctl"
+raw_as() {
+	local user=$1
+	shift
+	setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups \
+		timeout 60 "$PUB/icc-rawctl" "$@"
+}
+HOLD=$ICC_TMP/hold
+mkdir -p "$HOLD"
+hold_pids=()
+for i in $(seq 1 16); do
+	raw_as "$U_MEMBER" --wait 40000 "$ICC_SOCK" 'frame:{"cmd":"status"}' >"$HOLD/$i" 2>&1 &
+	hold_pids+=($!)
+	ICC_PIDS+=($!)
+done
+for _ in $(seq 1 200); do
+	[ "$(grep -l '^reply ' "$HOLD"/* 2>/dev/null | wc -l)" -eq 16 ] && break
+	sleep 0.1
+done
+held=$(grep -l '^reply ' "$HOLD"/* 2>/dev/null | wc -l)
+[ "$held" -eq 16 ] || fatal "only $held of 16 holding connections were answered"
+out=$(raw_as "$U_MEMBER" --replies 1 --wait 5000 "$ICC_SOCK" 'frame:{"cmd":"status"}' 2>&1)
+err=$(printf '%s\n' "$out" | sed -n 's/^reply [0-9]* //p' | jq -r 'select(.ok == false) | .error' 2>/dev/null)
+want="control: uid $(id -u "$U_MEMBER") already holds 16 connections (the limit)"
+if [ "$err" = "$want" ]; then
+	pass "a member's 17th connection is refused: $err"
+else
+	fail "a member's 17th connection: expected the error '$want'; got: $out"
+fi
+if grep -q "uid $(id -u "$U_MEMBER") refused: uid .* already holds 16 connections" "$ICC_ICCD_LOG"; then
+	pass "the refused connection is logged"
+else
+	fail "the refused connection is not in iccd's log"
+fi
+if out=$(as "$U_PRIMARY" status 2>&1); then
+	pass "another member is served while the first holds its 16 connections"
+else
+	fail "another member was not served: $out"
+fi
+if out=$(iccctl list 2>&1); then
+	pass "root is served while a member holds its 16 connections"
+else
+	fail "root was not served: $out"
+fi
+for pid in "${hold_pids[@]}"; do
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+done
 
 # raw WHAT WANT CHUNK...: send the chunks as root; WANT is what must come
 # back: "close" (a clean close, no reply), "error:TEXT+close" (an error

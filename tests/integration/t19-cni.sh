@@ -6,10 +6,11 @@
 # arguments, and passes the result through unchanged; the link then opens
 # exactly db's exposed port to web; CHECK passes, and fails when iccd's
 # model or the kernel's table no longer match; DEL takes every element out,
-# leaves a container that took the name over alone, and can be repeated;
-# errors carry the spec's codes.  While another process owns the table
-# (so that iccd can neither repair it nor change it), CHECK reports the
-# drift and a request the kernel refuses leaves iccd's model as it was.
+# leaves a container that took the name over (after the old one stopped)
+# alone, and can be repeated; a second container under a running name is
+# refused; errors carry the spec's codes.  While another process owns the
+# table (so that iccd can neither repair it nor change it), CHECK reports
+# the drift and a request the kernel refuses leaves iccd's model as it was.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
@@ -369,8 +370,22 @@ CNI_IN=(ip netns exec "$HOST")
 
 # ---- DEL ---------------------------------------------------------------
 
-# A container that took db's name over (its DEL was lost, the runtime
-# reuses the name): the old container's late DEL must leave it alone.
+# A newer container named db while db still runs (db's DEL was lost, the
+# runtime reuses the name): iccd refuses to move a running name to another
+# id, and the ADD fails with the reason; nothing changes.
+new_netns "$ICC_RUN-dbx"
+CTR_ID[dbx]=dbx-$ICC_RUN CTR_ARGS[dbx]="" CTR_CAPS[dbx]='{"icc":{"name":"db","expose":["3306/tcp"]}}'
+before=$(kernel_elems)
+cni "$CONFLIST" ADD dbx "${CTR_ID[dbx]}" "" "${CTR_CAPS[dbx]}"
+expect_cni_error "ADD of a second db while db runs" 100 "db: runs as id $DB_ID (stop it first)"
+same "the refused ADD changed no element" "$before" "$(kernel_elems)"
+expect_list "the refused ADD left db as it was" \
+	"container db running bridge br0 ip $DB4 ip6 $DB6 expose 3306/tcp"
+del dbx
+expect_cni_ok "DEL after the refused ADD"
+# Once db is known stopped, the name goes to the newcomer; the old
+# container's late DEL must then leave the newcomer alone.
+must stop db
 add db2 "db2-$ICC_RUN" "" '{"icc":{"name":"db","expose":["3306/tcp"]}}'
 DB24=${ICC_IP4[db2]} DB26=${ICC_IP6[db2]}
 expect_elems "db's name taken over by db2" <<END
@@ -395,7 +410,7 @@ expect_no_elem_addr "after DEL" "${addrs[@]}" "$DB4" "$DB6"
 expect_elems "after DEL" </dev/null
 expect_list_none "after DEL" "^(container|link) "
 # Again, now without a cached result (no prevResult): still success.
-for ctr in db db2 web other anon; do
+for ctr in db db2 dbx web other anon; do
 	del "$ctr"
 	expect_cni_ok "DEL $ctr again"
 done

@@ -72,7 +72,7 @@ if out=$(iccctl reload 2>&1); then
 	fail "reload of a bad file succeeded"
 else
 	case $out in
-	"iccctl: $RULES/20-bad.rules:1:11: expose: 70000/tcp: port out of range 1-65535")
+	"iccctl: $RULES/20-bad.rules:1:11: expose: port out of range 1-65535")
 		pass "bad file reported as FILE:LINE:COL: $out" ;;
 	*) fail "bad file: unexpected message: $out" ;;
 	esac
@@ -81,6 +81,50 @@ same "bad reload: kernel unchanged" "$before" "$(kernel_elems)"
 same "bad reload: model unchanged" "$list_before" "$(iccctl list --json)"
 expect_tcp_ok other 10.88.0.2 3307
 rm -f "$RULES/20-bad.rules"
+
+# refused_reload WHAT WANT: reload fails with exactly the line WANT (no
+# byte of any file in it) and nothing changes.
+refused_reload() {
+	local what=$1 want=$2 out before list_before
+	before=$(kernel_elems)
+	list_before=$(iccctl list --json)
+	if out=$(iccctl reload 2>&1); then
+		fail "$what: reload succeeded"
+	elif [ "$out" = "$want" ]; then
+		pass "$what: reload refused: $out"
+	else
+		fail "$what: expected '$want', got: $out"
+	fi
+	case $out in *SECRET*) fail "$what: the reply quotes a file: $out" ;; esac
+	same "$what: kernel unchanged" "$before" "$(kernel_elems)"
+	same "$what: model unchanged" "$list_before" "$(iccctl list --json)"
+}
+
+# A rules file that is a symlink to a secret (as /etc/shadow): never
+# followed, never quoted.
+SECRET=$ICC_TMP/shadow
+printf 'root:SECRETHASH:19000:0:99999:7:::\n' >"$SECRET"
+chmod 0600 "$SECRET"
+ln -s "$SECRET" "$RULES/30-shadow.rules"
+refused_reload "a symlinked rules file" \
+	"iccctl: $RULES/30-shadow.rules: a symbolic link (not followed: rules files must be regular files in the directory)"
+rm -f "$RULES/30-shadow.rules"
+# The secret's text in a rules file (a copy, by root): the error says
+# where and why, never what.
+cp "$SECRET" "$RULES/30-shadow.rules"
+refused_reload "a rules file holding a secret" \
+	"iccctl: $RULES/30-shadow.rules:1:1: unknown keyword (expected bridge, expose or link)"
+rm -f "$RULES/30-shadow.rules"
+# Files and directories others may write are refused.
+printf 'expose db 3307/tcp\n' >"$RULES/40-open.rules"
+chmod 0666 "$RULES/40-open.rules"
+refused_reload "a rules file others may write" \
+	"iccctl: $RULES/40-open.rules: writable by group or others (mode 0666)"
+rm -f "$RULES/40-open.rules"
+chmod 1777 "$RULES"
+refused_reload "a rules directory of mode 1777" \
+	"iccctl: rules directory $RULES: writable by group or others (mode 1777)"
+chmod 0755 "$RULES"
 
 # SIGHUP reloads too: the file now drops other's link and closes nothing else.
 cat >"$RULES/10-app.rules" <<'END'
@@ -111,6 +155,23 @@ expect_tcp_ok web 10.88.0.2 3307
 
 # A restart reads the files again (they are not in the state).
 stop_iccd
+# ... and refuses, with one line, a rules or state directory others may
+# write: iccd exits before it touches anything.
+for d in "$RULES" "$ICC_STATE"; do
+	chmod 0777 "$d"
+	out=$(ip netns exec "$HOST" timeout 20 "$ICCD_BIN" --foreground --socket "$ICC_TMP/bad.sock" \
+		--state-dir "$ICC_STATE" --rules-dir "$RULES" 2>&1)
+	rc=$?
+	case $d in "$RULES") want="rules directory $RULES" ;; *) want="--state-dir: state directory $ICC_STATE" ;; esac
+	if [ "$rc" -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] &&
+		[[ "$out" == *"$want: writable by group or others (mode 0777)" ]]; then
+		pass "iccd refuses $d of mode 0777 at start: $out"
+	else
+		fail "iccd with $d of mode 0777: expected one line ending '$want: writable by group or others (mode 0777)'; got exit $rc: $out"
+	fi
+	chmod 0755 "$d"
+done
+[ -e "$ICC_TMP/bad.sock" ] && fail "a refused iccd left a socket"
 start_iccd
 expect_elems "after restart" <<'END'
 links4 10.88.0.3 . 10.88.0.2 . tcp . 3307

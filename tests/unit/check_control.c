@@ -17,8 +17,12 @@
  * group) fork a child that drops to nobody: they run only as root and
  * return early otherwise.
  *
- * Not tested here: the CONTROL_TIMEOUT (30 s) drop of a stalled client;
- * tests/integration/t16-concurrency.sh measures it.
+ * Per-uid limits: control_set_peer gives each new client the uid in
+ * fake_uid, so the limits of one user, of all users and root's reserved
+ * slots are tested as any user.
+ *
+ * Not tested here: the CONTROL_TIMEOUT (30 s) drop of a client that does
+ * not read its reply.
  */
 #define _GNU_SOURCE		/* setresuid, setresgid */
 
@@ -89,6 +93,29 @@ open_ctl(gid_t group)
 	ctl = control_open(path, group, fake_handler, NULL);
 	ck_assert_msg(ctl != NULL, "control_open %s: %s", path,
 	    strerror(errno));
+}
+
+/* The uid the next client accepted gets (with fake_peer). */
+static uid_t fake_uid;
+
+static int
+fake_peer(int fd, uid_t *uid, gid_t *gid, pid_t *pid, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	*uid = fake_uid;
+	*gid = getegid();
+	*pid = getpid();
+	return 0;
+}
+
+/* open_fake: a socket whose clients get fake_uid; group: the test's gid,
+ * so that every client may write. */
+static void
+open_fake(void)
+{
+	open_ctl(getegid());
+	control_set_peer(ctl, fake_peer, NULL);
 }
 
 static void
@@ -756,7 +783,8 @@ START_TEST(t_too_many_clients)
 	json_t *rep;
 	int extra;
 
-	open_ctl((gid_t)-1);
+	open_fake();
+	fake_uid = 0;		/* root may take every slot */
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		fds[i] = client_connect();
 		pump_once(0);
@@ -782,6 +810,182 @@ START_TEST(t_too_many_clients)
 		close(fds[i]);
 	close(extra);
 	pump_clients(0);
+}
+END_TEST
+
+/* expect_refused_close: one error reply equal to want, then EOF. */
+static void
+expect_refused_close(int fd, const char *want)
+{
+	json_t *rep = get_reply(fd);
+	const char *err = json_string_value(json_object_get(rep, "error"));
+
+	ck_assert(json_is_false(json_object_get(rep, "ok")));
+	ck_assert_str_eq(err ? err : "(none)", want);
+	json_decref(rep);
+	expect_eof(fd);
+}
+
+/* served: one request on fd gets its answer. */
+static void
+served(int fd)
+{
+	json_t *rep;
+
+	send_frame(fd, "{\"cmd\":\"status\"}");
+	rep = get_reply(fd);
+	ck_assert(json_is_true(json_object_get(rep, "ok")));
+	json_decref(rep);
+}
+
+/* connect_as: a client iccd takes as uid; pumped until accepted. */
+static int
+connect_as(uid_t uid)
+{
+	size_t before = control_clients(ctl);
+	int fd;
+
+	fake_uid = uid;
+	fd = client_connect();
+	pump_clients(before + 1);
+	return fd;
+}
+
+START_TEST(t_uid_connections)
+{
+	int fds[CONTROL_UID_CLIENTS], extra, other, root;
+
+	open_fake();
+	for (int i = 0; i < CONTROL_UID_CLIENTS; i++)
+		fds[i] = connect_as(1000);
+	/* One more of the same uid: an error naming the limit, closed. */
+	fake_uid = 1000;
+	extra = client_connect();
+	expect_refused_close(extra, "control: uid 1000 already holds 16 "
+	    "connections (the limit)");
+	ck_assert_uint_eq(control_clients(ctl), CONTROL_UID_CLIENTS);
+	/* Others, and root, still get in and are served. */
+	other = connect_as(1001);
+	served(other);
+	root = connect_as(0);
+	served(root);
+	served(fds[0]);
+	/* One of uid 1000 leaves: its place is free again. */
+	close(fds[0]);
+	pump_clients(CONTROL_UID_CLIENTS + 1);
+	close(extra);
+	fds[0] = connect_as(1000);
+	served(fds[0]);
+	for (int i = 0; i < CONTROL_UID_CLIENTS; i++)
+		close(fds[i]);
+	close(other);
+	close(root);
+}
+END_TEST
+
+START_TEST(t_root_reserved)
+{
+	static int fds[CONTROL_MAX_CLIENTS];
+	size_t n = CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVED;
+	int extra, root;
+
+	open_fake();
+	/* Group members of many uids hold every slot they may. */
+	for (size_t i = 0; i < n; i++)
+		fds[i] = connect_as(2000 + (uid_t)(i / CONTROL_UID_CLIENTS));
+	fake_uid = 5000;
+	extra = client_connect();
+	expect_refused_close(extra, "control: too many clients (the last "
+	    "slots are root's)");
+	close(extra);
+	/* Root still connects and is answered, as often as it likes. */
+	for (int i = 0; i < CONTROL_ROOT_RESERVED; i++) {
+		root = connect_as(0);
+		served(root);
+		fds[n + i] = root;
+	}
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		close(fds[i]);
+	pump_clients(0);
+}
+END_TEST
+
+/* send_some: send what the server takes of len bytes, pumping; returns
+ * false once the server has closed the connection. */
+static bool
+send_some(int fd, const char *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 65536) {
+		size_t n = len - off < 65536 ? len - off : 65536;
+
+		if (send(fd, p + off, n, MSG_NOSIGNAL) != (ssize_t)n)
+			return false;
+		pump_once(0);
+		pump_once(0);
+	}
+	return true;
+}
+
+START_TEST(t_uid_bytes)
+{
+	size_t part = ICC_REQ_MAX - 1;	/* all but the last byte */
+	char *pad;
+	int a, b, c;
+
+	ck_assert_ptr_nonnull(pad = malloc(ICC_REQ_MAX));
+	memset(pad, ' ', ICC_REQ_MAX);
+	memcpy(pad, "{\"cmd\":\"list\"}", 14);
+	open_fake();
+	/* Two nearly whole 2 MiB frames of one uid: the second goes past
+	 * CONTROL_UID_BYTES and is refused with an error, then closed. */
+	a = connect_as(1000);
+	b = connect_as(1000);
+	send_hdr(a, ICC_REQ_MAX, CTL_VERSION, CTL_REQUEST);
+	ck_assert(send_some(a, pad, part));
+	send_hdr(b, ICC_REQ_MAX, CTL_VERSION, CTL_REQUEST);
+	(void)send_some(b, pad, part);
+	expect_refused_close(b, "request: over the buffer limit of one user "
+	    "(4 MiB)");
+	/* Another uid is not held back by uid 1000's bytes. */
+	c = connect_as(1001);
+	send_hdr(c, ICC_REQ_MAX, CTL_VERSION, CTL_REQUEST);
+	ck_assert(send_some(c, pad, ICC_REQ_MAX));
+	json_decref(get_reply(c));
+	/* And a finishes its frame and is answered. */
+	send_bytes(a, pad + part, ICC_REQ_MAX - part);
+	json_decref(get_reply(a));
+	free(pad);
+	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+/*
+ * A client that began a frame and stalls is dropped after
+ * CONTROL_FRAME_TIMEOUT, without a reply; an idle one between frames
+ * keeps its connection (CONTROL_IDLE_TIMEOUT).
+ */
+START_TEST(t_frame_timeout)
+{
+	long deadline;
+	int stalled, idle;
+
+	open_fake();
+	fake_uid = 1000;
+	idle = connect_as(1000);
+	stalled = connect_as(1000);
+	send_hdr(stalled, 100, CTL_VERSION, CTL_REQUEST);
+	send_bytes(stalled, "{\"cmd\":", 7);
+	deadline = now_ms() + (CONTROL_FRAME_TIMEOUT + 3) * 1000L;
+	while (!ready(stalled, POLLIN) && now_ms() < deadline)
+		pump_once(100);
+	expect_eof(stalled);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_uint_eq(control_clients(ctl), 1);
+	served(idle);
+	close(stalled);
+	close(idle);
 }
 END_TEST
 
@@ -827,6 +1031,15 @@ control_suite(void)
 	tcase_add_test(tc, t_may_write_root_only);
 	tcase_add_test(tc, t_may_write_group);
 	tcase_add_test(tc, t_too_many_clients);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, t_uid_connections);
+	tcase_add_test(tc, t_root_reserved);
+	tcase_add_test(tc, t_uid_bytes);
+	tcase_add_test(tc, t_frame_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }

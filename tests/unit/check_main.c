@@ -27,6 +27,7 @@ main(void)
 	srunner_add_suite(sr, cni_suite());
 	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, docker_suite());
+	srunner_add_suite(sr, admit_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

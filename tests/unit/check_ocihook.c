@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nsopen.h"
 #include "ociconf.h"
 #include "request.h"
 #include "suites.h"
@@ -553,6 +558,87 @@ START_TEST(t_owns)
 	ck_assert(owns(WEB, CTR("ctr1", "true", "[]", "[]") "{\"receiver\":"
 	    "\"other\",\"source\":\"web\",\"alias\":\"w\",\"from\":"
 	    "\"event\"}]}"));
+
+/* ---- io.iccd.host-netns: opened safely (nsopen.c) ---------------------- */
+
+#define KEY	"io.iccd.host-netns"
+
+/* ns_refused: nsopen_net_in(dir, path) fails with exactly want. */
+static void
+ns_refused(const char *dir, const char *path, const char *want)
+{
+	char err[512] = "";
+
+	ck_assert_int_eq(nsopen_net_in(dir, KEY, path, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, want);
+}
+
+START_TEST(t_netns_paths)
+{
+	char dir[64] = "/tmp/iccd-netns-XXXXXX", p[128], want[256];
+	int fd, fd2;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* Anywhere else: refused before anything is opened. */
+	snprintf(want, sizeof(want), KEY ": /etc/passwd: not under %s or "
+	    "/proc/PID/ns", dir);
+	ns_refused(dir, "/etc/passwd", want);
+	snprintf(p, sizeof(p), "%s/../x", dir);
+	snprintf(want, sizeof(want), KEY ": %s: not under %s or /proc/PID/ns",
+	    p, dir);
+	ns_refused(dir, p, want);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	snprintf(want, sizeof(want), KEY ": %s: not under %s or /proc/PID/ns",
+	    p, dir);
+	ns_refused(dir, p, want);
+	snprintf(want, sizeof(want), KEY ": /proc/self/ns/net: not under %s "
+	    "or /proc/PID/ns", dir);
+	ns_refused(dir, "/proc/self/ns/net", want);
+	snprintf(want, sizeof(want), KEY ": /proc/1/ns/../ns/net: not under "
+	    "%s or /proc/PID/ns", dir);
+	ns_refused(dir, "/proc/1/ns/../ns/net", want);
+	/* A FIFO there: refused at once (O_NONBLOCK), never waited on. */
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	snprintf(want, sizeof(want), KEY ": %s: not a network namespace", p);
+	ns_refused(dir, p, want);
+	ck_assert_int_eq(unlink(p), 0);
+	/* A regular file, and a symlink to a real namespace. */
+	snprintf(p, sizeof(p), "%s/file", dir);
+	ck_assert_int_ge(fd = open(p, O_WRONLY | O_CREAT, 0600), 0);
+	close(fd);
+	snprintf(want, sizeof(want), KEY ": %s: not a network namespace", p);
+	ns_refused(dir, p, want);
+	ck_assert_int_eq(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	ck_assert_int_eq(symlink("/proc/self/ns/net", p), 0);
+	snprintf(want, sizeof(want), KEY ": %s: a symbolic link (not "
+	    "followed)", p);
+	ns_refused(dir, p, want);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* A process's own network namespace: accepted; another kind of
+	 * namespace is not. */
+	snprintf(p, sizeof(p), "/proc/%ld/ns/net", (long)getpid());
+	fd = nsopen_net_in(dir, KEY, p, want, sizeof(want));
+	ck_assert_msg(fd >= 0, "%s", want);
+	ck_assert_int_ge(fd2 = open("/proc/self/ns/net", O_RDONLY), 0);
+	{
+		struct stat a, b;
+
+		ck_assert_int_eq(fstat(fd, &a), 0);
+		ck_assert_int_eq(fstat(fd2, &b), 0);
+		ck_assert_uint_eq(a.st_ino, b.st_ino);
+	}
+	close(fd);
+	close(fd2);
+	snprintf(p, sizeof(p), "/proc/%ld/ns/mnt", (long)getpid());
+	snprintf(want, sizeof(want), KEY ": %s: not under %s or /proc/PID/ns",
+	    p, dir);
+	ns_refused(dir, p, want);
+	snprintf(p, sizeof(p), "/proc/999999999/ns/net");
+	ns_refused(dir, p, KEY ": /proc/999999999/ns: No such file or "
+	    "directory");
 }
 END_TEST
 
@@ -564,6 +650,10 @@ ocihook_suite(void)
 
 	tc = tcase_create("refusals");
 	tcase_add_loop_test(tc, t_bad, 0, NELEM(bad_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("netns");
+	tcase_add_test(tc, t_netns_paths);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -293,9 +293,9 @@ static const struct v6case v6_cases[] = {
 	    { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 } },
 	{ "fe80::1", NULL,
 	    { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
-	/* IPv4-mapped: not in parse.h's list, so accepted. */
-	{ "::ffff:10.0.0.1", NULL,
-	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1 } },
+	/* IPv4-translated (RFC 2765, ::ffff:0:0:0/96): unicast, accepted. */
+	{ "::ffff:0:10.0.0.1", NULL,
+	    { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 10, 0, 0, 1 } },
 	{ "fd00::10.0.0.1", NULL,
 	    { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1 } },
 	{ "", "empty", { 0 } },
@@ -313,6 +313,10 @@ static const struct v6case v6_cases[] = {
 	{ "0:0:0:0:0:0:0:1", "loopback address", { 0 } },
 	{ "ff02::1", "multicast address", { 0 } },
 	{ "FF05::1:3", "multicast address", { 0 } },
+	{ "::ffff:10.0.0.1", "IPv4-mapped address", { 0 } },
+	{ "::ffff:a00:3", "IPv4-mapped address", { 0 } },
+	{ "::10.0.0.3", "IPv4-compatible address", { 0 } },
+	{ "::2", "IPv4-compatible address", { 0 } },
 };
 
 START_TEST(t_ipv6)

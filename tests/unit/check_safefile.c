@@ -127,7 +127,8 @@ append_edit(const char *old, size_t old_len, bool exists, char **out,
 
 	if ((*out = malloc(old_len + sizeof(add))) == NULL)
 		return -1;
-	memcpy(*out, old, old_len);
+	if (old_len > 0)	/* old may be NULL for an empty file */
+		memcpy(*out, old, old_len);
 	memcpy(*out + old_len, add, sizeof(add) - 1);
 	*out_len = old_len + sizeof(add) - 1;
 	return 0;

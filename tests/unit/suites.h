@@ -19,5 +19,6 @@ Suite *ocihook_suite(void);
 Suite *cni_suite(void);
 Suite *change_suite(void);
 Suite *docker_suite(void);
+Suite *admit_suite(void);
 
 #endif
