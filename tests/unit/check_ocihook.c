@@ -558,6 +558,8 @@ START_TEST(t_owns)
 	ck_assert(owns(WEB, CTR("ctr1", "true", "[]", "[]") "{\"receiver\":"
 	    "\"other\",\"source\":\"web\",\"alias\":\"w\",\"from\":"
 	    "\"event\"}]}"));
+}
+END_TEST
 
 /* ---- io.iccd.host-netns: opened safely (nsopen.c) ---------------------- */
 
