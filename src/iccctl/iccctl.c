@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "iccctl.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -25,6 +26,7 @@
 
 static const char *socket_opt;
 static int timeout_s = TIMEOUT_DEFAULT;	/* --timeout; 0: wait forever */
+int die_status = 1;
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -37,16 +39,15 @@ usage(int status)
 "  stop NAME | rm NAME\n"
 "  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
 "  bridge BR --icc on|off\n"
-"  list [--json] | status [--json]\n"
+"  list [--json|--dot] | status [--json]\n"
 "  env NAME [--json] [--link ALIAS] | hosts NAME [--write FILE]\n"
-"  reload\n");
+"  reload\n"
+"  check FROM TO PORT[/tcp|udp|sctp] [--json]\n"
+"  log [--follow] [--json] | metrics\n");
 	exit(status);
 }
 
-static void __attribute__((noreturn))
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -56,14 +57,14 @@ die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
+	exit(die_status);
 }
 
 /*
  * call: check req as iccd will, send it and return iccd's successful
  * reply; else die with one line.  Takes req.
  */
-static json_t *
+json_t *
 call(json_t *req)
 {
 	struct ctl_client c;
@@ -86,7 +87,7 @@ call(json_t *req)
 	die("%s", c.err);
 }
 
-static void
+void
 print_json(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -98,7 +99,7 @@ print_json(const json_t *v)
 }
 
 /* bad_option: the one line for an option getopt_long refused. */
-static void __attribute__((noreturn))
+void
 bad_option(char **argv)
 {
 	die("%s: unknown option or missing value \"%s\" (see iccctl --help)",
@@ -306,14 +307,30 @@ json_flag(int argc, char **argv)
 static int
 cmd_list(int argc, char **argv)
 {
-	bool json = json_flag(argc, argv);
-	json_t *rep = call(new_req("list"));
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "dot", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, fmt = 0;
+	json_t *rep;
 	char err[256];
 
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'j' && ch != 'd')
+			bad_option(argv);
+		if (fmt != 0 && fmt != ch)
+			die("list: --json and --dot exclude each other");
+		fmt = ch;
+	}
+	if (optind != argc)
+		die("unexpected argument \"%s\"", argv[optind]);
+	rep = call(new_req("list"));
 	json_object_del(rep, "ok");
-	if (json)
+	if (fmt == 'j')
 		print_json(rep);
-	else if (print_list(rep, err, sizeof(err)) == -1) {
+	else if ((fmt == 'd' ? print_dot(rep, err, sizeof(err)) :
+	    print_list(rep, err, sizeof(err))) == -1) {
 		json_decref(rep);
 		fflush(stdout);
 		die("list: iccd's reply: %s", err);
@@ -490,11 +507,14 @@ static const struct {
 	{ "link", "link RECEIVER SOURCE[:ALIAS]" },
 	{ "unlink", "unlink RECEIVER ALIAS" },
 	{ "bridge", "bridge BR --icc on|off" },
-	{ "list", "list [--json]" },
+	{ "list", "list [--json|--dot]" },
 	{ "status", "status [--json]" },
 	{ "env", "env NAME [--json] [--link ALIAS]" },
 	{ "hosts", "hosts NAME [--write FILE]" },
 	{ "reload", "reload" },
+	{ "check", "check FROM TO PORT[/tcp|udp|sctp] [--json]" },
+	{ "log", "log [--follow] [--json]" },
+	{ "metrics", "metrics" },
 };
 
 /* command_help: `iccctl CMD --help` (or -h) prints CMD's synopsis. */
@@ -559,5 +579,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "env") == 0) return cmd_env(argc, argv);
 	if (strcmp(cmd, "hosts") == 0) return cmd_hosts(argc, argv);
 	if (strcmp(cmd, "reload") == 0) return cmd_reload(argc, argv);
+	if (strcmp(cmd, "check") == 0) return cmd_check(argc, argv);
+	if (strcmp(cmd, "metrics") == 0) return cmd_metrics(argc, argv);
+	if (strcmp(cmd, "log") == 0) return cmd_log(argc, argv);
 	die("unknown command \"%s\" (see iccctl --help)", cmd);
 }

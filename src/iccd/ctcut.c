@@ -127,6 +127,7 @@ daemon_after_replies(struct iccd *d)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = kernel_ct_flush_elems(d->k, &d->ct_pending);
+	d->metrics.ct_cuts += n > 0 ? (unsigned)n : 0;
 	elemvec_clear(&d->ct_pending);
 	if (n < 0)
 		log_warnx("conntrack: cannot cut the flows of %zu removed "
@@ -204,6 +205,7 @@ ct_flush_unallowed(struct iccd *d, const char *why)
 	if (model_foreach(d->model, member_cb, &ctx) == 0 &&
 	    elemset_foreach(d->desired, allowed_cb, &allowed) == 0)
 		n = kernel_ct_flush_unallowed(d->k, &allowed, ctx.v, ctx.n);
+	d->metrics.ct_cuts += n > 0 ? (unsigned)n : 0;
 	if (n < 0)
 		log_warnx("conntrack: cannot cut the flows no link allows "
 		    "(%s): %s", why, strerror(-n));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "request.h"
 #include "state.h"
 
@@ -92,6 +93,9 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 	case REQ_ENV:	 rep = cmd_env(d, &r); break;
 	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
 	case REQ_RELOAD: rep = cmd_reload(d); break;
+	case REQ_CHECK:	 rep = cmd_check(d, &r); break;
+	case REQ_METRICS: rep = cmd_metrics(d); break;
+	case REQ_LOG:	 rep = cmd_log(d, &r); break;
 	default:	 rep = reply_err("cmd: not implemented"); break;
 	}
 	request_clear(&r);

@@ -20,6 +20,7 @@
 #include "hmap.h"
 #include "hostswrite.h"
 #include "kernel.h"
+#include "metrics.h"
 #include "model.h"
 #include "rules.h"
 
@@ -45,6 +46,8 @@ struct iccd {
 	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
 	long			 last_repair_us;	/* event read -> synced */
+	struct metrics		 metrics;	/* metrics.h */
+	struct droplog		*droplog;	/* droplog.h; NULL: none */
 };
 
 /*

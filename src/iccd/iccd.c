@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,7 +28,10 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "droplog.h"
+#include "httpmetrics.h"
 #include "log.h"
+#include "ops.h"
 #include "parse.h"
 #include "proto.h"
 #include "rules.h"
@@ -44,6 +48,9 @@ struct options {
 	size_t		 nhosts_dirs;
 	int		 icc;
 	enum log_level	 level;
+	const char	*metrics_listen;	/* ADDR:PORT or NULL */
+	int		 log_group;		/* -1: no drop log */
+	bool		 no_own_table;		/* --no-own-table */
 };
 
 static void __attribute__((noreturn))
@@ -54,8 +61,27 @@ usage(int status)
 	    "[--rules-dir DIR]\n"
 	    "            [--table NAME] [--icc on|off] [--group NAME] "
 	    "[--hosts-dir DIR]...\n"
-	    "            [--log-level LEVEL]\n");
+	    "            [--log-level LEVEL] [--metrics-listen ADDR:PORT] "
+	    "[--log-group N|none]\n"
+	    "            [--no-own-table]\n");
 	exit(status);
+}
+
+/* log_group_arg: --log-group N (0-65535) or "none". */
+static int
+log_group_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	if (strcmp(s, "none") == 0)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
+		fatalx("--log-group: expected a group from 0 to 65535 or "
+		    "\"none\"");
+	return (int)v;
 }
 
 static void
@@ -71,6 +97,9 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "group", required_argument, NULL, 'g' },
 		{ "hosts-dir", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
+		{ "log-group", required_argument, NULL, 'G' },
+		{ "no-own-table", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -78,7 +107,7 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:OhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
@@ -87,6 +116,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->rules_dir = optarg; break;
 		case 't': o->table = optarg; break;
 		case 'g': o->group = optarg; break;
+		case 'M': o->metrics_listen = optarg; break;
+		case 'O': o->no_own_table = true; break;
+		case 'G': o->log_group = log_group_arg(optarg); break;
 		case 'H':
 			o->hosts_dirs = reallocarray(o->hosts_dirs,
 			    o->nhosts_dirs + 1, sizeof(*o->hosts_dirs));
@@ -146,7 +178,7 @@ static json_t *
 handle(const json_t *req, bool may_write, const struct peer_cred *who,
     void *arg)
 {
-	return daemon_handle(arg, req, may_write, who);
+	return ops_handle(arg, req, may_write, who);
 }
 
 /*
@@ -318,21 +350,97 @@ on_monitor(struct iccd *d, int mfd)
 	return mfd;
 }
 
-static void
-main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
+/* The loop's own descriptors besides the control socket's. */
+struct loopfds {
+	int			 sfd;		/* signals */
+	int			 mfd;		/* nftables events; -1: none */
+	int			 lfd;		/* drop log; -1: none */
+	struct httpmetrics	*http;		/* NULL: no --metrics-listen */
+};
+
+#define LOOP_FIXED	4
+
+/* on_drops: read the drop log; a broken socket ends it (logged). */
+static int
+on_drops(struct iccd *d, int lfd)
 {
-	struct pollfd pfd[3 + CONTROL_MAX_CLIENTS];
+	int rc = ops_drops_read(d);
+
+	if (rc >= 0)
+		return lfd;
+	log_warnx("drop log: %s; blocked connections are no longer logged",
+	    strerror(-rc));
+	return -1;
+}
+
+/* log_owned: say whether the table is owned, and why not. */
+static void
+log_owned(struct iccd *d)
+{
+	switch (kernel_owned(d->k)) {
+	case 1:
+		log_info("table inet %s is owned (owner + persist): no other "
+		    "process can change it", d->table);
+		break;
+	case -1:
+		log_warnx("table inet %s: the kernel refused the owner + "
+		    "persist flags (Linux 6.9 or later has them): not owned, "
+		    "changes by others are repaired", d->table);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * drops_open: the drop log: bind the log group, keep a ring.  Returns
+ * the socket, or -1 (logged): iccd then runs without a drop log.
+ */
+static int
+drops_open(struct iccd *d)
+{
+	int fd;
+
+	if (d->k == NULL || (fd = kernel_nflog_open(d->k)) == -1) {
+		if (errno != ENOENT)
+			log_warn("drop log: nfnetlink_log group: blocked "
+			    "connections will not be logged");
+		return -1;
+	}
+	if ((d->droplog = droplog_new(DROPLOG_SIZE)) == NULL) {
+		log_warn("drop log");
+		return -1;
+	}
+	return fd;
+}
+
+static char *
+render_metrics(void *arg)
+{
+	return metrics_text(arg);
+}
+
+static void
+main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
+{
+	struct pollfd pfd[LOOP_FIXED + 1 + CONTROL_MAX_CLIENTS];
 	size_t n;
-	int ready;
+	int ready, sfd = lf->sfd, mfd;
 
 	for (;;) {
+		mfd = lf->mfd;
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = mfd;		/* -1: poll skips it */
 		pfd[1].events = POLLIN;
-		n = control_pollfds(ctl, pfd + 2);
+		pfd[2].fd = lf->lfd;
+		pfd[2].events = POLLIN;
+		pfd[3].fd = lf->http != NULL ? http_fd(lf->http) : -1;
+		pfd[3].events = POLLIN;
+		n = control_pollfds(ctl, pfd + LOOP_FIXED);
+		d->metrics.clients = control_clients(ctl);
 		/* With conntrack cuts pending, wake up soon to do them. */
-		ready = poll(pfd, n + 2, daemon_after_replies_due(d) ? 0 :
+		ready = poll(pfd, n + LOOP_FIXED, daemon_after_replies_due(d) ? 0 :
 		    daemon_pending(d) ? 10 : 1000);
 		if (ready == -1) {
 			if (errno == EINTR)
@@ -343,8 +451,13 @@ main_loop(struct iccd *d, struct control *ctl, int sfd, int mfd)
 			return;
 		/* Before requests: they would fail on a broken table. */
 		if (mfd != -1 && pfd[1].revents != 0)
-			mfd = on_monitor(d, mfd);
-		control_dispatch(ctl, pfd + 2, n);
+			lf->mfd = on_monitor(d, mfd);
+		if (lf->lfd != -1 && pfd[2].revents != 0)
+			lf->lfd = on_drops(d, lf->lfd);
+		/* Every round: MHD's connection timeouts need the calls. */
+		if (lf->http != NULL)
+			http_run(lf->http);
+		control_dispatch(ctl, pfd + LOOP_FIXED, n);
 		/* Cuts wait for a quiet moment, or 50 ms at most: one
 		 * conntrack dump then serves a whole burst of requests. */
 		if (ready == 0 || daemon_after_replies_due(d))
@@ -359,14 +472,17 @@ main(int argc, char **argv)
 {
 	struct options o = {
 		.state_dir = ICC_STATE_DIR, .rules_dir = ICC_RULES_DIR,
-		.table = ICC_TABLE, .level = LOG_LVL_INFO
+		.table = ICC_TABLE, .level = LOG_LVL_INFO,
+		.log_group = KERNEL_LOG_GROUP
 	};
 	static struct iccd d;
+	struct loopfds lf = { -1, -1, -1, NULL };
+	struct sockaddr_storage ms;
+	size_t mslen = 0;
 	const char *table_lock;
 	gid_t group;
 	struct control *ctl;
 	char err[512];
-	int sfd, mfd;
 
 	log_init("iccd", 1, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
@@ -378,6 +494,9 @@ main(int argc, char **argv)
 		fatalx("--state-dir: path too long");
 	group = lookup_group(o.group);	/* bad input first: nothing touched */
 	check_hosts_dirs(&o);
+	if (o.metrics_listen != NULL && http_listen_parse(o.metrics_listen,
+	    &ms, &mslen, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* Before the lock file is opened in it: a directory others may
 	 * write is refused before root creates anything there. */
 	if (state_init(o.state_dir, err, sizeof(err)) == -1)
@@ -389,18 +508,27 @@ main(int argc, char **argv)
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
 	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
-	if ((sfd = signals_block()) == -1)
+	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
+	kernel_set_log_group(d.k, o.log_group);
+	kernel_set_owned(d.k, !o.no_own_table);
+	lf.lfd = drops_open(&d);
 	/* Monitor first, then the sync: a change by anyone else after the
 	 * sync's dump is then an event, so one dump is enough. */
-	mfd = monitor_open(&d);
+	lf.mfd = monitor_open(&d);
 	if (daemon_sync(&d, err, sizeof(err)) != 0)
 		fatalx("table inet %s: %s", o.table, err);
 	log_info("loaded %zu containers, %zu elements", model_count(d.model),
 	    elemset_size(d.desired));
+	log_owned(&d);
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
+	/* Before daemon(3): a port in use is said on the terminal.  No
+	 * thread: the epoll descriptor survives the fork as it is. */
+	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
+	    render_metrics, &d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
@@ -409,8 +537,10 @@ main(int argc, char **argv)
 	/* Type=notify: ready only now that the table matches the state. */
 	sd_notify(0, "READY=1");
 #endif
-	main_loop(&d, ctl, sfd, mfd);
+	main_loop(&d, ctl, &lf);
+	http_close(lf.http);
 	control_close(ctl);
+	droplog_free(d.droplog);
 	daemon_free(&d);
 	free(o.hosts_dirs);
 	unlink(table_lock);	/* still held: nobody else can be using it */

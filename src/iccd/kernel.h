@@ -29,6 +29,8 @@
 #ifndef ICCD_KERNEL_H
 #define ICCD_KERNEL_H
 
+#include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +102,40 @@ int kernel_dump_elems(struct kernel *k, struct elemvec *out);
  */
 int kernel_dump_closed(struct kernel *k,
     void (*fn)(const char *bridge, void *), void *arg);
+
+/*
+ * kernel_set_owned: whether the table carries the owner and persist flags
+ * (default: yes).  Owned, no other process can change or delete it (nft
+ * flush ruleset passes it by; reads work as ever); when iccd exits the
+ * table stays as an orphan, which the next iccd adopts.  Kernels without
+ * persist (before 6.9) refuse both flags: the first kernel_sync then
+ * makes the table without them (kernel_owned says so) and the monitor's
+ * self-healing is all there is.  Takes effect at the next kernel_sync.
+ */
+void kernel_set_owned(struct kernel *k, bool own);
+
+/*
+ * kernel_owned: 1 when the table is made owned, 0 when asked not to,
+ * -1 when the kernel refused the flags (no persist).
+ */
+int kernel_owned(const struct kernel *k);
+
+/*
+ * kernel_lookup_flow: the element of a link set that allows flow (an
+ * element of one port: first == last), asked of the kernel with a GET of
+ * the element, not a dump: the family's hash set first, then its interval
+ * set, whose answer is the range holding the port.  Returns 1 with
+ * *found the kernel's element, 0 when neither set holds one, or a
+ * negative errno (a missing table or set reads as 0: no element).
+ */
+int kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
+    struct icc_elem *found);
+
+/*
+ * kernel_closed_has: 1 when the closed set holds bridge ("BR" . "BR"),
+ * 0 when not, or a negative errno (-EINVAL, -ENAMETOOLONG for a bad name).
+ */
+int kernel_closed_has(struct kernel *k, const char *bridge);
 
 /*
  * kernel_delete_table: delete iccd's table (for `iccd --cleanup` and
@@ -194,6 +230,52 @@ struct ct_member {
  */
 int kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
     const struct ct_member *members, size_t nmembers);
+
+/*
+ * The drop log.  The isolate chain logs the first packet of a blocked
+ * connection (ct state new) to nfnetlink_log group KERNEL_LOG_GROUP,
+ * rate-limited in the kernel (KERNEL_LOG_RATE a second, bursts of
+ * KERNEL_LOG_BURST), just before its drop rule; see rules/icc.nft.
+ */
+#define KERNEL_LOG_GROUP	31
+#define KERNEL_LOG_RATE		10
+#define KERNEL_LOG_BURST	20
+
+/*
+ * kernel_set_log_group: the group the log rule sends to (0-65535), or -1
+ * for no log rule.  Takes effect at the next kernel_sync (the rules are
+ * rewritten by every sync); call it before the first.
+ */
+void kernel_set_log_group(struct kernel *k, int group);
+
+/* One logged packet, decoded. */
+struct kdrop {
+	char		 bridge[IF_NAMESIZE];	/* its input device: the
+						 * bridge; "" when gone */
+	uint8_t		 family;		/* AF_INET or AF_INET6 */
+	uint8_t		 proto;			/* IPPROTO_* */
+	union icc_addr	 saddr, daddr;		/* network byte order */
+	uint16_t	 dport;			/* host order; 0 unless tcp,
+						 * udp or sctp */
+};
+
+/*
+ * kernel_nflog_open: bind a socket of k's own to the log group (copying
+ * the first 128 bytes of each packet).  Returns its descriptor, to poll
+ * for POLLIN (k keeps it; kernel_close closes it), or -1 with errno
+ * (EBUSY: another process has the group in this network namespace;
+ * ENOENT: no log group set).  A second call returns the same one.
+ */
+int kernel_nflog_open(struct kernel *k);
+
+/*
+ * kernel_nflog_read: read at most max queued datagrams without waiting
+ * and call fn for every packet in them (fn's kdrop lives for the call).
+ * Returns 1 when the kernel dropped some for want of buffer, 0 when not,
+ * or a negative errno (-EBADF when not open).
+ */
+int kernel_nflog_read(struct kernel *k, size_t max,
+    void (*fn)(const struct kdrop *, void *), void *arg);
 
 /*
  * kernel_bridge_nf: make sure bridged IPv4 and IPv6 traffic traverses the

@@ -12,6 +12,8 @@
  *   kernel_ct.c       conntrack: cutting flows that lost access
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
+ *   kernel_lookup.c   one element asked of the kernel (iccctl check)
+ *   kernel_nflog.c    the drop log: nfnetlink_log packets of the log rule
  *
  * Errors are negative errno values unless said otherwise.
  */
@@ -92,7 +94,23 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct mnl_socket	*nflog;		/* the drop log's group */
+	int			 log_group;	/* -1: no log rule */
+	bool			 own;		/* table flags owner + persist */
+	bool			 own_refused;	/* the kernel has no persist */
 };
+
+/*
+ * Table flags (nf_tables.h names them from 5.12 and 6.9 on; ours so that
+ * older headers build).  Owner: only the netlink socket that set it may
+ * change or delete the table.  Persist: when that socket closes the table
+ * stays, without owner (an orphan), for the next iccd to adopt; without
+ * persist it would be deleted, opening every closed bridge.  Never one
+ * without the other.
+ */
+#define TABLE_F_OWNER		0x2
+#define TABLE_F_PERSIST		0x4
+#define TABLE_F_OWNED		(TABLE_F_OWNER | TABLE_F_PERSIST)
 
 /* One set element as the kernel holds it: raw key bytes. */
 struct kelem {
@@ -197,7 +215,10 @@ void kelem_format(const struct kelem *ke, char *buf, size_t len);
 struct layout {
 	const char	*table;
 	bool		 exists;
-	bool		 flags_ok;	/* not dormant, not owned */
+	bool		 flags_ok;	/* the flags k wants: none, or owner +
+					 * persist with k's socket as owner */
+	bool		 adopt;		/* an orphan (persist only) k adopts
+					 * by setting owner + persist again */
 	bool		 extra;		/* a set or chain iccd does not make */
 	bool		 odd_elem;	/* an element iccd cannot have added */
 	bool		 set_ok[KSET_NR];
@@ -209,6 +230,8 @@ struct layout {
 bool layout_ok(const struct layout *l);
 /* layout_dump: the table, its sets and chains into l (not the rules). */
 int layout_dump(struct kernel *k, struct layout *l);
+/* table_flags: the flags k's table is created with (none or owned). */
+uint32_t table_flags(const struct kernel *k);
 
 /* ---- kernel_dump.c --------------------------------------------------- */
 
@@ -279,6 +302,8 @@ struct nlmsghdr *ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* ktxn_table: a NEWTABLE or DELTABLE of k's table; verb names it. */
 void ktxn_table(struct ktxn *t, uint16_t type, const char *verb);
+/* ktxn_table_flags: a NEWTABLE carrying flags (create, or adopt). */
+void ktxn_table_flags(struct ktxn *t, uint32_t flags, const char *verb);
 /* ktxn_set: create set i as setspecs[i] says. */
 void ktxn_set(struct ktxn *t, enum kset i);
 /* ktxn_chain_flush: delete every rule of chain name. */

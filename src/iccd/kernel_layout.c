@@ -211,18 +211,37 @@ layout_ok(const struct layout *l)
 	return true;
 }
 
+uint32_t
+table_flags(const struct kernel *k)
+{
+	return k->own ? TABLE_F_OWNED : 0;
+}
+
+/* An owned table's owner must be k's socket; an orphan is adopted. */
+struct table_ctx {
+	struct layout		*l;
+	const struct kernel	*k;
+};
+
 static int
 table_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct layout *l = arg;
+	struct table_ctx *ctx = arg;
+	struct layout *l = ctx->l;
 	struct nftnl_table *t;
+	uint32_t flags, want = table_flags(ctx->k);
 
 	if ((t = nftnl_table_alloc()) == NULL)
 		return MNL_CB_ERROR;
 	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
 	    strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), l->table) == 0) {
 		l->exists = true;
-		l->flags_ok = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) == 0;
+		flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+		l->adopt = want != 0 && flags == TABLE_F_PERSIST;
+		l->flags_ok = l->adopt || (flags == want && (want == 0 ||
+		    (nftnl_table_is_set(t, NFTNL_TABLE_OWNER) &&
+		    nftnl_table_get_u32(t, NFTNL_TABLE_OWNER) ==
+		    ctx->k->portid)));
 	}
 	nftnl_table_free(t);
 	return MNL_CB_OK;
@@ -320,6 +339,7 @@ int
 layout_dump(struct kernel *k, struct layout *l)
 {
 	char buf[NL_BUF_SIZE] = { 0 };	/* no stray bytes sent */
+	struct table_ctx ctx = { l, k };
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -327,7 +347,7 @@ layout_dump(struct kernel *k, struct layout *l)
 	l->table = k->table;
 	nlh = req_hdr(k, buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, k->table);
-	rc = nl_talk(k, nlh, table_cb, l);
+	rc = nl_talk(k, nlh, table_cb, &ctx);
 	if (rc == -ENOENT || (rc == 0 && !l->exists))
 		return 0;
 	if (rc < 0)

@@ -191,6 +191,43 @@ rule_link(struct nftnl_rule *r, enum kset s)
 	return 0;
 }
 
+/*
+ * ct state new limit rate 10/second burst 20 packets log group 31: the
+ * drop log (kernel_nflog.c).  The limit is the kernel's, so a container
+ * that floods blocked packets costs iccd at most KERNEL_LOG_RATE wakeups
+ * a second.
+ */
+static int
+rule_log(struct nftnl_rule *r, uint16_t group)
+{
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	if ((e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
+	    (e = rule_expr(r, "limit")) == NULL)
+		return -1;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, KERNEL_LOG_RATE);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* second */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, KERNEL_LOG_BURST);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	if ((e = rule_expr(r, "log")) == NULL)
+		return -1;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	return 0;
+}
+
 /* counter drop */
 static int
 rule_drop(struct nftnl_rule *r)
@@ -210,12 +247,13 @@ enum rule_kind {
 	RULE_RANGES4,
 	RULE_LINKS6,
 	RULE_RANGES6,
+	RULE_LOG,
 	RULE_DROP,
 	RULE_NR
 };
 
 static int
-rule_build(struct nftnl_rule *r, enum rule_kind kind)
+rule_build(struct nftnl_rule *r, enum rule_kind kind, int log_group)
 {
 	switch (kind) {
 	case RULE_FORWARD:
@@ -234,6 +272,8 @@ rule_build(struct nftnl_rule *r, enum rule_kind kind)
 		return rule_link(r, KSET_LINKS6);
 	case RULE_RANGES6:
 		return rule_link(r, KSET_RANGES6);
+	case RULE_LOG:
+		return rule_log(r, (uint16_t)log_group);
 	case RULE_DROP:
 		return rule_drop(r);
 	default:
@@ -256,7 +296,7 @@ ktxn_rule(struct ktxn *t, enum rule_kind kind)
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (rule_build(r, kind) < 0)
+	if (rule_build(r, kind, t->k->log_group) < 0)
 		t->nomem = true;
 	/* NLM_F_APPEND: in order, as `nft add rule`. */
 	nlh = ktxn_msg(t, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
@@ -274,5 +314,6 @@ ktxn_rules(struct ktxn *t)
 	int kind;
 
 	for (kind = 0; kind < RULE_NR; kind++)
-		ktxn_rule(t, kind);
+		if (kind != RULE_LOG || t->k->log_group >= 0)
+			ktxn_rule(t, kind);
 }

@@ -150,7 +150,7 @@ sync_rebuild(struct ktxn *t, const struct kelemvec *want)
 	/* Add first so that the delete never fails for want of a table. */
 	ktxn_table(t, NFT_MSG_NEWTABLE, "add");
 	ktxn_table(t, NFT_MSG_DELTABLE, "delete");
-	ktxn_table(t, NFT_MSG_NEWTABLE, "create");
+	ktxn_table_flags(t, table_flags(t->k), "create");
 	for (s = 0; s < KSET_NR; s++)
 		ktxn_set(t, set_order[s]);
 	ktxn_chain_add(t, FORWARD_CHAIN, true);
@@ -264,6 +264,9 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 		return rc;
 	}
 	if (layout_ok(&l) && !sync_rebuild_cheaper(want, have)) {
+		/* An orphan (a dead iccd's owned table) becomes ours. */
+		if (l.adopt)
+			ktxn_table_flags(&t, TABLE_F_OWNED, "adopt");
 		ktxn_chain_flush(&t, FORWARD_CHAIN);
 		ktxn_chain_flush(&t, ISOLATE_CHAIN);
 		ktxn_rules(&t);
@@ -311,6 +314,14 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 	 */
 	for (try = 0; try < SYNC_TRIES; try++) {
 		rc = sync_once(k, &want, &have, nchanged, err, errlen);
+		if (rc == -EOPNOTSUPP && k->own) {
+			/* No persist flag (before 6.9): an owned table would
+			 * die with iccd, so none; self-healing guards it. */
+			k->own = false;
+			k->own_refused = true;
+			try--;
+			continue;
+		}
 		if (rc == 0)
 			errfmt(err, errlen, "%s", "");
 		if (rc != -ERESTART && rc != -EINTR && rc != -ENOBUFS)
@@ -338,4 +349,17 @@ kernel_delete_table(struct kernel *k)
 	rc = ktxn_commit(&t, NULL, 0);
 	ktxn_free(&t);
 	return rc;
+}
+
+void
+kernel_set_owned(struct kernel *k, bool own)
+{
+	k->own = own;
+	k->own_refused = false;
+}
+
+int
+kernel_owned(const struct kernel *k)
+{
+	return k->own ? 1 : k->own_refused ? -1 : 0;
 }

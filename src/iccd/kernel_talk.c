@@ -110,6 +110,8 @@ kernel_open(const char *table)
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
 	strcpy(k->table, table);
+	k->log_group = KERNEL_LOG_GROUP;
+	k->own = true;
 	if ((k->buf = malloc(NLMSG_MAXSIZE)) == NULL)
 		goto fail;
 	if ((k->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
@@ -144,6 +146,8 @@ kernel_close(struct kernel *k)
 		mnl_socket_close(k->nl);
 	if (k->mon != NULL)
 		mnl_socket_close(k->mon);
+	if (k->nflog != NULL)
+		mnl_socket_close(k->nflog);
 	free(k->buf);
 	free(k);
 }

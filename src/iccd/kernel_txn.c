@@ -141,8 +141,25 @@ ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
 	    NFPROTO_INET, flags | NLM_F_ACK, m->seq);
 }
 
+static void ktxn_table_msg(struct ktxn *, uint16_t, const char *, bool,
+    uint32_t);
+
 void
 ktxn_table(struct ktxn *t, uint16_t type, const char *verb)
+{
+	ktxn_table_msg(t, type, verb, false, 0);
+}
+
+void
+ktxn_table_flags(struct ktxn *t, uint32_t flags, const char *verb)
+{
+	ktxn_table_msg(t, NFT_MSG_NEWTABLE, verb, true, flags);
+}
+
+/* ktxn_table_msg: a NEWTABLE (with flags when has_flags) or DELTABLE. */
+static void
+ktxn_table_msg(struct ktxn *t, uint16_t type, const char *verb,
+    bool has_flags, uint32_t flags)
 {
 	struct nftnl_table *tb;
 	struct nlmsghdr *nlh;
@@ -153,6 +170,8 @@ ktxn_table(struct ktxn *t, uint16_t type, const char *verb)
 	}
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, t->k->table);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (has_flags)
+		nftnl_table_set_u32(tb, NFTNL_TABLE_FLAGS, flags);
 	nlh = ktxn_msg(t, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
 	    "%s table inet %s", verb, t->k->table);
 	if (nlh != NULL) {

@@ -26,6 +26,9 @@ static const struct {
 	[REQ_ENV]    = { "env", false, { "name", "alias" } },
 	[REQ_HOSTS]  = { "hosts", false, { "name", "write" } },
 	[REQ_RELOAD] = { "reload", true, { NULL } },
+	[REQ_CHECK]  = { "check", false, { "from", "to", "port" } },
+	[REQ_METRICS] = { "metrics", false, { NULL } },
+	[REQ_LOG]    = { "log", false, { "after" } },
 };
 
 const char *
@@ -307,6 +310,51 @@ parse_env_req(const json_t *obj, struct request *r, char *err, size_t len)
 	    sizeof(r->alias), err, len);
 }
 
+/* end_field: a side of a check, a container name or an address. */
+static int
+end_field(const json_t *obj, const char *key, struct verdict_end *e,
+    char *err, size_t len)
+{
+	const char *s, *why;
+
+	if (str(obj, key, &s, true, err, len) == -1)
+		return -1;
+	if (verdict_end_parse(s, e, &why) == -1)
+		return errf(err, len, EINVAL, "%s: %s", key, why);
+	return 0;
+}
+
+/* parse_check_req: from, to and "PORT[/PROTO]" (one port, tcp default). */
+static int
+parse_check_req(const json_t *obj, struct request *r, char *err, size_t len)
+{
+	const char *s, *why;
+
+	if (end_field(obj, "from", &r->from, err, len) == -1 ||
+	    end_field(obj, "to", &r->to, err, len) == -1 ||
+	    str(obj, "port", &s, true, err, len) == -1)
+		return -1;
+	if (parse_ports(s, &r->port, &why) == -1)
+		return errf(err, len, EINVAL, "port: %s", why);
+	if (r->port.first != r->port.last)
+		return errf(err, len, EINVAL, "port: one port, not a range");
+	return 0;
+}
+
+/* parse_log_req: "after", a sequence number (whole, >= 0). */
+static int
+parse_log_req(const json_t *obj, struct request *r, char *err, size_t len)
+{
+	const json_t *v = json_object_get(obj, "after");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return errf(err, len, EINVAL, "after: not a whole number");
+	r->after = (unsigned long long)json_integer_value(v);
+	return 0;
+}
+
 static int
 parse_cmd(const json_t *obj, struct request *r, char *err, size_t len)
 {
@@ -362,6 +410,12 @@ request_parse(const json_t *obj, struct request *r, char *err, size_t len)
 		break;
 	case REQ_HOSTS:
 		rv = parse_hosts_req(obj, r, err, len);
+		break;
+	case REQ_CHECK:
+		rv = parse_check_req(obj, r, err, len);
+		break;
+	case REQ_LOG:
+		rv = parse_log_req(obj, r, err, len);
 		break;
 	default:
 		break;

@@ -12,10 +12,12 @@
 #include <jansson.h>
 
 #include "model.h"
+#include "verdict.h"
 
 enum req_cmd {
 	REQ_START, REQ_STOP, REQ_RM, REQ_LINK, REQ_UNLINK, REQ_BRIDGE,
-	REQ_LIST, REQ_STATUS, REQ_ENV, REQ_HOSTS, REQ_RELOAD, REQ_NR
+	REQ_LIST, REQ_STATUS, REQ_ENV, REQ_HOSTS, REQ_RELOAD, REQ_CHECK,
+	REQ_METRICS, REQ_LOG, REQ_NR
 };
 
 struct request {
@@ -28,6 +30,10 @@ struct request {
 	char			 bridge[ICC_IFNAME_MAX + 1];
 	int			 icc;			  /* bridge: 1 on, 0 off */
 	char			 path[PATH_MAX];	  /* hosts --write, "" if none */
+	struct verdict_end	 from, to;		  /* check */
+	struct icc_ports	 port;			  /* check: first == last */
+	unsigned long long	 after;			  /* log: entries after this
+							   * sequence number (0: all) */
 };
 
 /*

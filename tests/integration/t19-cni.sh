@@ -163,6 +163,10 @@ del() {
 	cni "$CONFLIST" DEL "$1" "${CTR_ID[$1]}" "${CTR_ARGS[$1]}" "${CTR_CAPS[$1]}"
 }
 
+# The drift cases put a copy of the table owned by another process in
+# its place: iccd must not own it itself (on kernels before 6.9 it never
+# does; t30 covers the owned table).
+ICC_ICCD_ARGS=(--no-own-table)
 start_iccd
 
 # ---- VERSION and errors before anything exists --------------------------

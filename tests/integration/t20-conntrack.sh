@@ -196,6 +196,9 @@ add_container db 10.88.0.2 fd88::2
 add_container web 10.88.0.3 fd88::3
 add_container app 10.88.0.5 fd88::5
 add_container other 10.88.0.4 fd88::4
+# The window case needs a table that `nft flush ruleset` can flush: an
+# unowned one, as on kernels without the persist flag (before 6.9).
+ICC_ICCD_ARGS=(--no-own-table)
 start_iccd
 DB_PORTS=(--expose 3306/tcp --expose 5353/udp --expose 7000-7999/tcp)
 must start db --bridge br0 --ip 10.88.0.2 --ip6 fd88::2 "${DB_PORTS[@]}"

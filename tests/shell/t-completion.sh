@@ -80,7 +80,7 @@ expect() {
 	[ -z "$err" ] || fail "iccctl $*<TAB>: wrote to stderr: $err"
 }
 
-ALL="bridge env hosts link list reload rm start status stop unlink"
+ALL="bridge check env hosts link list log metrics reload rm start status stop unlink"
 START_OPTS="--bridge --env --expose --hostname --id --ip --ip6 --link"
 
 # Commands and global options.
@@ -98,7 +98,10 @@ expect "$START_OPTS" start -
 expect "$START_OPTS" start web -
 expect "--id --ip --ip6" start web --bridge br0 --i
 expect "--ip --ip6" start web --bridge br0 --ip
-expect "--json" list -
+expect "--dot --json" list -
+expect "--json" check web db 80 -
+expect "--follow --json" log -
+expect "" metrics -
 expect "--json" status --
 expect "--json --link" env web -
 expect "--write" hosts web -
@@ -127,6 +130,8 @@ expect "db web" start --bridge br0 ''
 # Positional names.
 expect "db web" stop ''
 expect "web" rm w
+expect "db web" check ''
+expect "db" check web d
 expect "db web" start ''
 expect "db web" env ''
 expect "db web" hosts ''

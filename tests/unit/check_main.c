@@ -28,6 +28,8 @@ main(void)
 	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, docker_suite());
 	srunner_add_suite(sr, admit_suite());
+	srunner_add_suite(sr, verdict_suite());
+	srunner_add_suite(sr, ops_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -549,3 +549,49 @@ kernel_bridge_nf(char *err, size_t errlen)
 {
 	return 0;
 }
+
+/* kernel_lookup_flow: as the kernel's GET: the element holding the flow's
+ * port, the hash set's (single port) before the interval set's. */
+int
+kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
+    struct icc_elem *found)
+{
+	const struct icc_elem *hit = NULL, *e;
+
+	if (!fk.present)
+		return 0;
+	for (size_t i = 0; i < fk.elems.n; i++) {
+		e = &fk.elems.v[i];
+		if (!elem_same_flow(e, flow) || flow->first < e->first ||
+		    flow->first > e->last)
+			continue;
+		if (hit == NULL || (e->first == e->last && hit->first !=
+		    hit->last))
+			hit = e;
+	}
+	if (hit == NULL)
+		return 0;
+	*found = *hit;
+	return 1;
+}
+
+int
+kernel_closed_has(struct kernel *k, const char *bridge)
+{
+	return fk.present && closed_index(&fk.closed, bridge) >= 0;
+}
+
+/* The fake's table is never owned. */
+int
+kernel_owned(const struct kernel *k)
+{
+	return 0;
+}
+
+/* No drop log in the fake: iccd's loop never reads it here. */
+int
+kernel_nflog_read(struct kernel *k, size_t max,
+    void (*fn)(const struct kdrop *, void *), void *arg)
+{
+	return -EBADF;
+}

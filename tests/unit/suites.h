@@ -20,5 +20,7 @@ Suite *cni_suite(void);
 Suite *change_suite(void);
 Suite *docker_suite(void);
 Suite *admit_suite(void);
+Suite *verdict_suite(void);
+Suite *ops_suite(void);
 
 #endif

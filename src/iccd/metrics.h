@@ -1,0 +1,80 @@
+/*
+ * metrics.h: iccd's counters and their rendering in the Prometheus text
+ * format (version 0.0.4), for `iccctl metrics` and --metrics-listen.
+ * The counters live in struct iccd (one struct metrics, reset for tests
+ * with metrics_reset); the gauges are read from the state when rendered
+ * (struct metrics_gauges).  Pure: no I/O, no globals.
+ */
+#ifndef ICCD_METRICS_H
+#define ICCD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "elem.h"
+#include "request.h"
+
+/* Latency buckets, upper bounds in seconds (+Inf is implied). */
+#define METRICS_BUCKETS		14
+
+struct histogram {
+	unsigned long long	 bucket[METRICS_BUCKETS + 1];	/* not cumulative;
+							 * the last is +Inf */
+	unsigned long long	 count;
+	double			 sum;		/* seconds */
+};
+
+/* Bridges whose drops are counted one by one; more share "other". */
+#define METRICS_BRIDGES		64
+
+struct bridge_count {
+	char			 name[16];	/* IFNAMSIZ */
+	unsigned long long	 n;
+};
+
+struct metrics {
+	/* requests[cmd][0]: ok, [1]: error; cmd REQ_NR: no known command */
+	unsigned long long	 requests[REQ_NR + 1][2];
+	struct histogram	 apply;		/* arrival -> kernel ack */
+	struct histogram	 reply;		/* arrival -> reply built */
+	unsigned long long	 ct_cuts;	/* conntrack entries deleted */
+	struct bridge_count	 drops[METRICS_BRIDGES];
+	size_t			 ndrops;
+	unsigned long long	 drops_other;	/* bridges past METRICS_BRIDGES */
+	size_t			 clients;	/* control clients, kept current
+						 * by the main loop */
+};
+
+/* What the state holds when the metrics are rendered. */
+struct metrics_gauges {
+	size_t		 set_elements[ICC_SET_NR];	/* desired, per set */
+	size_t		 closed_bridges;		/* the set closed */
+	size_t		 running, stopped, declared;	/* containers */
+	size_t		 active, pending;		/* links */
+	unsigned long	 repairs;
+	bool		 owned;		/* the table carries owner + persist */
+};
+
+/* metrics_reset: every counter back to zero. */
+void metrics_reset(struct metrics *m);
+
+/*
+ * metrics_request: count one answered request: cmd (REQ_NR when the
+ * request named no known command), ok (the reply's "ok"), apply_ns (-1
+ * when the request did not reach the kernel) and reply_ns, nanoseconds.
+ */
+void metrics_request(struct metrics *m, enum req_cmd cmd, bool ok,
+    long apply_ns, long reply_ns);
+
+/* metrics_drop: one blocked connection logged on bridge. */
+void metrics_drop(struct metrics *m, const char *bridge);
+
+/*
+ * metrics_render: the counters of m and the gauges g as Prometheus text
+ * (every family with # HELP and # TYPE, every command x result always
+ * present).  Returns a malloc'd NUL-terminated string, or NULL with errno
+ * ENOMEM.
+ */
+char *metrics_render(const struct metrics *m, const struct metrics_gauges *g);
+
+#endif
