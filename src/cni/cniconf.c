@@ -405,6 +405,42 @@ addr_parse(const char *s, bool *v6, struct in_addr *a4, struct in6_addr *a6,
 }
 
 /*
+ * prev_port: the port and MAC that bind the container (cniconf.h): the
+ * first host interface other than the bridge, and the "mac" of sandbox
+ * interface ctr.  Either missing: unbound, no error; either malformed:
+ * an error naming it.
+ */
+static int
+prev_port(const json_t *ifs, size_t ctr, struct cni_conf *c,
+    struct cni_err *err)
+{
+	const char *name, *sandbox, *mac, *why;
+	const json_t *v;
+	size_t i;
+
+	mac = jstr(json_object_get(json_array_get(ifs, ctr), "mac"));
+	json_array_foreach(ifs, i, v) {
+		name = jstr(json_object_get(v, "name"));
+		sandbox = jstr(json_object_get(v, "sandbox"));
+		if ((sandbox != NULL && sandbox[0] != '\0') ||
+		    strcmp(name, c->bridge) == 0)
+			continue;
+		if (mac == NULL)
+			return 0;
+		if (parse_ifname(name, &why) == -1)
+			return fail(err, CNI_ERR_CONFIG, "prevResult."
+			    "interfaces[%zu].name: %s", i, why);
+		if (parse_mac(mac, c->mac, &why) == -1)
+			return fail(err, CNI_ERR_CONFIG, "prevResult."
+			    "interfaces[%zu].mac: %s", ctr, why);
+		snprintf(c->port, sizeof(c->port), "%s", name);
+		c->has_mac = true;
+		return 0;
+	}
+	return 0;
+}
+
+/*
  * prev_ifaces: the index of the sandbox interface named e->ifname and,
  * unless the config named it, the bridge (the first host interface).
  */
@@ -416,6 +452,7 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 	const char *name, *sandbox, *host = NULL, *why;
 	size_t i, hosti = 0;
 	bool found = false;
+	int rc;
 
 	if (!json_is_array(ifs))
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: "
@@ -439,7 +476,7 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
 		    "interface \"%s\" in a sandbox", e->ifname);
 	if (c->bridge_given)
-		return 0;
+		return prev_port(ifs, *ctr, c, err);
 	if (host == NULL)
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
 		    "host interface to take the bridge from; set \"bridge\" "
@@ -448,7 +485,8 @@ prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
 		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces[%zu]."
 		    "name: %s", hosti, why);
 	snprintf(c->bridge, sizeof(c->bridge), "%s", host);
-	return 0;
+	rc = prev_port(ifs, *ctr, c, err);
+	return rc;
 }
 
 /* prev_ip: one entry of prevResult.ips that belongs to interface ctr. */
@@ -715,7 +753,7 @@ json_t *
 cni_start_request(const struct cni_conf *c, const struct cni_env *e,
     struct cni_err *err)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], why[512];
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], why[512], mac[18];
 	struct msg_start s = {
 		.name = c->name, .bridge = c->bridge, .id = e->containerid,
 		.ip = inet_ntop(AF_INET, &c->ip4, a4, sizeof(a4)),
@@ -723,7 +761,11 @@ cni_start_request(const struct cni_conf *c, const struct cni_env *e,
 		    sizeof(a6)) : NULL,
 		.hostname = json_string_value(opt(c, "hostname")),
 		.expose = opt(c, "expose"), .links = opt(c, "links"),
-		.env = opt(c, "env")
+		.env = opt(c, "env"),
+		/* Bound to its port (rules/icc-bridge.nft) when both known. */
+		.port = c->port[0] != '\0' && c->has_mac ? c->port : NULL,
+		.mac = c->port[0] != '\0' && c->has_mac ? mac_format(c->mac,
+		    mac, sizeof(mac)) : NULL
 	};
 	struct request r;
 	json_t *req;

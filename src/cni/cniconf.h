@@ -13,6 +13,10 @@
  *           the bridge first);
  *   ip/ip6  the prevResult.ips whose "interface" index is the sandbox
  *           interface named CNI_IFNAME (one IPv4 required, one IPv6 at most);
+ *   port/mac the host interface that is not the bridge (the bridge plugin
+ *           lists the host side of the veth second) and the sandbox
+ *           interface's "mac": iccd binds the container to that port
+ *           (rules/icc-bridge.nft); without both it is left unbound;
  *   name    the per-container options' "name", else CNI_ARGS ICC_NAME, else
  *           CNI_CONTAINERID itself, or its first 12 bytes (Docker's short
  *           id) when it is longer than ICC_NAME_MAX;
@@ -85,6 +89,9 @@ struct cni_conf {
 	struct in_addr	 ip4;
 	bool		 has_ip6;
 	struct in6_addr	 ip6;
+	char		 port[ICC_IFNAME_MAX + 1];	/* host veth, "" if none */
+	bool		 has_mac;		/* mac is set (with port) */
+	uint8_t		 mac[6];		/* the sandbox interface's */
 	char		 name[ICC_NAME_MAX + 1];
 	char		 name_src[32];		/* where name came from */
 	json_t		*opts;			/* the options object (own ref) */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ociconf.h"
+#include "commalist.h"
 #include "request.h"
 
 #define OPT_BRIDGE_NAME	"com.docker.network.bridge.name"
@@ -513,7 +513,7 @@ label_links(const struct dk_inputs *in, const json_t *cfg, json_t *links,
 		return errf(err, len, EPERM, "%s: set by the image, not by whoever "
 		    "ran the container: refused (give it with docker run --label)",
 		    key);
-	if ((a = oci_split_list(key, s, ICC_MAX_LINKS, check_link, err,
+	if ((a = comma_split(key, s, ICC_MAX_LINKS, check_link, err,
 	    len)) == NULL)
 		return -1;
 	rv = list_links(links, me, a, key, err, len);

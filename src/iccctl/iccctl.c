@@ -35,7 +35,7 @@ usage(int status)
 "usage: iccctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
 "  start NAME --bridge BR --ip IPV4 [--ip6 IPV6] [--id ID] [--hostname HOST]\n"
 "             [--expose PORT[-END][/tcp|udp|sctp]]... [--link SOURCE[:ALIAS]]...\n"
-"             [--env KEY=VALUE]...\n"
+"             [--env KEY=VALUE]... [--port IFNAME --mac MAC]\n"
 "  stop NAME | rm NAME\n"
 "  link RECEIVER SOURCE[:ALIAS] | unlink RECEIVER ALIAS\n"
 "  bridge BR --icc on|off\n"
@@ -135,6 +135,8 @@ cmd_start(int argc, char **argv)
 		{ "expose", required_argument, NULL, 'e' },
 		{ "link", required_argument, NULL, 'l' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct msg_start s = { 0 };
@@ -151,6 +153,8 @@ cmd_start(int argc, char **argv)
 		case '6': s.ip6 = optarg; break;
 		case 'i': s.id = optarg; break;
 		case 'H': s.hostname = optarg; break;
+		case 'p': s.port = optarg; break;
+		case 'm': s.mac = optarg; break;
 		case 'e': json_array_append_new(expose, json_string(optarg));
 			break;
 		case 'l': json_array_append_new(links, json_string(optarg));
@@ -254,6 +258,12 @@ print_container(const struct msg_container *c)
 			printf("(%s)", at);
 	}
 	putchar('\n');
+	/* On a bridge with icc off: bound to its port, or not. */
+	if (strcmp(c->binding, "bound") == 0)
+		printf("binding %s bound port %s mac %s\n", c->name, c->port,
+		    c->mac);
+	else if (strcmp(c->binding, "unbound") == 0)
+		printf("binding %s unbound\n", c->name);
 }
 
 /* print_list: the list reply as text; -1 with err for a bad reply. */
@@ -371,6 +381,17 @@ cmd_status(int argc, char **argv)
 			    "last_repair_at"), (long long)json_integer_value(
 			    json_object_get(rep, "last_repair_us")));
 		printf("\n");
+		printf("table bridge %s: %s (%lld elements, %lld missing, "
+		    "%lld extra)\n", jstr(rep, "table"), json_is_true(
+		    json_object_get(rep, "bridge_present")) ? "present" :
+		    "MISSING", (long long)json_integer_value(json_object_get(
+		    rep, "bound_elements")), (long long)json_integer_value(
+		    json_object_get(rep, "bridge_missing")), (long long)
+		    json_integer_value(json_object_get(rep, "bridge_extra")));
+		printf("unbound containers %lld, br_netfilter sysctls put "
+		    "back %lld\n", (long long)json_integer_value(
+		    json_object_get(rep, "unbound")), (long long)
+		    json_integer_value(json_object_get(rep, "sysctl_repairs")));
 	}
 	json_decref(rep);
 	return 0;
@@ -501,7 +522,7 @@ static const struct {
 	    "[--hostname HOST]\n"
 	    "             [--expose PORT[-END][/tcp|udp|sctp]]... "
 	    "[--link SOURCE[:ALIAS]]...\n"
-	    "             [--env KEY=VALUE]..." },
+	    "             [--env KEY=VALUE]... [--port IFNAME --mac MAC]" },
 	{ "stop", "stop NAME" },
 	{ "rm", "rm NAME" },
 	{ "link", "link RECEIVER SOURCE[:ALIAS]" },

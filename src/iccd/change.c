@@ -5,7 +5,8 @@
  * the same way: change_begin notes what the model was; the caller changes
  * the model (or gives a whole new one); change_apply then
  *
- *	plan	the element delta (rule engine) and the closed-set delta,
+ *	plan	the element delta (rule engine), the closed-set delta and
+ *		the port bindings' delta (the bridge table, binding.c),
  *	batch	sends both to the kernel as one transaction,
  *	persist	writes the state directory,
  *	commit	keeps it all, or undo: takes the batch back and restores the
@@ -73,9 +74,10 @@ change_begin(struct iccd *d, struct change *ch, const char *const *names,
 	for (size_t i = 0; i < n; i++)
 		if (note_name(d, ch, names[i]) == -1)
 			return -1;
-	if (model_bridges(d->model, snap_bridge_cb, ch) != 0)
+	if (model_bridges(d->model, snap_bridge_cb, ch) != 0 ||
+	    engine_touching(d->model, ch->names, ch->n, &ch->before) == -1)
 		return -1;
-	return engine_touching(d->model, ch->names, ch->n, &ch->before);
+	return binding_begin(d, ch->names, ch->n, &ch->bind);
 }
 
 int
@@ -88,7 +90,9 @@ change_touch(struct iccd *d, struct change *ch, const char *name)
 	if (note_name(d, ch, name) == -1)
 		return -1;
 	elemvec_clear(&ch->before);
-	return engine_touching(d->model, ch->names, ch->n, &ch->before);
+	if (engine_touching(d->model, ch->names, ch->n, &ch->before) == -1)
+		return -1;
+	return binding_begin(d, ch->names, ch->n, &ch->bind);
 }
 
 void
@@ -105,6 +109,7 @@ change_free(struct change *ch)
 	elemvec_free(&ch->dels);
 	strvec_free(&ch->closing);
 	strvec_free(&ch->opening);
+	bind_delta_free(&ch->bind);
 	kbatch_free(ch->b);
 	memset(ch, 0, sizeof(*ch));
 }
@@ -257,9 +262,17 @@ change_plan(struct iccd *d, struct change *ch)
 		ch->bridges_changed = true;
 	if (ch->model != NULL)
 		ch->bridges_changed = true;	/* a reload saves them anyway */
-	if (ch->adds.n + ch->dels.n + ch->closing.n + ch->opening.n == 0)
+	/* Bindings: of the names, unless a bridge's mode changed (every
+	 * container on it gains or loses its binding) or the whole model. */
+	if (binding_plan(d, ch->model != NULL ? ch->model : d->model,
+	    ch->model != NULL || ch->closing.n + ch->opening.n > 0 ? NULL :
+	    ch->names, ch->n, &ch->bind) == -1)
+		return -1;
+	if (ch->adds.n + ch->dels.n + ch->closing.n + ch->opening.n +
+	    ch->bind.adds.n + ch->bind.dels.n == 0)
 		return 0;
-	if ((ch->b = kbatch_new(d->k)) == NULL)
+	if ((ch->b = kbatch_new(d->k)) == NULL ||
+	    binding_batch(ch->b, &ch->bind) == -1)
 		return -1;
 	for (size_t i = 0; i < ch->dels.n; i++)
 		if (kbatch_del_elem(ch->b, &ch->dels.v[i]) == -1)
@@ -298,8 +311,8 @@ closed_cb(const struct icc_bridge *b, void *arg)
 	return 0;
 }
 
-/* sync_table: the whole table to d's desired elements and the closed
- * bridges closed[0..nclosed-1] (kernel_sync). */
+/* sync_table: the whole table to d's desired elements, the closed
+ * bridges closed[0..nclosed-1] and the bindings d->bound (kernel_sync). */
 static int
 sync_table(struct iccd *d, const char *const *closed, size_t nclosed,
     char *err, size_t errlen)
@@ -308,7 +321,8 @@ sync_table(struct iccd *d, const char *const *closed, size_t nclosed,
 	long changed;
 	int rv;
 
-	if (elemset_foreach(d->desired, collect_cb, &all) != 0) {
+	if (elemset_foreach(d->desired, collect_cb, &all) != 0 ||
+	    binding_to_kernel(d) == -1) {
 		snprintf(err, errlen, "out of memory");
 		elemvec_free(&all);
 		return -ENOMEM;
@@ -327,7 +341,8 @@ change_sync(struct iccd *d, char *err, size_t errlen)
 	struct closed_ctx closed = { NULL, 0 };
 	int rv = -ENOMEM;
 
-	if (model_bridges(d->model, closed_cb, &closed) != 0)
+	if (model_bridges(d->model, closed_cb, &closed) != 0 ||
+	    binding_rebuild(d) == -1)
 		snprintf(err, errlen, "out of memory");
 	else
 		rv = sync_table(d, closed.v, closed.n, err, errlen);
@@ -410,6 +425,8 @@ change_undo(struct iccd *d, const struct change *ch)
 		rv = kbatch_del_closed(b, ch->closing.v[i]);
 	for (size_t i = 0; rv == 0 && i < ch->opening.n; i++)
 		rv = kbatch_add_closed(b, ch->opening.v[i]);
+	if (rv == 0)
+		rv = binding_undo(b, &ch->bind);
 	rv = rv == 0 ? kbatch_commit(b, kerr, sizeof(kerr)) : -ENOMEM;
 	kbatch_free(b);
 out:
@@ -439,6 +456,7 @@ unpersist(struct iccd *d, const struct change *ch)
 static void
 change_commit(struct iccd *d, struct change *ch)
 {
+	binding_done(d, &ch->bind);
 	if (ch->model == NULL && elemset_commit(d->desired, &ch->before,
 	    &ch->after) == -1) {
 		/* The kernel has the change; resync the count table from the

@@ -48,9 +48,10 @@ cmd_start(struct iccd *d, struct request *r)
 	const char *names[1] = { r->name };
 	char err[ERRLEN];
 	struct change ch;
-	json_t *rep;
 
-	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1)
+	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1 ||
+	    (!d->no_port_check &&
+	    binding_check_port(r->c, err, sizeof(err)) == -1))
 		return reply_err("%s", err);
 	if (admit_start(d->model, r->c, err, sizeof(err)) == -1) {
 		log_warnx("start of %s refused: %s", r->name, err);
@@ -67,12 +68,7 @@ cmd_start(struct iccd *d, struct request *r)
 		goto nomem;
 	}
 	r->c = NULL;			/* the model owns it now */
-	if (change_apply(d, &ch, err, sizeof(err)) == -1)
-		rep = reply_err("%s", err);
-	else
-		rep = reply_ok();
-	change_free(&ch);
-	return rep;
+	return change_reply(d, &ch);
 nomem:
 	change_free(&ch);
 	return reply_err("out of memory");
@@ -84,9 +80,7 @@ cmd_stop(struct iccd *d, struct request *r)
 {
 	const char *names[1] = { r->name };
 	const struct icc_container *c = model_find(d->model, r->name);
-	char err[ERRLEN];
 	struct change ch;
-	json_t *rep;
 
 	if (c == NULL)
 		return no_such(r->name);
@@ -97,10 +91,7 @@ cmd_stop(struct iccd *d, struct request *r)
 		change_free(&ch);
 		return reply_err("out of memory");
 	}
-	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
-	    reply_err("%s", err) : reply_ok();
-	change_free(&ch);
-	return rep;
+	return change_reply(d, &ch);
 }
 
 json_t *

@@ -14,7 +14,6 @@ replace_links(struct iccd *d, struct request *r,
 	const char *names[1] = { r->name };
 	const struct icc_container *c = model_find(d->model, r->name);
 	struct icc_container *nc;
-	char err[ERRLEN];
 	struct change ch;
 	json_t *rep;
 
@@ -43,10 +42,7 @@ replace_links(struct iccd *d, struct request *r,
 		change_free(&ch);
 		return reply_err("out of memory");
 	}
-	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
-	    reply_err("%s", err) : reply_ok();
-	change_free(&ch);
-	return rep;
+	return change_reply(d, &ch);
 }
 
 static int

@@ -227,5 +227,6 @@ daemon_free(struct iccd *d)
 	model_free(d->model);
 	rules_free(&d->rules);
 	elemvec_free(&d->ct_pending);
+	bindset_free(d->bound);
 	memset(d, 0, sizeof(*d));
 }

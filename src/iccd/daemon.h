@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bind.h"
 #include "engine.h"
 #include "hmap.h"
 #include "hostswrite.h"
@@ -46,6 +47,14 @@ struct iccd {
 	struct timespec		 last_repair;	/* CLOCK_REALTIME */
 	char			 last_repair_cause[128];
 	long			 last_repair_us;	/* event read -> synced */
+	struct bindset		*bound;		/* the bridge table's elements,
+						 * as iccd last set them */
+	unsigned long		 sysctl_repairs; /* br_netfilter sysctls
+						 * put back */
+	bool			 sysctl_failing; /* the last check failed
+						 * (logged once a row) */
+	bool			 no_port_check;	/* unit tests: a start's port
+						 * is not looked up in sysfs */
 	struct metrics		 metrics;	/* metrics.h */
 	struct droplog		*droplog;	/* droplog.h; NULL: none */
 };

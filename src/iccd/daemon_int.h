@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "binding.h"
 #include "daemon.h"
 #include "linkdata.h"
 #include "request.h"
@@ -90,6 +91,7 @@ struct change {
 	bool			 bridges_changed;	/* save bridges.json */
 	bool			 cut;		/* a known bridge closed */
 	const char		*why;		/* for the cut's log line */
+	struct bind_delta	 bind;		/* the bridge table's change */
 	struct kbatch		*b;		/* NULL: nothing to send */
 };
 
@@ -121,6 +123,9 @@ int change_apply(struct iccd *d, struct change *ch, char *err, size_t len);
 
 /* change_free: release ch (not d's model). */
 void change_free(struct change *ch);
+/* change_reply: change_apply, then change_free; the reply to the request
+ * that made the change: {"ok": true}, or the error line (reply_err). */
+json_t *change_reply(struct iccd *d, struct change *ch);
 
 /*
  * change_sync: the whole table to the model (kernel_sync) in one

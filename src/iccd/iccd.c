@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -356,9 +357,60 @@ struct loopfds {
 	int			 mfd;		/* nftables events; -1: none */
 	int			 lfd;		/* drop log; -1: none */
 	struct httpmetrics	*http;		/* NULL: no --metrics-listen */
+	int			 tfd;		/* the sysctl watch's timer */
 };
 
-#define LOOP_FIXED	4
+#define LOOP_FIXED	5
+
+/*
+ * Every SYSCTL_CHECK_MS iccd reads the br_netfilter sysctls it depends on
+ * and puts them back when someone changed them: within a second, as
+ * iccd(8) promises.  Meanwhile the bridge table's forward chain drops IP
+ * traffic to and from bound ports (it lacks iccd's mark): fail closed.
+ */
+#define SYSCTL_CHECK_MS		500
+
+static int
+sysctl_timer_open(void)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, SYSCTL_CHECK_MS * 1000000L },
+		.it_value = { 0, SYSCTL_CHECK_MS * 1000000L },
+	};
+	int fd;
+
+	if ((fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1)
+		fatal("timerfd_create");
+	if (timerfd_settime(fd, 0, &its, NULL) == -1)
+		fatal("timerfd_settime");
+	return fd;
+}
+
+/* on_sysctl_timer: check the sysctls; failures are logged once a row. */
+static void
+on_sysctl_timer(struct iccd *d, int tfd)
+{
+	uint64_t ticks;
+	char err[256];
+	int rc;
+
+	(void)read(tfd, &ticks, sizeof(ticks));
+	if ((rc = kernel_bridge_nf_check(err, sizeof(err))) < 0) {
+		if (!d->sysctl_failing)
+			log_warnx("br_netfilter: %s; bound containers stay "
+			    "cut off from each other until it is back", err);
+		d->sysctl_failing = true;
+		return;
+	}
+	d->sysctl_failing = false;
+	if (rc == 0)
+		return;
+	d->sysctl_repairs += (unsigned long)rc;
+	log_warnx("br_netfilter: someone turned off bridge-nf-call-iptables "
+	    "or -ip6tables: set back to 1 (%d sysctl%s)", rc, rc > 1 ? "s" :
+	    "");
+}
 
 /* on_drops: read the drop log; a broken socket ends it (logged). */
 static int
@@ -437,6 +489,8 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = lf->http != NULL ? http_fd(lf->http) : -1;
 		pfd[3].events = POLLIN;
+		pfd[4].fd = lf->tfd;
+		pfd[4].events = POLLIN;
 		n = control_pollfds(ctl, pfd + LOOP_FIXED);
 		d->metrics.clients = control_clients(ctl);
 		/* With conntrack cuts pending, wake up soon to do them. */
@@ -454,6 +508,8 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 			lf->mfd = on_monitor(d, mfd);
 		if (lf->lfd != -1 && pfd[2].revents != 0)
 			lf->lfd = on_drops(d, lf->lfd);
+		if (pfd[4].revents & POLLIN)
+			on_sysctl_timer(d, lf->tfd);
 		/* Every round: MHD's connection timeouts need the calls. */
 		if (lf->http != NULL)
 			http_run(lf->http);
@@ -476,7 +532,7 @@ main(int argc, char **argv)
 		.log_group = KERNEL_LOG_GROUP
 	};
 	static struct iccd d;
-	struct loopfds lf = { -1, -1, -1, NULL };
+	struct loopfds lf = { -1, -1, -1, NULL, -1 };
 	struct sockaddr_storage ms;
 	size_t mslen = 0;
 	const char *table_lock;
@@ -537,6 +593,7 @@ main(int argc, char **argv)
 	/* Type=notify: ready only now that the table matches the state. */
 	sd_notify(0, "READY=1");
 #endif
+	lf.tfd = sysctl_timer_open();
 	main_loop(&d, ctl, &lf);
 	http_close(lf.http);
 	control_close(ctl);

@@ -6,9 +6,10 @@
  * Implemented by the kernel_*.c files, one concern each (listed in
  * kernel_int.h, their private header).
  *
- * iccd owns exactly one table (family inet, name given to kernel_open) and
- * never touches another table or flushes the ruleset.  Its layout is
- * documented in rules/icc.nft:
+ * iccd owns two tables of the name given to kernel_open, one of family
+ * inet and one of family bridge (rules/icc-bridge.nft: port bindings,
+ * kernel_bridge.c), and never touches another table or flushes the
+ * ruleset.  The inet table's layout is documented in rules/icc.nft:
  *
  *   set closed  { type ifname . ifname }            bridges with icc off
  *   set links4  { type ipv4_addr . ipv4_addr . inet_proto . inet_service }
@@ -34,7 +35,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "belem.h"
 #include "elem.h"
+
+/*
+ * The packet mark bit iccd's inet isolate chain sets, with a mask (other
+ * bits are left alone), on what it accepts; the bridge table's forward
+ * chain drops IP traffic to or from a bound port without it, so that
+ * without br_netfilter the closed bridge stays closed (rules/icc-bridge.nft).
+ */
+#define ICC_MARK	0x00100000U
 
 struct kernel;
 
@@ -80,6 +90,23 @@ int kbatch_add_closed(struct kbatch *b, const char *bridge);
 int kbatch_del_closed(struct kbatch *b, const char *bridge);
 
 /*
+ * kbatch_add_belem, kbatch_del_belem: a bridge-table element (bind.h),
+ * committed in the same transaction as the rest of the batch.
+ */
+int kbatch_add_belem(struct kbatch *b, const struct icc_belem *e);
+int kbatch_del_belem(struct kbatch *b, const struct icc_belem *e);
+/* kbatch_clear_belems: forget the bridge-table elements recorded in b. */
+void kbatch_clear_belems(struct kbatch *b);
+
+/*
+ * kernel_set_bindings: the bridge table's elements (sorted, unique, as
+ * bind_all makes them) for the next kernel_sync, which replaces the
+ * bridge table whole in its first transaction.  Copies all.  Returns 0 or
+ * -ENOMEM (then the previous ones stay).
+ */
+int kernel_set_bindings(struct kernel *k, const struct belemvec *all);
+
+/*
  * kbatch_commit: send the batch (nothing is sent when it is empty) and read
  * every ack.  Returns 0, or the first negative errno the kernel answered;
  * err gets the refused message, e.g. "del element links4 ...: No such file
@@ -95,6 +122,14 @@ void kbatch_reset(struct kbatch *b);
  * missing).
  */
 int kernel_dump_elems(struct kernel *k, struct elemvec *out);
+
+/*
+ * kernel_dump_belems: every element of the bridge table's sets into out,
+ * sorted and unique (out is emptied first).  Returns 0 or a negative
+ * errno (-ENOENT when the table or a set is missing, -EPROTO for an
+ * element iccd cannot have added).
+ */
+int kernel_dump_belems(struct kernel *k, struct belemvec *out);
 
 /*
  * kernel_dump_closed: call fn for every bridge in the closed set.
@@ -285,5 +320,14 @@ int kernel_nflog_read(struct kernel *k, size_t max,
  * negative errno with err naming the sysctl that could not be set.
  */
 int kernel_bridge_nf(char *err, size_t errlen);
+
+/*
+ * kernel_bridge_nf_check: put back the br_netfilter sysctls iccd needs
+ * (bridge-nf-call-iptables and -ip6tables) if someone changed them.
+ * Returns the number of sysctls it had to set back (0: nothing drifted),
+ * or a negative errno with err naming the sysctl (missing: br_netfilter
+ * unloaded; not writable).
+ */
+int kernel_bridge_nf_check(char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,7 @@ struct kbatch {
 	struct kernel	*k;
 	struct kop	*ops;
 	size_t		 n, cap;
+	struct belemvec	 badd, bdel;	/* bridge table elements */
 };
 
 /* ---- kbatch ------------------------------------------------------------- */
@@ -41,6 +42,8 @@ kbatch_free(struct kbatch *b)
 	if (b == NULL)
 		return;
 	free(b->ops);
+	belemvec_free(&b->badd);
+	belemvec_free(&b->bdel);
 	free(b);
 }
 
@@ -48,6 +51,7 @@ void
 kbatch_reset(struct kbatch *b)
 {
 	b->n = 0;
+	b->badd.n = b->bdel.n = 0;
 }
 
 static struct kop *
@@ -55,7 +59,7 @@ kbatch_op(struct kbatch *b, bool del)
 {
 	struct kop *op;
 
-	if (grow((void **)&b->ops, &b->cap, b->n, sizeof(*b->ops)) < 0)
+	if (grow_array((void **)&b->ops, &b->cap, b->n, sizeof(*b->ops)) < 0)
 		return NULL;
 	op = &b->ops[b->n];
 	op->del = del;
@@ -97,6 +101,24 @@ int
 kbatch_del_elem(struct kbatch *b, const struct icc_elem *e)
 {
 	return kbatch_elem(b, e, true);
+}
+
+int
+kbatch_add_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->badd, e);
+}
+
+int
+kbatch_del_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->bdel, e);
+}
+
+void
+kbatch_clear_belems(struct kbatch *b)
+{
+	b->badd.n = b->bdel.n = 0;
 }
 
 int
@@ -239,6 +261,10 @@ kbatch_try(struct kbatch *b, char *err, size_t errlen)
 	/* In the order recorded: a delete and an add of one element. */
 	for (i = 0; i < b->n; i++)
 		ktxn_elem(&t, b->ops[i].del, &b->ops[i].ke);
+	/* The bridge table's elements in the same transaction. */
+	ktxn_elems_close(&t);
+	kbridge_txn_elems(&t, &b->bdel, true);
+	kbridge_txn_elems(&t, &b->badd, false);
 	rc = ktxn_commit(&t, err, errlen);
 	ktxn_free(&t);
 	return rc;
@@ -250,7 +276,7 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	int rc, try;
 
 	errfmt(err, errlen, "%s", "");
-	if (b->n == 0)
+	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
 		return 0;
 	/* ERESTART only comes with a genid: the checked state moved on. */
 	for (try = 0; try < SYNC_TRIES; try++) {

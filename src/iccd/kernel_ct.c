@@ -204,7 +204,7 @@ ct_keep(struct ctdump *d, uint8_t family, const struct nlattr *const *tb)
 	struct ctdel *del;
 	size_t i, len;
 
-	if (grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
+	if (grow_array((void **)&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
 		return -1;
 	del = &d->v[d->n];
 	del->family = family;

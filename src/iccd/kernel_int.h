@@ -12,6 +12,8 @@
  *   kernel_ct.c       conntrack: cutting flows that lost access
  *   kernel_monitor.c  change events of other nftables users
  *   kernel_sysctl.c   br_netfilter's sysctls
+ *   kernel_bridge.c   the bridge table (rules/icc-bridge.nft)
+ *   kernel_brules.c   the bridge table's rules
  *   kernel_lookup.c   one element asked of the kernel (iccctl check)
  *   kernel_nflog.c    the drop log: nfnetlink_log packets of the log rule
  *
@@ -37,8 +39,10 @@
 #include <libmnl/libmnl.h>
 
 #include "kernel.h"
+#include "util.h"
 
 struct nftnl_batch;
+struct nftnl_rule;
 struct nftnl_set_elem;
 
 /* As nftables: 2 MB batch pages, room past the page for one message. */
@@ -94,6 +98,8 @@ struct kernel {
 	char			 table[NFT_TABLE_MAXNAMELEN];
 	char			*buf;		/* NLMSG_MAXSIZE, for answers */
 	struct mnl_socket	*mon;		/* NFNLGRP_NFTABLES events */
+	struct belemvec		 bwant;		/* the bridge table's elements
+						 * (kernel_set_bindings) */
 	struct mnl_socket	*nflog;		/* the drop log's group */
 	int			 log_group;	/* -1: no log rule */
 	bool			 own;		/* table flags owner + persist */
@@ -126,36 +132,15 @@ struct kelemvec {
 
 /* ---- small helpers (every file) -------------------------------------- */
 
+/* errfmt: errf (util.h) that leaves errno alone and returns nothing. */
 static inline void __attribute__((format(printf, 3, 4)))
 errfmt(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	verrf(err, errlen, 0, fmt, ap);
 	va_end(ap);
-}
-
-static inline int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if ((nv = realloc(*v, ncap * size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
 }
 
 /* ---- kernel_talk.c --------------------------------------------------- */
@@ -300,6 +285,15 @@ void ktxn_next(struct ktxn *t);
  * memory (t->nomem is then set). */
 struct nlmsghdr *ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* ktxn_fmsg: the same for family `family` (NFPROTO_BRIDGE: the bridge
+ * table's messages; their element lists are not named element by element
+ * in errors). */
+struct nlmsghdr *ktxn_fmsg(struct ktxn *t, uint16_t family, uint16_t type,
+    uint16_t flags, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* ktxn_elems_close: end the element list being filled, if any (before
+ * messages of another kind). */
+void ktxn_elems_close(struct ktxn *t);
 /* ktxn_table: a NEWTABLE or DELTABLE of k's table; verb names it. */
 void ktxn_table(struct ktxn *t, uint16_t type, const char *verb);
 /* ktxn_table_flags: a NEWTABLE carrying flags (create, or adopt). */
@@ -320,5 +314,40 @@ int ktxn_commit(struct ktxn *t, char *err, size_t errlen);
 
 /* ktxn_rules: add every rule of both chains, in order, to t. */
 void ktxn_rules(struct ktxn *t);
+
+/* ---- kernel_brules.c: the bridge table's rules -------------------------- */
+
+/* The bridge table's chains; the two base ones first. */
+enum bchain { BC_PREROUTING, BC_FORWARD, BC_PORT, BC_PORT6, BC_NA, BC_NS,
+	BC_GUARD, BC_NR };
+
+/* Their names, indexed by enum bchain. */
+extern const char *const bchain_names[BC_NR];
+
+/* One rule: its chain and how to build its expressions (0, or -1 when
+ * out of memory). */
+struct brule {
+	enum bchain	  chain;
+	int		(*build)(struct nftnl_rule *);
+};
+
+/* Every rule of the table, in order (chain by chain), nbrules of them. */
+extern const struct brule brules[];
+extern const size_t nbrules;
+
+/* ---- kernel_bridge.c: the bridge table --------------------------------- */
+
+/*
+ * kbridge_txn_rebuild: into t, the bridge table replaced whole: created
+ * if missing, deleted and created with its sets, chains, rules and the
+ * elements want (kernel_sync: a few elements per bound container, cheap
+ * to rebuild, and a rebuild cannot miss a change someone made).
+ */
+void kbridge_txn_rebuild(struct ktxn *t, const struct belemvec *want);
+/* kbridge_txn_elems: into t, add (del false) or delete the elements v. */
+void kbridge_txn_elems(struct ktxn *t, const struct belemvec *v, bool del);
+/* kbridge_txn_delete: into t, the bridge table deleted (added first, so
+ * that the delete cannot fail for want of it). */
+void kbridge_txn_delete(struct ktxn *t);
 
 #endif

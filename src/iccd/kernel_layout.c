@@ -61,7 +61,7 @@ const enum kset set_order[KSET_NR] = {
 int
 kelemvec_push(struct kelemvec *kv, const struct kelem *ke)
 {
-	if (grow((void **)&kv->v, &kv->cap, kv->n, sizeof(*kv->v)) < 0)
+	if (grow_array((void **)&kv->v, &kv->cap, kv->n, sizeof(*kv->v)) < 0)
 		return -1;
 	kv->v[kv->n++] = *ke;
 	return 0;

@@ -145,7 +145,8 @@ ev_one(const struct nlmsghdr *nlh, struct evscan *sc)
 	}
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nlh->nlmsg_pid == sc->k->portid ||
-	    nfg->nfgen_family != NFPROTO_INET ||
+	    (nfg->nfgen_family != NFPROTO_INET &&
+	    nfg->nfgen_family != NFPROTO_BRIDGE) ||
 	    (ek = evkind_find(type)) == NULL ||
 	    mnl_attr_parse(nlh, sizeof(*nfg), attrs_cb, &at) < 0 ||
 	    (table = attr_str(tb[1])) == NULL ||

@@ -105,6 +105,32 @@ r_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	return 0;
 }
 
+/*
+ * meta mark set meta mark | ICC_MARK accept: what isolate lets through
+ * carries iccd's bit, which the bridge table's forward chain demands
+ * (rules/icc-bridge.nft: without br_netfilter nothing sets it).
+ */
+static int
+r_mark_accept(struct nftnl_rule *r)
+{
+	uint32_t mask = ~(uint32_t)ICC_MARK, bit = ICC_MARK;
+	struct nftnl_expr *e;
+
+	if (r_meta(r, NFT_META_MARK, NFT_REG_1) < 0 ||
+	    (e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
+	if ((e = rule_expr(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	return r_verdict(r, NF_ACCEPT, NULL);
+}
+
 /* iifname . oifname @closed jump isolate */
 static int
 rule_forward(struct nftnl_rule *r)
@@ -137,7 +163,7 @@ rule_established(struct nftnl_rule *r)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }
@@ -154,7 +180,7 @@ rule_icmpv6(struct nftnl_rule *r, uint8_t type)
 	    r_cmp(r, NFT_CMP_EQ, &l4proto, 1) < 0 ||
 	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) < 0 ||
 	    r_cmp(r, NFT_CMP_EQ, &type, 1) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }
@@ -186,7 +212,7 @@ rule_link(struct nftnl_rule *r, enum kset s)
 	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
 	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, rport) < 0 ||
 	    r_lookup(r, setspecs[s].name) < 0 ||
-	    r_verdict(r, NF_ACCEPT, NULL) < 0)
+	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
 }

@@ -285,6 +285,9 @@ sync_once(struct kernel *k, const struct kelemvec *want,
 		return rc;
 	}
 	first = sync_first_adds(&t, &adds);
+	/* The bridge table, whole, in the same transaction. */
+	ktxn_elems_close(&t);
+	kbridge_txn_rebuild(&t, &k->bwant);
 	rc = ktxn_commit(&t, err, errlen);
 	ktxn_free(&t);
 	if (rc == 0)
@@ -348,6 +351,13 @@ kernel_delete_table(struct kernel *k)
 	ktxn_table(&t, NFT_MSG_DELTABLE, "delete");
 	rc = ktxn_commit(&t, NULL, 0);
 	ktxn_free(&t);
+	/* The bridge table on its own: add + delete never fails for want of
+	 * it, and its absence must not fail the inet one's delete. */
+	if (ktxn_init(&t, k, 0) == 0) {
+		kbridge_txn_delete(&t);
+		(void)ktxn_commit(&t, NULL, 0);
+		ktxn_free(&t);
+	}
 	return rc;
 }
 

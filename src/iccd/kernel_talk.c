@@ -146,6 +146,7 @@ kernel_close(struct kernel *k)
 		mnl_socket_close(k->nl);
 	if (k->mon != NULL)
 		mnl_socket_close(k->mon);
+	belemvec_free(&k->bwant);
 	if (k->nflog != NULL)
 		mnl_socket_close(k->nflog);
 	free(k->buf);

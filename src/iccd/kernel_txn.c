@@ -119,26 +119,51 @@ ktxn_free(struct ktxn *t)
 	free(t->elems);
 }
 
-/* ktxn_msg: start a message, named for errors; NULL when out of memory. */
-struct nlmsghdr *
-ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+/* ktxn_vmsg: start a message of family `family`, named for errors. */
+static struct nlmsghdr *
+ktxn_vmsg(struct ktxn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, va_list ap)
 {
 	struct txmsg *m;
-	va_list ap;
 
-	if (t->nomem || grow((void **)&t->msgs, &t->msgcap, t->nmsgs,
+	if (t->nomem || grow_array((void **)&t->msgs, &t->msgcap, t->nmsgs,
 	    sizeof(*t->msgs)) < 0) {
 		t->nomem = true;
 		return NULL;
 	}
 	m = &t->msgs[t->nmsgs++];
 	m->seq = ++t->k->seq;
-	m->elems = type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM;
-	va_start(ap, fmt);
+	m->elems = family == NFPROTO_INET && (type == NFT_MSG_NEWSETELEM ||
+	    type == NFT_MSG_DELSETELEM);
 	vsnprintf(m->what, sizeof(m->what), fmt, ap);
-	va_end(ap);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(t->batch), type,
-	    NFPROTO_INET, flags | NLM_F_ACK, m->seq);
+	    family, flags | NLM_F_ACK, m->seq);
+}
+
+/* ktxn_msg: start a message, named for errors; NULL when out of memory. */
+struct nlmsghdr *
+ktxn_msg(struct ktxn *t, uint16_t type, uint16_t flags, const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, NFPROTO_INET, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
+}
+
+struct nlmsghdr *
+ktxn_fmsg(struct ktxn *t, uint16_t family, uint16_t type, uint16_t flags,
+    const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, family, type, flags, fmt, ap);
+	va_end(ap);
+	return nlh;
 }
 
 static void ktxn_table_msg(struct ktxn *, uint16_t, const char *, bool,
@@ -291,7 +316,7 @@ ktxn_chain_add(struct ktxn *t, const char *name, bool base)
 
 /* ---- element lists ------------------------------------------------------ */
 
-static void
+void
 ktxn_elems_close(struct ktxn *t)
 {
 	if (t->enlh == NULL)
@@ -348,7 +373,7 @@ ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke)
 		ktxn_elems_close(t);
 	if (t->enlh == NULL)
 		ktxn_elems_open(t, ke->set, del);
-	if (t->enlh == NULL || grow((void **)&t->elems, &t->elemcap,
+	if (t->enlh == NULL || grow_array((void **)&t->elems, &t->elemcap,
 	    t->nelems, sizeof(*t->elems)) < 0) {
 		t->nomem = true;
 		return;

@@ -20,7 +20,7 @@ reply_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verrf(msg, sizeof(msg), 0, fmt, ap);
 	va_end(ap);
 	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
@@ -43,6 +43,18 @@ no_such(const char *name)
 	return reply_err("name: no such container \"%s\"", name);
 }
 
+
+json_t *
+change_reply(struct iccd *d, struct change *ch)
+{
+	char err[ERRLEN];
+	json_t *rep;
+
+	rep = change_apply(d, ch, err, sizeof(err)) == -1 ?
+	    reply_err("%s", err) : reply_ok();
+	change_free(ch);
+	return rep;
+}
 
 json_t *
 lines_reply(struct strvec *sv)

@@ -119,7 +119,10 @@ list_container_cb(const struct icc_container *c, void *arg)
 {
 	struct list_ctx *ctx = arg;
 
-	if (json_array_append_new(ctx->containers, container_json(c)) == -1)
+	json_t *cj = container_json(c);
+
+	binding_json(ctx->d->model, c, cj);
+	if (json_array_append_new(ctx->containers, cj) == -1)
 		return -1;
 	for (size_t i = 0; i < c->nlinks; i++)
 		if (json_array_append_new(ctx->links, link_json(ctx->d->model,
@@ -192,8 +195,12 @@ cmd_status(struct iccd *d)
 	    (json_int_t)model_count(d->model), "repairs",
 	    (json_int_t)d->repairs, "last_repair_cause",
 	    d->last_repair_cause[0] ? d->last_repair_cause : "none");
-	if (rep != NULL)
+	if (rep != NULL) {
 		status_repair(d, rep);
+		/* The bridge table must match too. */
+		if (!binding_status(d, rep))
+			json_object_set_new(rep, "matches", json_false());
+	}
 	elemvec_free(&have);
 	elemvec_free(&adds);
 	elemvec_free(&dels);

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "parse.h"
 
@@ -41,6 +42,10 @@ struct icc_container {
 	struct in_addr	  ip4;
 	bool		  has_ip6;
 	struct in6_addr	  ip6;
+	char		  port[ICC_IFNAME_MAX + 1]; /* host-side bridge port,
+						     * "" when not given */
+	bool		  has_mac;	/* mac is set (always with a port) */
+	uint8_t		  mac[6];	/* the container's interface MAC */
 	struct icc_ports *ports;	/* exposed ports, as given */
 	char		**port_origin;	/* per port: NULL (event) or "FILE:LINE" */
 	size_t		  nports;

@@ -51,7 +51,8 @@ msg_start(const struct msg_start *s)
 	    !put_str(req, "hostname", s->hostname) ||
 	    !put_list(req, "expose", s->expose) ||
 	    !put_list(req, "links", s->links) ||
-	    !put_list(req, "env", s->env)) {
+	    !put_list(req, "env", s->env) || !put_str(req, "port", s->port) ||
+	    !put_str(req, "mac", s->mac)) {
 		json_decref(req);
 		errno = ENOMEM;
 		return NULL;
@@ -147,7 +148,11 @@ msg_container_decode(const json_t *o, struct msg_container *c, char *err,
 	    len) == -1 ||
 	    get_strings(o, "expose", &c->expose, err, len) == -1 ||
 	    get_strings(o, "expose_from", &c->expose_from, err, len) == -1 ||
-	    get_strings(o, "env", &c->env, err, len) == -1)
+	    get_strings(o, "env", &c->env, err, len) == -1 ||
+	    get_str(o, "port", c->port, sizeof(c->port), err, len) == -1 ||
+	    get_str(o, "mac", c->mac, sizeof(c->mac), err, len) == -1 ||
+	    get_str(o, "binding", c->binding, sizeof(c->binding), err,
+	    len) == -1)
 		return -1;
 	if (c->expose != NULL && c->expose_from != NULL &&
 	    json_array_size(c->expose_from) != json_array_size(c->expose))

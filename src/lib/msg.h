@@ -21,6 +21,12 @@
  *   expose_from  array    per entry of expose: "event" (a start request)
  *                         or "FILE:LINE" of the rules file that exposed it
  *   env          array    "KEY=VALUE" strings
+ *   port         string   its bridge port (host side of its veth); absent
+ *                         when none was given
+ *   mac          string   its MAC, "aa:bb:cc:dd:ee:ff"; absent likewise
+ *   binding      string   "bound" (running on a bridge with icc off, with
+ *                         a port: bound to it), "unbound" (the same
+ *                         without a port), "none" otherwise
  *
  * Decoding is strict about types and lenient about presence: a field of
  * the wrong type or an address that does not parse is an error naming the
@@ -57,11 +63,13 @@ struct msg_start {
 	const json_t	*expose;	/* "PORT[-END][/PROTO]" */
 	const json_t	*links;		/* "SOURCE[:ALIAS]" */
 	const json_t	*env;		/* "KEY=VALUE" */
+	const char	*port;		/* host side of its veth (with mac) */
+	const char	*mac;		/* its MAC, "aa:bb:cc:dd:ee:ff" */
 };
 
 /*
  * msg_start: the request for s, fields in the order cmd, name, bridge,
- * ip, ip6, id, hostname, expose, links, env.  The arrays are copied.
+ * ip, ip6, id, hostname, expose, links, env, port, mac.  The arrays are copied.
  * Returns a new object, or NULL with errno ENOMEM.
  */
 json_t *msg_start(const struct msg_start *s);
@@ -89,6 +97,9 @@ struct msg_container {
 	const json_t	*expose;	/* borrowed from the reply; NULL or */
 	const json_t	*expose_from;	/* arrays of strings, expose_from as */
 	const json_t	*env;		/* long as expose when both are given */
+	char		 port[ICC_IFNAME_MAX + 1];	/* "" when absent */
+	char		 mac[18];			/* "" when absent */
+	char		 binding[8];	/* "bound", "unbound", "none", "" */
 };
 
 /*

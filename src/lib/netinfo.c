@@ -51,6 +51,8 @@ struct link {
 	bool		has_nsid;	/* the peer is in another namespace */
 	int		nsid;		/* ... whose nsid is this */
 	unsigned	master;		/* IFLA_MASTER, or 0 */
+	bool		has_mac;	/* IFLA_ADDRESS of 6 bytes */
+	uint8_t		mac[6];
 };
 
 static int
@@ -192,6 +194,12 @@ link_parse(const struct nlmsghdr *nlh, struct link *l)
 	}
 	if (attr_u32(tb[IFLA_MASTER], &v))
 		l->master = v;
+	if (tb[IFLA_ADDRESS] != NULL &&
+	    mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == sizeof(l->mac)) {
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]),
+		    sizeof(l->mac));
+		l->has_mac = true;
+	}
 	if (tb[IFLA_LINKINFO] != NULL && mnl_attr_parse_nested(
 	    tb[IFLA_LINKINFO], linkinfo_attr, info) == MNL_CB_OK)
 		attr_str(info[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
@@ -444,6 +452,8 @@ container_addrs(struct nl *c, const struct link *l, struct netinfo *ni,
 	ni->ip4 = ad.ip4;
 	ni->has_ip6 = ad.has6;
 	ni->ip6 = ad.ip6;
+	ni->has_mac = l->has_mac;
+	memcpy(ni->mac, l->mac, sizeof(ni->mac));
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct netinfo {
 	char		ifname[IF_NAMESIZE];	/* the container's interface */
@@ -34,6 +35,8 @@ struct netinfo {
 	char		peer[IF_NAMESIZE];	/* host side of the veth */
 	unsigned	peer_ifindex;		/* in the host namespace */
 	char		bridge[IF_NAMESIZE];	/* the peer's master */
+	bool		has_mac;		/* mac is set */
+	uint8_t		mac[6];			/* the container's interface */
 };
 
 /*

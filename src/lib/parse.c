@@ -224,6 +224,53 @@ parse_ifname(const char *s, const char **why)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+parse_mac(const char *s, uint8_t out[6], const char **why)
+{
+	uint8_t mac[6];
+	int hi, lo;
+
+	if (s == NULL)
+		return fail(why, "missing", EINVAL);
+	if (strlen(s) != 17)
+		return fail(why, "not an Ethernet address aa:bb:cc:dd:ee:ff",
+		    EINVAL);
+	for (size_t i = 0; i < 6; i++) {
+		hi = hexval(s[3 * i]);
+		lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return fail(why, "not an Ethernet address "
+			    "aa:bb:cc:dd:ee:ff", EINVAL);
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (mac[0] & 1)
+		return fail(why, "a group (multicast) address", EINVAL);
+	if ((mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
+		return fail(why, "the all-zero address", EINVAL);
+	memcpy(out, mac, sizeof(mac));
+	return 0;
+}
+
+char *
+mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+	    mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
 int
 parse_ipv4(const char *s, struct in_addr *out, const char **why)
 {

@@ -57,6 +57,17 @@ int parse_hostname(const char *s, const char **why);
 int parse_ifname(const char *s, const char **why);
 
 /*
+ * parse_mac: an Ethernet address "aa:bb:cc:dd:ee:ff" (six pairs of hex
+ * digits, ':' between them, either case) to out[0..5].  Rejects the all-zero
+ * address and group (multicast, broadcast) addresses: they can never be a
+ * container's interface address.
+ */
+int parse_mac(const char *s, uint8_t out[6], const char **why);
+
+/* mac_format: "aa:bb:cc:dd:ee:ff" into buf (size >= 18); returns buf. */
+char *mac_format(const uint8_t mac[6], char *buf, size_t len);
+
+/*
  * parse_ipv4: dotted quad to *out (network byte order).  Rejects 0.0.0.0,
  * broadcast, multicast and loopback: they can never be a container address.
  * The rest of 0.0.0.0/8 and 240.0.0.0/4 are unicast to Linux (since 5.3

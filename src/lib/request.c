@@ -12,10 +12,10 @@
 static const struct {
 	const char	*name;
 	bool		 mutates;
-	const char	*fields[10];
+	const char	*fields[12];
 } cmds[REQ_NR] = {
 	[REQ_START]  = { "start", true, { "name", "bridge", "ip", "ip6", "id",
-	    "hostname", "expose", "links", "env" } },
+	    "hostname", "expose", "links", "env", "port", "mac" } },
 	[REQ_STOP]   = { "stop", true, { "name" } },
 	[REQ_RM]     = { "rm", true, { "name" } },
 	[REQ_LINK]   = { "link", true, { "name", "link" } },
@@ -42,7 +42,7 @@ field_allowed(enum req_cmd cmd, const char *key)
 {
 	if (strcmp(key, "cmd") == 0)
 		return true;
-	for (size_t i = 0; i < 10 && cmds[cmd].fields[i]; i++)
+	for (size_t i = 0; i < 12 && cmds[cmd].fields[i]; i++)
 		if (strcmp(cmds[cmd].fields[i], key) == 0)
 			return true;
 	return false;
@@ -137,6 +137,36 @@ start_addrs(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * start_port: the host-side bridge port and the container's MAC, which
+ * bind each other (rules/icc-bridge.nft): one without the other is
+ * refused.
+ */
+static int
+start_port(const json_t *obj, struct icc_container *c, char *err, size_t len)
+{
+	const char *port, *mac, *why;
+
+	if (str(obj, "port", &port, false, err, len) == -1 ||
+	    str(obj, "mac", &mac, false, err, len) == -1)
+		return -1;
+	if (port == NULL && mac == NULL)
+		return 0;
+	if (port == NULL)
+		return errf(err, len, EINVAL, "mac: given without port");
+	if (mac == NULL)
+		return errf(err, len, EINVAL, "port: given without mac");
+	if (copy_checked("port", port, parse_ifname, c->port,
+	    sizeof(c->port), err, len) == -1)
+		return -1;
+	if (strcmp(c->port, c->bridge) == 0)
+		return errf(err, len, EINVAL, "port: is the bridge itself");
+	if (parse_mac(mac, c->mac, &why) == -1)
+		return errf(err, len, EINVAL, "mac: %s", why);
+	c->has_mac = true;
+	return 0;
+}
+
 static int
 start_ident(const json_t *obj, struct icc_container *c, char *err, size_t len)
 {
@@ -156,7 +186,8 @@ start_ident(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	    copy_checked("hostname", s, parse_hostname, c->hostname,
 	    sizeof(c->hostname), err, len) == -1))
 		return -1;
-	return start_addrs(obj, c, err, len);
+	return start_addrs(obj, c, err, len) == -1 ? -1 :
+	    start_port(obj, c, err, len);
 }
 
 static int
@@ -473,5 +504,10 @@ request_encode_start(const struct icc_container *c)
 		json_object_set_new(o, "id", json_string(c->id));
 	if (c->hostname[0] != '\0')
 		json_object_set_new(o, "hostname", json_string(c->hostname));
+	if (c->port[0] != '\0' && c->has_mac) {
+		json_object_set_new(o, "port", json_string(c->port));
+		json_object_set_new(o, "mac", json_string(mac_format(c->mac,
+		    buf, sizeof(buf))));
+	}
 	return o;
 }

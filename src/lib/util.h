@@ -33,7 +33,6 @@ void strvec_free(struct strvec *sv);
  * grow_array: make room in *v (an array of *cap elements of `size` bytes, n of
  * them used) for one more, doubling *cap (first 16).  Returns 0 (*v and
  * *cap possibly changed), or -1 with errno ENOMEM (*v untouched).
- * (Not `grow`: kernel.c still has a static one of that name.)
  */
 int grow_array(void **v, size_t *cap, size_t n, size_t size);
 

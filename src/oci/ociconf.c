@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commalist.h"
 #include "msg.h"
 
 enum ann {
@@ -183,80 +184,6 @@ oci_name_from_id(const char *id, char *name, const char **why)
 	return 0;
 }
 
-/* trim: the bytes [p, end) without leading and trailing blanks, copied. */
-static char *
-trim_copy(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	return strndup(p, (size_t)(end - p));
-}
-
-/* blank: s holds nothing but spaces and tabs. */
-static bool
-blank(const char *s)
-{
-	return s[strspn(s, " \t")] == '\0';
-}
-
-/* list_entry: check entry n (1-based) of a comma list, append it to a. */
-static int
-list_entry(json_t *a, const char *key, const char *e, size_t n,
-    int (*check)(const char *, const char **), char *err, size_t len)
-{
-	const char *why;
-
-	if (*e == '\0')
-		return errf(err, len, EINVAL, "%s: entry %zu is empty", key, n);
-	if (check != NULL && check(e, &why) == -1)
-		return errf(err, len, EINVAL, "%s: %.64s: %s", key, e, why);
-	if (json_array_append_new(a, json_string(e)) == -1)
-		return errf(err, len, EINVAL, "%s: out of memory", key);
-	return 0;
-}
-
-json_t *
-oci_split_list(const char *key, const char *s, size_t max,
-    int (*check)(const char *, const char **), char *err, size_t len)
-{
-	json_t *a = json_array();
-	const char *p = s, *end;
-	size_t n = 0;
-	char *e;
-	int rv;
-
-	if (a == NULL) {
-		errf(err, len, EINVAL, "%s: out of memory", key);
-		return NULL;
-	}
-	if (blank(s))
-		return a;
-	for (;;) {
-		if ((end = strchr(p, ',')) == NULL)
-			end = p + strlen(p);
-		if (++n > max) {
-			errf(err, len, EINVAL, "%s: more than %zu entries", key, max);
-			goto bad;
-		}
-		if ((e = trim_copy(p, end)) == NULL) {
-			errf(err, len, EINVAL, "%s: out of memory", key);
-			goto bad;
-		}
-		rv = list_entry(a, key, e, n, check, err, len);
-		free(e);
-		if (rv == -1)
-			goto bad;
-		if (*end == '\0')
-			return a;
-		p = end + 1;
-	}
-bad:
-	json_decref(a);
-	return NULL;
-}
-
 /* check_ports, check_link: list checkers over parse.h's parsers. */
 /* ann_str: the io.iccd.* annotation a (NULL when absent). */
 static const char *
@@ -375,11 +302,11 @@ ann_lists(const json_t *ann, struct oci_hook *h, char *err, size_t len)
 	const char *s;
 
 	s = ann_str(ann, ANN_EXPOSE);
-	if ((h->expose = oci_split_list(ann_key[ANN_EXPOSE], s ? s : "",
+	if ((h->expose = comma_split(ann_key[ANN_EXPOSE], s ? s : "",
 	    ICC_MAX_PORTS, check_ports, err, len)) == NULL)
 		return -1;
 	s = ann_str(ann, ANN_LINKS);
-	if ((h->links = oci_split_list(ann_key[ANN_LINKS], s ? s : "",
+	if ((h->links = comma_split(ann_key[ANN_LINKS], s ? s : "",
 	    ICC_MAX_LINKS, check_link, err, len)) == NULL)
 		return -1;
 	return links_consistent(h, err, len);
@@ -587,6 +514,20 @@ oci_start_request(const struct oci_hook *h, const char *bridge,
 	};
 
 	return msg_start(&s);
+}
+
+int
+oci_set_port(json_t *req, const char *port, const uint8_t mac[6])
+{
+	char m[18];
+
+	if (json_object_set_new(req, "port", json_string(port)) == -1 ||
+	    json_object_set_new(req, "mac", json_string(mac_format(mac, m,
+	    sizeof(m)))) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 json_t *

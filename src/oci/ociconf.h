@@ -109,15 +109,6 @@ void oci_hook_clear(struct oci_hook *h);
 int oci_name_from_id(const char *id, char *name, const char **why);
 
 /*
- * oci_split_list: the comma list s (see above) as a new JSON array of
- * trimmed strings, each checked with check(entry, &why) when check is not
- * NULL.  `key` names the field in err.  Returns the array, or NULL with
- * one line in err (too many entries: more than max).
- */
-json_t *oci_split_list(const char *key, const char *s, size_t max,
-    int (*check)(const char *, const char **), char *err, size_t errlen);
-
-/*
  * oci_start_request: the "start" request iccctl would send for h with the
  * addresses found in the container (ip4, and ip6 when not NULL; network
  * byte order) on bridge `bridge`.  Returns a new object, or NULL (ENOMEM).
@@ -125,6 +116,13 @@ json_t *oci_split_list(const char *key, const char *s, size_t max,
  */
 json_t *oci_start_request(const struct oci_hook *h, const char *bridge,
     const struct in_addr *ip4, const struct in6_addr *ip6);
+
+/*
+ * oci_set_port: add the port and mac fields (the host side of the
+ * container's veth, the MAC of the container's side) to a start request,
+ * so that iccd binds the container to its port.  Returns 0 or -1 (ENOMEM).
+ */
+int oci_set_port(json_t *req, const char *port, const uint8_t mac[6]);
 
 /* oci_stop_request: the "stop" request for h->name, or NULL (ENOMEM). */
 json_t *oci_stop_request(const struct oci_hook *h);

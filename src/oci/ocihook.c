@@ -246,6 +246,11 @@ hook_start(const struct oci_hook *h, char *err, size_t len)
 	if ((req = oci_start_request(h, ni.bridge, &ni.ip4, ni.has_ip6 ?
 	    &ni.ip6 : NULL)) == NULL)
 		return errf(err, len, 0, "start: out of memory");
+	/* Bind it to its port (rules/icc-bridge.nft). */
+	if (ni.has_mac && oci_set_port(req, ni.peer, ni.mac) == -1) {
+		json_decref(req);
+		return errf(err, len, 0, "start: out of memory");
+	}
 	snprintf(what, sizeof(what), "start of %s", h->name);
 	if (call_iccd(req, what, err, len) == -1)
 		return -1;

@@ -61,32 +61,14 @@
 #include "engine.h"
 #include "kernel.h"
 
+#include "benchutil.h"
+
+const char bench_prog[] = "bench_floor";
+
 #define ERRLEN		512
 #define EVENT_PORTS_MAX	16
 
 static volatile sig_atomic_t stop_flag;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench_floor: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct in_addr
 addr4(const char *what, const char *s)
@@ -96,20 +78,6 @@ addr4(const char *what, const char *s)
 	if (inet_pton(AF_INET, s, &a) != 1)
 		die("%s: not an IPv4 address: \"%s\"", what, s);
 	return a;
-}
-
-static long
-number(const char *what, const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		die("%s: expected a number from %ld to %ld, got \"%s\"", what,
-		    min, max, s);
-	return v;
 }
 
 static struct kernel *
@@ -374,14 +342,6 @@ on_stop(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int

@@ -27,7 +27,9 @@ same_container(const struct icc_container *a, const struct icc_container *b)
 	    a->has_ip6 != b->has_ip6 || (a->has_ip6 &&
 	    memcmp(&a->ip6, &b->ip6, sizeof(a->ip6)) != 0) ||
 	    a->nports != b->nports || a->nlinks != b->nlinks ||
-	    a->nenv != b->nenv)
+	    a->nenv != b->nenv || strcmp(a->port, b->port) != 0 ||
+	    a->has_mac != b->has_mac || (a->has_mac &&
+	    memcmp(a->mac, b->mac, sizeof(a->mac)) != 0))
 		return 0;
 	for (i = 0; i < a->nports; i++)
 		if (a->ports[i].first != b->ports[i].first ||

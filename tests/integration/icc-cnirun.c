@@ -37,20 +37,11 @@
 
 #include <jansson.h>
 
+#include "tool.h"
+
+const char tool_prog[] = "icc-cnirun";
+
 #define OUT_MAX	(1u << 20)
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("icc-cnirun: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 static json_t *
 load(const char *path)
@@ -59,7 +50,7 @@ load(const char *path)
 	json_t *v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (v == NULL)
-		die("%s: line %d: %s", path, jerr.line, jerr.text);
+		die_usage("%s: line %d: %s", path, jerr.line, jerr.text);
 	return v;
 }
 
@@ -71,18 +62,18 @@ find_plugin(const char *type)
 	char *path;
 
 	if (cpath == NULL || *cpath == '\0')
-		die("CNI_PATH: missing");
+		die_usage("CNI_PATH: missing");
 	if (strchr(type, '/') != NULL)
-		die("type \"%s\": not a plain name", type);
+		die_usage("type \"%s\": not a plain name", type);
 	for (p = cpath; *p != '\0'; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ':');
 		if (asprintf(&path, "%.*s/%s", (int)(end - p), p, type) == -1)
-			die("out of memory");
+			die_usage("out of memory");
 		if (access(path, X_OK) == 0)
 			return path;
 		free(path);
 	}
-	die("plugin \"%s\" not found in CNI_PATH %s", type, cpath);
+	die_usage("plugin \"%s\" not found in CNI_PATH %s", type, cpath);
 }
 
 /* config_fd: conf as an in-memory file at offset 0, for the child's stdin. */
@@ -94,10 +85,10 @@ config_fd(const json_t *conf)
 	int fd;
 
 	if (s == NULL || (fd = memfd_create("cniconf", 0)) == -1)
-		die("config: %s", strerror(errno ? errno : ENOMEM));
+		die_usage("config: %s", strerror(errno ? errno : ENOMEM));
 	n = strlen(s);
 	if (write(fd, s, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) == -1)
-		die("config: %s", strerror(errno));
+		die_usage("config: %s", strerror(errno));
 	free(s);
 	return fd;
 }
@@ -116,9 +107,9 @@ run(const char *cmd, const char *path, const json_t *conf, char **out)
 	pid_t pid;
 
 	if (buf == NULL || pipe(pfd) == -1)
-		die("pipe: %s", strerror(errno));
+		die_usage("pipe: %s", strerror(errno));
 	if ((pid = fork()) == -1)
-		die("fork: %s", strerror(errno));
+		die_usage("fork: %s", strerror(errno));
 	if (pid == 0) {
 		if (dup2(in, 0) == -1 || dup2(pfd[1], 1) == -1 ||
 		    setenv("CNI_COMMAND", cmd, 1) == -1)
@@ -134,15 +125,15 @@ run(const char *cmd, const char *path, const json_t *conf, char **out)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
-			die("read from %s: %s", path, strerror(errno));
+			die_usage("read from %s: %s", path, strerror(errno));
 		if ((n += (size_t)r) == cap - 1)
-			die("%s: more than %u bytes of output", path, OUT_MAX);
+			die_usage("%s: more than %u bytes of output", path, OUT_MAX);
 	}
 	buf[n] = '\0';
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			die("waitpid: %s", strerror(errno));
+			die_usage("waitpid: %s", strerror(errno));
 	*out = buf;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -156,7 +147,7 @@ exec_conf(const json_t *list, const json_t *plugin, const json_t *prev,
 	const char *key;
 
 	if (conf == NULL || rc == NULL)
-		die("out of memory");
+		die_usage("out of memory");
 	json_object_set(conf, "cniVersion", json_object_get(list,
 	    "cniVersion"));
 	json_object_set(conf, "name", json_object_get(list, "name"));
@@ -179,7 +170,7 @@ save(const char *path, const char *text)
 	FILE *f = fopen(path, "w");
 
 	if (f == NULL || fputs(text, f) == EOF || fclose(f) == EOF)
-		die("%s: %s", path, strerror(errno));
+		die_usage("%s: %s", path, strerror(errno));
 }
 
 /*
@@ -198,7 +189,7 @@ one(const char *cmd, const json_t *list, size_t i, const json_t *prev,
 	int rc;
 
 	if (type == NULL)
-		die("plugins[%zu]: no type", i);
+		die_usage("plugins[%zu]: no type", i);
 	path = find_plugin(type);
 	conf = exec_conf(list, plugin, prev, capargs);
 	rc = run(cmd, path, conf, &out);
@@ -220,7 +211,7 @@ parse_result(const char *text, const char *type)
 
 	if (!json_is_object(v)) {
 		json_decref(v);
-		die("%s: ADD printed no JSON object", type);
+		die_usage("%s: ADD printed no JSON object", type);
 	}
 	return v;
 }
@@ -238,7 +229,7 @@ cmd_add(const json_t *list, const char *cache, const json_t *capargs)
 		json_decref(prev);
 		prev = parse_result(out, "plugin");
 		if (asprintf(&path, "%s.%zu", cache, i) == -1)
-			die("out of memory");
+			die_usage("out of memory");
 		save(path, out);
 		free(path);
 	}
@@ -263,7 +254,7 @@ cmd_del_check(const char *cmd, const json_t *list, const char *cache,
 	if (access(cache, F_OK) == 0)
 		prev = load(cache);
 	else if (!del)
-		die("%s: no cached result: CHECK needs one", cache);
+		die_usage("%s: no cached result: CHECK needs one", cache);
 	if (!del && json_is_true(json_object_get(list, "disableCheck")))
 		return 0;
 	for (size_t k = 0; k < n; k++)
@@ -274,7 +265,7 @@ cmd_del_check(const char *cmd, const json_t *list, const char *cache,
 	/* The runtime forgets the result of a container deleted. */
 	for (size_t i = 0; i < n; i++) {
 		if (asprintf(&path, "%s.%zu", cache, i) == -1)
-			die("out of memory");
+			die_usage("out of memory");
 		unlink(path);
 		free(path);
 	}
@@ -306,17 +297,17 @@ main(int argc, char **argv)
 		return cmd_equal(argv[2], argv[3]);
 	if (argc != 4 || (strcmp(argv[1], "ADD") != 0 &&
 	    strcmp(argv[1], "DEL") != 0 && strcmp(argv[1], "CHECK") != 0))
-		die("usage: icc-cnirun ADD|DEL|CHECK CONFLIST CACHE | "
+		die_usage("usage: icc-cnirun ADD|DEL|CHECK CONFLIST CACHE | "
 		    "equal FILE1 FILE2");
 	list = load(argv[2]);
 	if (!json_is_array(json_object_get(list, "plugins")))
-		die("%s: no plugins list", argv[2]);
+		die_usage("%s: no plugins list", argv[2]);
 	/* json_is_object() is a macro that evaluates its argument twice:
 	 * load first, then test. */
 	if (caps != NULL && *caps != '\0') {
 		capargs = json_loads(caps, 0, NULL);
 		if (!json_is_object(capargs))
-			die("CAP_ARGS: not a JSON object");
+			die_usage("CAP_ARGS: not a JSON object");
 	}
 	if (strcmp(argv[1], "ADD") == 0)
 		rv = cmd_add(list, argv[3], capargs);

@@ -52,9 +52,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define EXIT_DONE	0
 #define EXIT_OPEN	1
-#define EXIT_USAGE	2
 #define EXIT_PROTO	3
 
 #define WIRE_VERSION	1	/* proto.h CTL_VERSION */
@@ -75,7 +76,7 @@ struct buf {
 	size_t		 len, cap;
 };
 
-static const char *prog = "icc-rawctl";
+const char tool_prog[] = "icc-rawctl";
 
 static _Noreturn void
 usage(void)
@@ -83,33 +84,8 @@ usage(void)
 	fprintf(stderr, "usage: %s [--wait MS] [--replies N] [--shut] SOCKET "
 	    "CHUNK...\n  CHUNK: hdr:LEN:VERSION:TYPE frame:TEXT "
 	    "framefile:PATH framehex:HEX\n         text:TEXT hex:HEX "
-	    "file:PATH pause:MS\n", prog);
+	    "file:PATH pause:MS\n", tool_prog);
 	exit(EXIT_USAGE);
-}
-
-static _Noreturn void
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static _Noreturn void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* parse_ulong: decimal or 0x-prefixed hex up to max, or a usage error. */
@@ -122,7 +98,7 @@ parse_ulong(const char *s, unsigned long max, const char *what)
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
-		die("%s: not a number in 0-%lu: '%s'", what, max, s);
+		die_usage("%s: not a number in 0-%lu: '%s'", what, max, s);
 	return v;
 }
 
@@ -141,7 +117,7 @@ buf_add(struct buf *b, const void *p, size_t len)
 	while (cap < b->len + len)
 		cap *= 2;
 	if ((np = realloc(b->p, cap)) == NULL)
-		die("out of memory");
+		die_usage("out of memory");
 	b->p = np;
 	b->cap = cap;
 	buf_add(b, p, len);
@@ -184,7 +160,7 @@ hex_add(struct buf *b, const char *s)
 		}
 		if ((hi = hexval(s[0])) < 0 || s[1] == '\0' ||
 		    (lo = hexval(s[1])) < 0)
-			die("hex: not pairs of hex digits near '%.8s'", s);
+			die_usage("hex: not pairs of hex digits near '%.8s'", s);
 		byte = (unsigned char)(hi << 4 | lo);
 		buf_add(b, &byte, 1);
 		s += 2;
@@ -199,12 +175,12 @@ file_add(struct buf *b, const char *path)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		die("file: %s: %s", path, strerror(errno));
+		die_usage("file: %s: %s", path, strerror(errno));
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			die("file: %s: %s", path, strerror(errno));
+			die_usage("file: %s: %s", path, strerror(errno));
 		}
 		buf_add(b, chunk, (size_t)n);
 	}
@@ -216,7 +192,7 @@ static void
 frame_add(struct buf *b, const struct buf *p)
 {
 	if (p->len > UINT32_MAX)
-		die("payload too long for a frame");
+		die_usage("payload too long for a frame");
 	hdr_add(b, (uint32_t)p->len, WIRE_VERSION, WIRE_REQUEST);
 	if (p->len > 0)
 		buf_add(b, p->p, p->len);
@@ -228,14 +204,14 @@ hdr_chunk(struct buf *b, const char *spec)
 	char copy[128], *len, *ver, *type;
 
 	if (strlen(spec) >= sizeof(copy))
-		die("hdr: too long: '%s'", spec);
+		die_usage("hdr: too long: '%s'", spec);
 	snprintf(copy, sizeof(copy), "%s", spec);
 	len = strtok(copy, ":");
 	ver = strtok(NULL, ":");
 	type = strtok(NULL, ":");
 	if (len == NULL || ver == NULL || type == NULL ||
 	    strtok(NULL, ":") != NULL)
-		die("hdr: expected hdr:LEN:VERSION:TYPE, got 'hdr:%s'", spec);
+		die_usage("hdr: expected hdr:LEN:VERSION:TYPE, got 'hdr:%s'", spec);
 	hdr_add(b, (uint32_t)parse_ulong(len, UINT32_MAX, "hdr length"),
 	    (uint16_t)parse_ulong(ver, UINT16_MAX, "hdr version"),
 	    (uint16_t)parse_ulong(type, UINT16_MAX, "hdr type"));
@@ -250,7 +226,7 @@ chunk_bytes(struct buf *b, const char *arg)
 	size_t klen;
 
 	if (colon == NULL)
-		die("chunk without a kind: '%s'", arg);
+		die_usage("chunk without a kind: '%s'", arg);
 	klen = (size_t)(colon - arg);
 	val = colon + 1;
 #define KIND(k)	(klen == strlen(k) && strncmp(arg, k, klen) == 0)
@@ -272,7 +248,7 @@ chunk_bytes(struct buf *b, const char *arg)
 		frame_add(b, &payload);
 		free(payload.p);
 	} else
-		die("unknown chunk kind in '%s'", arg);
+		die_usage("unknown chunk kind in '%s'", arg);
 #undef KIND
 }
 
@@ -283,13 +259,13 @@ connect_socket(const char *path)
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
-		die("socket path too long: %s", path);
+		die_usage("socket path too long: %s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket: %s", strerror(errno));
+		die_usage("socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		printf("connect %s\n", strerror(errno));
-		die("connect %s: %s", path, strerror(errno));
+		die_usage("connect %s: %s", path, strerror(errno));
 	}
 	return fd;
 }
@@ -306,7 +282,7 @@ send_all(int fd, const unsigned char *p, size_t len)
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "%s: send stopped, %zu bytes unsent: "
-			    "%s\n", prog, len, strerror(errno));
+			    "%s\n", tool_prog, len, strerror(errno));
 			return false;
 		}
 		p += n;
@@ -334,7 +310,7 @@ read_some(int fd, void *p, size_t len, long deadline)
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc == -1)
-			die("poll: %s", strerror(errno));
+			die_usage("poll: %s", strerror(errno));
 		if (rc == 0)
 			return -1;
 		n = read(fd, p, len);
@@ -344,7 +320,7 @@ read_some(int fd, void *p, size_t len, long deadline)
 			/* A reset connection is a close for our purposes. */
 			if (errno == ECONNRESET)
 				return 0;
-			die("read: %s", strerror(errno));
+			die_usage("read: %s", strerror(errno));
 		}
 		return n;
 	}
@@ -400,7 +376,7 @@ read_replies(int fd, long wait_ms, long max_replies, long t0)
 			return EXIT_PROTO;
 		}
 		if ((payload = malloc(len + 1)) == NULL)
-			die("out of memory");
+			die_usage("out of memory");
 		rc = read_full(fd, payload, len, now_ms() + wait_ms);
 		if (rc != 1 && len > 0) {
 			printf("cut %ld\n", now_ms() - t0);
@@ -454,7 +430,7 @@ main(int argc, char **argv)
 	n = argc - first;
 	if ((chunks = calloc(n, sizeof(*chunks))) == NULL ||
 	    (pause = calloc(n, sizeof(*pause))) == NULL)
-		die("out of memory");
+		die_usage("out of memory");
 	for (int k = 0; k < n; k++) {
 		if (strncmp(argv[first + k], "pause:", 6) == 0)
 			pause[k] = (long)parse_ulong(argv[first + k] + 6,

@@ -38,9 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
+const char tool_prog[] = "icc-sctp";
+
 #define EXIT_OK		0
 #define EXIT_NET	1
-#define EXIT_USAGE	2
 
 #define IPPROTO_SCTP_RAW	132
 #define CHUNK_INIT		1
@@ -69,15 +72,6 @@ usage(void)
 	fprintf(stderr, "usage: icc-sctp responder\n"
 	    "       icc-sctp init ADDR PORT [--timeout MS]\n");
 	exit(EXIT_USAGE);
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* crc32c: the SCTP checksum (RFC 9260 appendix A), bit by bit. */

@@ -23,6 +23,8 @@
 #   add_container NAME IP [IP6]     add_container_on BR ...   add_bridge
 #   move_ip NAME IP [IP6]           in_ctr NAME CMD / in_host CMD
 #   start_iccd / stop_iccd          iccctl ARGS (raw) / must ARGS (must succeed)
+#   bind_args NAME (--port/--mac)   expect_bound WHAT NAME
+#   raw_send NAME ARGS / raw_recv_* (icc-raw)
 #   expect_{tcp,udp}_{ok,fail} FROM ADDR PORT [icc-probe options]
 #   expect_ping_{ok,fail} FROM ADDR expect_neigh FROM ADDR6
 #   kernel_elems [SET...]           expect_elems WHAT [SET...] <<EOF
@@ -63,6 +65,7 @@ ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
 ICCD_BIN=$ICC_BUILDDIR/src/iccd/iccd
 ICCCTL_BIN=$ICC_BUILDDIR/src/iccctl/iccctl
 ICC_PROBE=$ICC_BUILDDIR/tests/integration/icc-probe
+ICC_RAW=$ICC_BUILDDIR/tests/integration/icc-raw
 
 # ICC_SLOW: how many times slower than a plain build iccd may run here:
 # 10 under valgrind, 3 with ASan + UBSan.  Tests multiply the bounds of
@@ -113,6 +116,8 @@ declare -A ICC_NSOF=()	# container name -> namespace
 declare -A ICC_OWNER=()	# address -> container name ("host" for HOST)
 declare -A ICC_IP4=()	# container name -> IPv4 address
 declare -A ICC_IP6=()	# container name -> IPv6 address ("" if none)
+declare -A ICC_PORT=()	# container name -> its bridge port (host side)
+declare -A ICC_MAC=()	# container name -> the MAC of its eth0
 declare -A ICC_SERVERS=()	# "name proto port" -> pid
 
 # cleanup: kill what we started, delete our namespaces, keep the exit code.
@@ -268,6 +273,102 @@ add_container_on() {
 	ICC_IP6[$name]=$ip6
 	ICC_OWNER[$ip4]=$name
 	[ -z "$ip6" ] || ICC_OWNER[$ip6]=$name
+	ICC_PORT[$name]=$port
+	ICC_MAC[$name]=$(in_ns "$ns" cat /sys/class/net/eth0/address) ||
+		fatal "cannot read the MAC of $name"
+}
+
+# bind_args NAME: the start options that bind NAME to its bridge port.
+bind_args() {
+	[ -n "${ICC_PORT[$1]:-}" ] || fatal "no container called '$1' in this test"
+	printf -- '--port %s --mac %s\n' "${ICC_PORT[$1]}" "${ICC_MAC[$1]}"
+}
+
+# expect_bound WHAT NAME [CTR]: iccd binds NAME (test container CTR,
+# default NAME) to its bridge port: list says "bound", the MAC is that of
+# CTR's eth0 and the port is the host-side interface whose peer it is, a
+# port of a bridge (what the OCI hook and the CNI plugin find themselves).
+expect_bound() {
+	local what=$1 name=$2 ctr=${3:-$2} js port mac want_mac peer_idx idx
+	js=$(iccctl list --json | jq -c --arg n "$name" '.containers[] | select(.name == $n)')
+	port=$(jq -r .port <<<"$js")
+	mac=$(jq -r .mac <<<"$js")
+	want_mac=$(in_ctr "$ctr" cat /sys/class/net/eth0/address)
+	peer_idx=$(in_ctr "$ctr" cat /sys/class/net/eth0/iflink)
+	idx=$(in_host cat "/sys/class/net/$port/ifindex" 2>/dev/null)
+	if [ "$(jq -r .binding <<<"$js")" = bound ] && [ "$mac" = "$want_mac" ] &&
+		[ -n "$idx" ] && [ "$idx" = "$peer_idx" ] &&
+		in_host test -e "/sys/class/net/$port/master"; then
+		pass "$what: $name bound to port $port, mac $mac"
+	else
+		fail "$what: $name: expected bound to its veth peer (mac $want_mac, ifindex $peer_idx); got $js"
+	fi
+}
+
+# ---- raw frames (icc-raw) ---------------------------------------------------
+
+# raw_send NAME ARGS...: crafted frames out of NAME's eth0 (see icc-raw.c).
+raw_send() {
+	local name=$1
+	shift
+	[ -x "$ICC_RAW" ] || fatal "$ICC_RAW is missing: build with make check"
+	in_ctr "$name" "$ICC_RAW" send -i eth0 "$@" ||
+		fatal "icc-raw send from $name failed: $*"
+}
+
+# raw_recv_start NAME MS TOKEN...: count, for MS ms, the frames on NAME's
+# eth0 carrying each token; returns once the counter listens.
+# raw_recv_result: waits for it; ICC_RECV_OUT gets its "TOKEN=count"
+# lines (not a $(...): the counter is this shell's child).
+ICC_RECV_PID=
+raw_recv_start() {
+	local name=$1 ms=$2 t i args=()
+	shift 2
+	[ -x "$ICC_RAW" ] || fatal "$ICC_RAW is missing: build with make check"
+	for t in "$@"; do
+		args+=(--token "$t")
+	done
+	rm -f "$ICC_TMP/recv.ready" "$ICC_TMP/recv.out"
+	ip netns exec "$(ns_of "$name")" "$ICC_RAW" recv -i eth0 --ms "$ms" \
+		--ready "$ICC_TMP/recv.ready" "${args[@]}" >"$ICC_TMP/recv.out" 2>&1 &
+	ICC_RECV_PID=$!
+	ICC_PIDS+=("$!")
+	for i in $(seq 1 100); do
+		[ -e "$ICC_TMP/recv.ready" ] && return 0
+		sleep 0.05
+	done
+	fatal "icc-raw recv in $name never got ready"
+}
+ICC_RECV_OUT=
+raw_recv_result() {
+	wait "$ICC_RECV_PID" || fatal "icc-raw recv failed: $(cat "$ICC_TMP/recv.out")"
+	ICC_RECV_OUT=$(cat "$ICC_TMP/recv.out")
+	log "$ICC_RECV_OUT"
+}
+
+# count_of RESULT TOKEN: the count raw_recv_result gave TOKEN.
+count_of() {
+	printf '%s\n' "$1" | awk -F= -v t="$2" '$1 == t { print $2 }'
+}
+
+# expect_arrived WHAT RESULT TOKEN / expect_not_arrived WHAT RESULT TOKEN
+expect_arrived() {
+	local n
+	n=$(count_of "$2" "$3")
+	if [ "${n:-0}" -gt 0 ]; then
+		pass "$1: arrived ($n frames)"
+	else
+		fail "$1: expected to arrive, no frame did"
+	fi
+}
+expect_not_arrived() {
+	local n
+	n=$(count_of "$2" "$3")
+	if [ -n "$n" ] && [ "$n" -eq 0 ]; then
+		pass "$1: no frame arrived"
+	else
+		fail "$1: expected no frame, ${n:-?} arrived"
+	fi
 }
 
 # add_container NAME IP [IP6]: a container on br0.

@@ -1,7 +1,8 @@
 #!/bin/bash
-# t12-golden-table: the table iccd builds is exactly rules/icc.nft, the
-# documented layout (its comment lines and blank lines aside; nft puts a
-# blank line between objects, so blank lines are dropped on both sides),
+# t12-golden-table: the table iccd builds is exactly rules/icc.nft, and its
+# bridge table rules/icc-bridge.nft, the documented layout (their comment
+# lines and blank lines aside; nft puts a blank line between objects, so
+# blank lines are dropped on both sides),
 # and links show up as exactly the expected element lines.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -9,7 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 
 GOLDEN=$ICC_SRCDIR/rules/icc.nft
+GOLDEN_BRIDGE=$ICC_SRCDIR/rules/icc-bridge.nft
 [ -r "$GOLDEN" ] || fatal "$GOLDEN is missing"
+[ -r "$GOLDEN_BRIDGE" ] || fatal "$GOLDEN_BRIDGE is missing"
 
 # strip: drop comment lines (optional blanks, then '#') and blank lines,
 # and the marks of an owned table (owner_marks_off in lib.sh; the file
@@ -38,6 +41,14 @@ if table=$(nft_table); then
 	same "empty table equals rules/icc.nft" "$golden" "$(strip <<<"$table")"
 else
 	fail "nft list table inet icc failed after iccd started"
+fi
+# The bridge table beside it (port bindings, fail closed without
+# br_netfilter): rules/icc-bridge.nft.
+if table=$(in_host nft list table bridge icc); then
+	same "empty bridge table equals rules/icc-bridge.nft" \
+		"$(strip <"$GOLDEN_BRIDGE")" "$(strip <<<"$table")"
+else
+	fail "nft list table bridge icc failed after iccd started"
 fi
 
 # The same rules typed by hand: rules/icc.nft loaded by nft into a scratch

@@ -212,10 +212,10 @@ in_host nft delete table inet other || fatal "nft delete table inet other failed
 in_host nft add table ip icc || fatal "nft add table ip icc failed"
 in_host nft add chain ip icc isolate || fatal "nft add chain ip icc failed"
 in_host nft delete table ip icc || fatal "nft delete table ip icc failed"
-in_host nft add table bridge icc || fatal "nft add table bridge icc failed"
-in_host nft delete table bridge icc || fatal "nft delete table bridge icc failed"
+in_host nft add table netdev icc || fatal "nft add table netdev icc failed"
+in_host nft delete table netdev icc || fatal "nft delete table netdev icc failed"
 if r=$(settled) && [ "$r" = 0 ]; then
-	pass "changes to tables inet other, ip icc, bridge icc caused no repair"
+	pass "changes to tables inet other, ip icc, netdev icc caused no repair"
 else
 	fail "changes to other tables caused repairs: $r"
 fi
@@ -235,6 +235,13 @@ selfheal "nft flush chain inet icc isolate" flush chain inet icc isolate
 selfheal "nft insert rule (accept all)" insert rule inet icc isolate accept
 selfheal "nft add rule (appended)" add rule inet icc forward counter
 selfheal "nft add table (flags dormant)" add table inet icc '{ flags dormant; }'
+# iccd's bridge table (rules/icc-bridge.nft) is repaired the same way.
+selfheal "nft delete table bridge icc" delete table bridge icc
+if in_host nft list chain bridge icc prerouting >/dev/null 2>&1; then
+	pass "table bridge icc is back"
+else
+	fail "table bridge icc was not put back"
+fi
 selfheal "nft add chain (extra)" add chain inet icc extra
 monitor_stop
 

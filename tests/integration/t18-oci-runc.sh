@@ -199,6 +199,10 @@ expect_list "declared by the hooks, addresses from the namespaces" \
 	"link web db alias aliasdb active" \
 	"  allow 10.88.0.3 . 10.88.0.2 . tcp . 3306" \
 	"  allow fd88::3 . fd88::2 . tcp . 3306"
+# The hook binds each container to its veth peer (rules/icc-bridge.nft).
+expect_bound "createRuntime hook" db
+expect_bound "createRuntime hook" web
+expect_bound "createRuntime hook" "$OTHER_ID" other
 expect_elems "web linked to db by annotations" <<'END'
 links4 10.88.0.3 . 10.88.0.2 . tcp . 3306
 links6 fd88::3 . fd88::2 . tcp . 3306

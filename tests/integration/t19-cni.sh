@@ -207,6 +207,11 @@ expect_list "after ADD" \
 	"container other running bridge br0 ip ${ICC_IP4[other]} ip6 ${ICC_IP6[other]}" \
 	"container $ANON running bridge br0 ip ${ICC_IP4[anon]} ip6 ${ICC_IP6[anon]}" \
 	"link web db alias aliasdb active"
+# icc binds each container to the host side of its veth, which the bridge
+# plugin lists in prevResult, with the MAC of its eth0.
+for ctr in db web other; do
+	expect_bound "ADD" "$ctr"
+done
 json=$(iccctl list --json)
 for ctr in db web other anon; do
 	if printf '%s\n' "$json" | grep -qF "\"id\": \"${CTR_ID[$ctr]}\""; then

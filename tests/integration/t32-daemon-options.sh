@@ -96,6 +96,7 @@ expect_status_matches "after the second iccd"
 expect_tcp_ok web 10.88.0.2 3306
 stop_iccd
 in_host nft delete table inet icc || fatal "cannot delete table inet icc"
+in_host nft delete table bridge icc || fatal "cannot delete table bridge icc"
 
 # ---- --table NAME --icc on ---------------------------------------------------
 
@@ -103,7 +104,9 @@ ICC_TABLE=t28tab
 ICC_ICCD_ARGS=(--table "$ICC_TABLE" --icc on)
 rm -rf "$ICC_STATE"
 start_iccd
-same "--table $ICC_TABLE: the only table" "inet $ICC_TABLE" "$(tables)"
+# Its two tables (inet, and bridge for port bindings) and no other.
+same "--table $ICC_TABLE: the only tables" "bridge $ICC_TABLE
+inet $ICC_TABLE" "$(tables)"
 golden=$(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' \
 	-e "s/^table inet icc {\$/table inet $ICC_TABLE {/" "$ICC_SRCDIR/rules/icc.nft")
 same "--table $ICC_TABLE: laid out as rules/icc.nft" "$golden" \

@@ -81,7 +81,7 @@ expect() {
 }
 
 ALL="bridge check env hosts link list log metrics reload rm start status stop unlink"
-START_OPTS="--bridge --env --expose --hostname --id --ip --ip6 --link"
+START_OPTS="--bridge --env --expose --hostname --id --ip --ip6 --link --mac --port"
 
 # Commands and global options.
 expect "$ALL" ''

@@ -623,6 +623,90 @@ START_TEST(test_drift_resync_retry)
 }
 END_TEST
 
+/* ---- port bindings (the bridge table) ------------------------------------ */
+
+#define DB_BOUND "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\"," \
+	"\"ip\":\"10.0.0.2\",\"expose\":[\"3306/tcp\"],\"port\":\"veth1\"," \
+	"\"mac\":\"02:00:00:00:00:02\"}"
+
+static size_t
+nbelems(void)
+{
+	struct belemvec v = { 0 };
+	size_t n;
+
+	fake_table_belems(&v);
+	n = v.n;
+	belemvec_free(&v);
+	return n;
+}
+
+/* A bound container's 8 elements (IPv4, link-local IPv6) go in and out
+ * in the same batch as its inet elements; a bridge's mode moves them. */
+START_TEST(test_bindings)
+{
+	const struct fake_commit *c;
+	json_t *rep;
+
+	d.no_port_check = true;		/* no veth1 on a test machine */
+	ok(DB_BOUND);
+	ck_assert_uint_eq(ncommits(), 1);
+	c = commit_at(0);
+	ck_assert_uint_eq(c->nclosed_adds, 1);
+	ck_assert_uint_eq(c->badds.n, 8);
+	ck_assert_uint_eq(c->bdels.n, 0);
+	ck_assert_uint_eq(nbelems(), 8);
+	/* web is unbound: nothing for the bridge table; list says so. */
+	ok("{\"cmd\":\"start\",\"name\":\"web\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.3\",\"links\":[\"db:db\"]}");
+	ck_assert_uint_eq(nbelems(), 8);
+	rep = ask("{\"cmd\":\"status\"}");
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "unbound")),
+	    1);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep,
+	    "bound_elements")), 8);
+	json_decref(rep);
+	/* The bridge opens: no bindings; closes again: back. */
+	ok("{\"cmd\":\"bridge\",\"bridge\":\"br0\",\"icc\":\"on\"}");
+	c = commit_at(ncommits() - 1);
+	ck_assert_uint_eq(c->bdels.n, 8);
+	ck_assert_uint_eq(nbelems(), 0);
+	ok("{\"cmd\":\"bridge\",\"bridge\":\"br0\",\"icc\":\"off\"}");
+	ck_assert_uint_eq(commit_at(ncommits() - 1)->badds.n, 8);
+	ck_assert_uint_eq(nbelems(), 8);
+	/* A refused batch leaves the bindings as they were. */
+	fake_refuse(1, 0, EPERM);
+	refused("kernel: del element links4 10.0.0.3 . 10.0.0.2 . tcp . "
+	    "3306: Operation not permitted", "{\"cmd\":\"stop\","
+	    "\"name\":\"db\"}");
+	ck_assert_uint_eq(nbelems(), 8);
+	/* Stopped: gone, in the batch that takes its links out. */
+	ok("{\"cmd\":\"stop\",\"name\":\"db\"}");
+	c = commit_at(ncommits() - 1);
+	ck_assert_uint_eq(c->bdels.n, 8);
+	ck_assert_uint_eq(c->dels.n, 1);	/* web's link to db */
+	ck_assert_uint_eq(nbelems(), 0);
+	/* A resync rebuilds the same from the model. */
+	ok(DB_BOUND);
+	ck_assert_int_eq(daemon_sync(&d, (char[256]){ 0 }, 256), 0);
+	ck_assert_uint_eq(nbelems(), 8);
+	/* status sees someone emptying the bridge table; a repair fixes
+	 * it. */
+	fake_foreign_clear_belems();
+	rep = ask("{\"cmd\":\"status\"}");
+	ck_assert(json_is_false(json_object_get(rep, "matches")));
+	ck_assert_int_eq(json_integer_value(json_object_get(rep,
+	    "bridge_missing")), 8);
+	json_decref(rep);
+	ck_assert_int_eq(daemon_repair(&d, "test", &(struct timespec){ 0 },
+	    NULL, (char[256]){ 0 }, 256), 0);
+	rep = ask("{\"cmd\":\"status\"}");
+	ck_assert(json_is_true(json_object_get(rep, "matches")));
+	json_decref(rep);
+	ck_assert_uint_eq(nbelems(), 8);
+}
+END_TEST
+
 Suite *
 change_suite(void)
 {
@@ -645,6 +729,7 @@ change_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bridge_refused_by_kernel);
 	tcase_add_test(tc, test_bridge_undo);
+	tcase_add_test(tc, test_bindings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reload-repair");

@@ -358,7 +358,8 @@ START_TEST(t_msg_start)
 	struct msg_start s = {
 		.name = "web", .bridge = "br0", .ip = "10.88.0.2",
 		.ip6 = "fd88::2", .id = "ctr1", .hostname = "",
-		.expose = expose, .links = links, .env = empty
+		.expose = expose, .links = links, .env = empty,
+		.port = "veth1", .mac = "02:00:00:00:00:02"
 	};
 	json_t *req = msg_start(&s);
 	char *text;
@@ -368,7 +369,8 @@ START_TEST(t_msg_start)
 	ck_assert_str_eq(text, "{\"cmd\":\"start\",\"name\":\"web\","
 	    "\"bridge\":\"br0\",\"ip\":\"10.88.0.2\",\"ip6\":\"fd88::2\","
 	    "\"id\":\"ctr1\",\"hostname\":\"\",\"expose\":[\"80/tcp\","
-	    "\"53/udp\"],\"links\":[\"db:database\"]}");
+	    "\"53/udp\"],\"links\":[\"db:database\"],\"port\":\"veth1\","
+	    "\"mac\":\"02:00:00:00:00:02\"}");
 	free(text);
 	json_decref(req);
 	/* Only what is given: NULL fields and empty arrays are left out. */
@@ -393,7 +395,8 @@ END_TEST
 	"\"bridge\":\"br0\",\"ip\":\"10.88.0.2\",\"id\":\"ctr1\"," \
 	"\"hostname\":\"w\",\"expose\":[\"80/tcp\"],\"expose_from\":" \
 	"[\"a.rules:3\"],\"env\":[\"A=1\"],\"ip6\":\"fd88::2\"," \
-	"\"port\":\"veth1\"}"
+	"\"port\":\"veth1\",\"mac\":\"02:00:00:00:00:02\",\"binding\":" \
+	"\"bound\",\"future\":1}"
 
 START_TEST(t_msg_decode)
 {
@@ -420,8 +423,13 @@ START_TEST(t_msg_decode)
 	ck_assert_str_eq(json_string_value(json_array_get(c.expose_from, 0)),
 	    "a.rules:3");
 	ck_assert_str_eq(json_string_value(json_array_get(c.env, 0)), "A=1");
+	ck_assert_str_eq(c.port, "veth1");
+	ck_assert_str_eq(c.mac, "02:00:00:00:00:02");
+	ck_assert_str_eq(c.binding, "bound");
 	ck_assert_int_eq(msg_list_find(list, "db", &c, err, sizeof(err)), 1);
 	ck_assert(!c.running && !c.started && !c.has_ip6);
+	ck_assert_str_eq(c.port, "");
+	ck_assert_str_eq(c.binding, "");
 	ck_assert_str_eq(c.bridge, "");
 	ck_assert_int_eq(msg_list_find(list, "cache", &c, err, sizeof(err)),
 	    0);

@@ -328,6 +328,17 @@ START_TEST(test_conf_prev)
 	    "{\"name\":\"eth0\",\"sandbox\":\"/n\"}]");
 	refused(d, CNI_ADD, CNI_ERR_CONFIG, "prevResult.interfaces[0].name: "
 	    "bad character");
+	/* The port binding: a bad MAC or port name is an error. */
+	d = base(); set(d, "prevResult.interfaces", "[{\"name\":\"br0\"},"
+	    "{\"name\":\"veth0699\"},{\"name\":\"eth0\",\"sandbox\":\"/n\","
+	    "\"mac\":\"01:00:5e:00:00:01\"}]");
+	refused(d, CNI_ADD, CNI_ERR_CONFIG, "prevResult.interfaces[2].mac: "
+	    "a group (multicast) address");
+	d = base(); set(d, "prevResult.interfaces", "[{\"name\":\"br0\"},"
+	    "{\"name\":\"veth/1\"},{\"name\":\"eth0\",\"sandbox\":\"/n\","
+	    "\"mac\":\"72:cb:bc:d9:37:89\"}]");
+	refused(d, CNI_ADD, CNI_ERR_CONFIG, "prevResult.interfaces[1].name: "
+	    "bad character");
 	d = base(); set(d, "prevResult.ips", NULL);
 	refused(d, CNI_ADD, CNI_ERR_CONFIG, "prevResult.ips: missing or not "
 	    "a list");
@@ -585,8 +596,8 @@ START_TEST(test_start_request)
 	want = json_loads("{\"cmd\":\"start\",\"name\":\"web\",\"bridge\":"
 	    "\"br0\",\"ip\":\"10.88.0.101\",\"id\":\"ctr1\",\"ip6\":"
 	    "\"fd88::101\",\"hostname\":\"web.local\",\"expose\":[\"8080\","
-	    "\"53/udp\"],\"links\":[\"db:aliasdb\"],\"env\":[\"A=1\"]}", 0,
-	    NULL);
+	    "\"53/udp\"],\"links\":[\"db:aliasdb\"],\"env\":[\"A=1\"],"
+	    "\"port\":\"veth0699\",\"mac\":\"72:cb:bc:d9:37:89\"}", 0, NULL);
 	ck_assert(json_equal(req, want));
 	json_decref(want);
 	json_decref(req);
@@ -595,6 +606,23 @@ START_TEST(test_start_request)
 	/* Without options: only the identity. */
 	d = base();
 	set(d, "runtimeConfig", NULL);
+	set(d, "prevResult.ips", "[{\"interface\":2,\"address\":"
+	    "\"10.88.0.7/24\"}]");
+	parsed(d, &e, &c);
+	req = cni_start_request(&c, &e, &err);
+	want = json_loads("{\"cmd\":\"start\",\"name\":\"ctr1\",\"bridge\":"
+	    "\"br0\",\"ip\":\"10.88.0.7\",\"id\":\"ctr1\",\"port\":"
+	    "\"veth0699\",\"mac\":\"72:cb:bc:d9:37:89\"}", 0, NULL);
+	ck_assert(json_equal(req, want));
+	json_decref(want);
+	json_decref(req);
+	cni_conf_clear(&c);
+
+	/* No MAC for the sandbox interface: not bound, no port. */
+	d = base();
+	set(d, "runtimeConfig", NULL);
+	set(d, "prevResult.interfaces", "[{\"name\":\"br0\"},{\"name\":"
+	    "\"veth0699\"},{\"name\":\"eth0\",\"sandbox\":\"/n\"}]");
 	set(d, "prevResult.ips", "[{\"interface\":2,\"address\":"
 	    "\"10.88.0.7/24\"}]");
 	parsed(d, &e, &c);

@@ -15,14 +15,18 @@ main(void)
 
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, hosts_suite());
 	srunner_add_suite(sr, safefile_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, request_suite());
 	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, rules_dir_suite());
 	srunner_add_suite(sr, control_suite());
+	srunner_add_suite(sr, control_limits_suite());
 	srunner_add_suite(sr, ocihook_suite());
 	srunner_add_suite(sr, cni_suite());
 	srunner_add_suite(sr, change_suite());

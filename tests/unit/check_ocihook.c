@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nsopen.h"
+#include "commalist.h"
 #include "ociconf.h"
 #include "request.h"
 #include "suites.h"
@@ -281,6 +282,16 @@ START_TEST(t_start_request)
 	ck_assert_str_eq(r.c->links[0].alias, "aliasdb");
 	ck_assert_uint_eq(r.c->nenv, 1);
 	request_clear(&r);
+	/* Bound to its veth peer: port and MAC, valid for iccd. */
+	ck_assert_int_eq(oci_set_port(req, "veth9", (const uint8_t[6]){ 0x02,
+	    0x42, 0xac, 0x11, 0x00, 0x03 }), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(req, "mac")),
+	    "02:42:ac:11:00:03");
+	ck_assert_msg(request_parse(req, &r, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_str_eq(r.c->port, "veth9");
+	ck_assert(r.c->has_mac);
+	request_clear(&r);
 	json_decref(req);
 
 	/* No IPv6, no lists: those fields are left out, not sent empty. */
@@ -423,17 +434,17 @@ START_TEST(t_split_list)
 	json_t *a;
 	size_t i;
 
-	a = oci_split_list("k", " \t ", 4, NULL, err, sizeof(err));
+	a = comma_split("k", " \t ", 4, NULL, err, sizeof(err));
 	ck_assert_uint_eq(json_array_size(a), 0);
 	json_decref(a);
-	a = oci_split_list("k", "a, b ,c", 3, NULL, err, sizeof(err));
+	a = comma_split("k", "a, b ,c", 3, NULL, err, sizeof(err));
 	ck_assert_uint_eq(json_array_size(a), 3);
 	ck_assert_str_eq(str_at(a, 1), "b");
 	json_decref(a);
-	ck_assert_ptr_null(oci_split_list("k", "a,b,c,d", 3, NULL, err,
+	ck_assert_ptr_null(comma_split("k", "a,b,c,d", 3, NULL, err,
 	    sizeof(err)));
 	ck_assert_str_eq(err, "k: more than 3 entries");
-	ck_assert_ptr_null(oci_split_list("k", ", a", 3, NULL, err,
+	ck_assert_ptr_null(comma_split("k", ", a", 3, NULL, err,
 	    sizeof(err)));
 	ck_assert_str_eq(err, "k: entry 1 is empty");
 
@@ -441,7 +452,7 @@ START_TEST(t_split_list)
 	for (i = 0; i <= ICC_MAX_PORTS; i++)
 		memcpy(big + 2 * i, "1,", 2);
 	big[2 * ICC_MAX_PORTS + 1] = '\0';
-	a = oci_split_list("io.iccd.expose", big, ICC_MAX_PORTS, NULL, err,
+	a = comma_split("io.iccd.expose", big, ICC_MAX_PORTS, NULL, err,
 	    sizeof(err));
 	ck_assert_ptr_null(a);
 	ck_assert_str_eq(err, "io.iccd.expose: more than 256 entries");

@@ -62,6 +62,26 @@ START_TEST(test_errors_name_the_field)
 		  "write: the file must be named \"hosts\"" },
 		{ "{\"cmd\":\"link\",\"name\":\"web\",\"link\":\"web:x\"}",
 		  "link: web:x: a container cannot link to itself" },
+		/* The port binding: both or neither, each validated. */
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"port\":\"veth1\"}",
+		  "port: given without mac" },
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"mac\":\"02:00:00:00:00:01\"}",
+		  "mac: given without port" },
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"port\":\"veth0123456789ab\","
+		  "\"mac\":\"02:00:00:00:00:01\"}", "port: longer than 15 bytes" },
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"port\":\"br0\","
+		  "\"mac\":\"02:00:00:00:00:01\"}", "port: is the bridge itself" },
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"port\":\"veth1\","
+		  "\"mac\":\"ff:ff:ff:ff:ff:ff\"}",
+		  "mac: a group (multicast) address" },
+		{ "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+		  "\"ip\":\"10.0.0.2\",\"port\":7,"
+		  "\"mac\":\"02:00:00:00:00:01\"}", "port: not a string" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -85,7 +105,8 @@ START_TEST(test_start_round_trip)
 	const char *text = "{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":"
 	    "\"br0\",\"ip\":\"10.0.0.2\",\"ip6\":\"fd00::2\",\"id\":\"abc\","
 	    "\"hostname\":\"h\",\"expose\":[\"3306/tcp\",\"7000-7002/udp\"],"
-	    "\"links\":[\"cache:kv\"],\"env\":[\"A=b=c\"]}";
+	    "\"links\":[\"cache:kv\"],\"env\":[\"A=b=c\"],\"port\":\"veth1\","
+	    "\"mac\":\"02:42:ac:11:00:0a\"}";
 	json_t *o = json_loads(text, 0, NULL), *again;
 	struct request r, r2;
 	char err[256], *s1, *s2;

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stddef.h>
 #include <grp.h>
 #include <stdbool.h>
@@ -32,74 +31,9 @@
 #include "peercred.h"
 #include "safefile.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define NOBODY	65534
-
-static char tbase[512], tdir[600];
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)remove(path);
-	return 0;
-}
-
-/* The runner's own directory (an unchecked fixture: a failed test, which
- * never reaches its teardown, leaves nothing behind). */
-static void
-tbase_setup(void)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(tbase, sizeof(tbase), "%s/check_safefile.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : P_tmpdir);
-	if (mkdtemp(tbase) == NULL || chmod(tbase, 0755) == -1) {
-		perror(tbase);
-		abort();
-	}
-}
-
-static void
-tbase_teardown(void)
-{
-	nftw(tbase, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-tdir_setup(void)
-{
-	snprintf(tdir, sizeof(tdir), "%s/t.XXXXXX", tbase);
-	ck_assert_ptr_nonnull(mkdtemp(tdir));
-	ck_assert_int_eq(chmod(tdir, 0755), 0);
-}
-
-static void
-tdir_teardown(void)
-{
-	nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tdir, name);
-	return p[k];
-}
-
-static void
-spit(const char *path, const char *s, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
-}
 
 /* file_is: path holds exactly want. */
 static void
@@ -166,22 +100,22 @@ START_TEST(test_inplace)
 	struct sf_target t = { AT_FDCWD, NULL, false, NULL, true };
 	struct stat before, after;
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
-	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	t.path = tpath("hosts");
+	tu_spit(tu_path("hosts"), "127.0.0.1 localhost\n", 0644);
+	ck_assert_int_eq(stat(tu_path("hosts"), &before), 0);
+	t.path = tu_path("hosts");
 	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
 	    sizeof(lasterr)), 0);
-	file_is(tpath("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
-	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
-	ck_assert_int_eq(rewrite(tpath("hosts"), NULL), 0);
-	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	ck_assert_int_eq(rewrite(tu_path("hosts"), NULL), 0);
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
 	ck_assert_uint_ne(after.st_ino, before.st_ino);
 	/* A missing file is still created. */
-	t.path = tpath("new");
+	t.path = tu_path("new");
 	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
 	    sizeof(lasterr)), 0);
-	file_is(tpath("new"), "10.0.0.2 api\n");
+	file_is(tu_path("new"), "10.0.0.2 api\n");
 }
 END_TEST
 
@@ -189,35 +123,35 @@ START_TEST(test_plain)
 {
 	struct stat st;
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0640);
-	ck_assert_int_eq(rewrite(tpath("hosts"), NULL), 0);
-	file_is(tpath("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
-	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
+	tu_spit(tu_path("hosts"), "127.0.0.1 localhost\n", 0640);
+	ck_assert_int_eq(rewrite(tu_path("hosts"), NULL), 0);
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
+	ck_assert_int_eq(stat(tu_path("hosts"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0640);
 	/* A missing file is created. */
-	ck_assert_int_eq(rewrite(tpath("new"), NULL), 0);
-	file_is(tpath("new"), "10.0.0.2 api\n");
+	ck_assert_int_eq(rewrite(tu_path("new"), NULL), 0);
+	file_is(tu_path("new"), "10.0.0.2 api\n");
 }
 END_TEST
 
 START_TEST(test_symlink_last)
 {
-	spit(tpath("real"), "keep\n", 0644);
-	ck_assert_int_eq(symlink(tpath("real"), tpath("hosts")), 0);
-	refused(tpath("hosts"), ELOOP);
+	tu_spit(tu_path("real"), "keep\n", 0644);
+	ck_assert_int_eq(symlink(tu_path("real"), tu_path("hosts")), 0);
+	refused(tu_path("hosts"), ELOOP);
 	ck_assert_str_eq(lasterr, "a symbolic link on the path (never "
 	    "followed)");
-	file_is(tpath("real"), "keep\n");
+	file_is(tu_path("real"), "keep\n");
 }
 END_TEST
 
 START_TEST(test_symlink_middle)
 {
-	ck_assert_int_eq(mkdir(tpath("sub"), 0755), 0);
-	spit(tpath("sub/hosts"), "keep\n", 0644);
-	ck_assert_int_eq(symlink("sub", tpath("link")), 0);
-	refused(tpath("link/hosts"), ELOOP);
-	file_is(tpath("sub/hosts"), "keep\n");
+	ck_assert_int_eq(mkdir(tu_path("sub"), 0755), 0);
+	tu_spit(tu_path("sub/hosts"), "keep\n", 0644);
+	ck_assert_int_eq(symlink("sub", tu_path("link")), 0);
+	refused(tu_path("link/hosts"), ELOOP);
+	file_is(tu_path("sub/hosts"), "keep\n");
 }
 END_TEST
 
@@ -227,8 +161,8 @@ START_TEST(test_magic_link)
 	char p[128];
 	int fd;
 
-	spit(tpath("real"), "keep\n", 0644);
-	ck_assert_int_ne(fd = open(tpath("real"), O_RDONLY), -1);
+	tu_spit(tu_path("real"), "keep\n", 0644);
+	ck_assert_int_ne(fd = open(tu_path("real"), O_RDONLY), -1);
 	snprintf(p, sizeof(p), "/proc/%ld/fd/%d", (long)getpid(), fd);
 	refused(p, ELOOP);
 	errno = 0;
@@ -238,7 +172,7 @@ START_TEST(test_magic_link)
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	refused(p, ELOOP);
 	close(fd);
-	file_is(tpath("real"), "keep\n");
+	file_is(tu_path("real"), "keep\n");
 }
 END_TEST
 
@@ -248,14 +182,14 @@ START_TEST(test_fifo)
 	struct stat st;
 	bool w;
 
-	ck_assert_int_eq(mkfifo(tpath("hosts"), 0666), 0);
-	refused(tpath("hosts"), EINVAL);
+	ck_assert_int_eq(mkfifo(tu_path("hosts"), 0666), 0);
+	refused(tu_path("hosts"), EINVAL);
 	ck_assert_str_eq(lasterr, "not a regular file");
 	errno = 0;
-	ck_assert_int_eq(sf_open_regular(AT_FDCWD, tpath("hosts"), false, &st,
+	ck_assert_int_eq(sf_open_regular(AT_FDCWD, tu_path("hosts"), false, &st,
 	    &w), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(lstat(tpath("hosts"), &st), 0);
+	ck_assert_int_eq(lstat(tu_path("hosts"), &st), 0);
 	ck_assert(S_ISFIFO(st.st_mode));
 }
 END_TEST
@@ -268,8 +202,8 @@ START_TEST(test_dev_zero)
 	bool w;
 	int fd;
 
-	ck_assert_int_eq(symlink("/dev/zero", tpath("hosts")), 0);
-	refused(tpath("hosts"), ELOOP);
+	ck_assert_int_eq(symlink("/dev/zero", tu_path("hosts")), 0);
+	refused(tu_path("hosts"), ELOOP);
 	/* Named directly: not a regular file. */
 	errno = 0;
 	ck_assert_int_eq(sf_open_regular(AT_FDCWD, "/dev/zero", false, &st,
@@ -286,9 +220,9 @@ END_TEST
 
 START_TEST(test_directory)
 {
-	ck_assert_int_eq(mkdir(tpath("hosts"), 0755), 0);
-	refused(tpath("hosts"), EINVAL);
-	refused(tpath("hosts/."), EISDIR);
+	ck_assert_int_eq(mkdir(tu_path("hosts"), 0755), 0);
+	refused(tu_path("hosts"), EINVAL);
+	refused(tu_path("hosts/."), EISDIR);
 }
 END_TEST
 
@@ -300,18 +234,18 @@ START_TEST(test_too_big)
 	ck_assert_ptr_nonnull(big);
 	memset(big, '#', SAFEFILE_MAX + 1);
 	big[SAFEFILE_MAX + 1] = '\0';
-	spit(tpath("hosts"), big, 0644);
-	ck_assert_int_eq(stat(tpath("hosts"), &before), 0);
-	refused(tpath("hosts"), EFBIG);
-	ck_assert_int_eq(stat(tpath("hosts"), &after), 0);
+	tu_spit(tu_path("hosts"), big, 0644);
+	ck_assert_int_eq(stat(tu_path("hosts"), &before), 0);
+	refused(tu_path("hosts"), EFBIG);
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
 	ck_assert_uint_eq(after.st_size, SAFEFILE_MAX + 1);
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
 	/* Exactly the cap is fine. */
 	big[SAFEFILE_MAX - 1] = '\n';
 	big[SAFEFILE_MAX] = '\0';
-	spit(tpath("ok"), big, 0644);
-	ck_assert_int_eq(rewrite(tpath("ok"), NULL), 0);
-	ck_assert_int_eq(stat(tpath("ok"), &after), 0);
+	tu_spit(tu_path("ok"), big, 0644);
+	ck_assert_int_eq(rewrite(tu_path("ok"), NULL), 0);
+	ck_assert_int_eq(stat(tu_path("ok"), &after), 0);
 	ck_assert_uint_eq(after.st_size, SAFEFILE_MAX + 13);
 	free(big);
 }
@@ -323,22 +257,22 @@ START_TEST(test_forbidden)
 	struct file_id id;
 	struct stat st;
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
-	ck_assert_int_eq(stat(tpath("hosts"), &st), 0);
+	tu_spit(tu_path("hosts"), "127.0.0.1 localhost\n", 0644);
+	ck_assert_int_eq(stat(tu_path("hosts"), &st), 0);
 	id.dev = st.st_dev;
 	id.ino = st.st_ino;
 	errno = 0;
-	ck_assert_int_eq(rewrite(tpath("hosts"), &id), -1);
+	ck_assert_int_eq(rewrite(tu_path("hosts"), &id), -1);
 	ck_assert_int_eq(errno, EPERM);
 	ck_assert_str_eq(lasterr, "the host's own hosts file (never written)");
-	file_is(tpath("hosts"), "127.0.0.1 localhost\n");
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n");
 	/* A hard link to it is the same file. */
-	ck_assert_int_eq(link(tpath("hosts"), tpath("other")), 0);
-	ck_assert_int_eq(rewrite(tpath("other"), &id), -1);
-	file_is(tpath("hosts"), "127.0.0.1 localhost\n");
+	ck_assert_int_eq(link(tu_path("hosts"), tu_path("other")), 0);
+	ck_assert_int_eq(rewrite(tu_path("other"), &id), -1);
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n");
 	/* Any other file is written. */
-	spit(tpath("third"), "", 0644);
-	ck_assert_int_eq(rewrite(tpath("third"), &id), 0);
+	tu_spit(tu_path("third"), "", 0644);
+	ck_assert_int_eq(rewrite(tu_path("third"), &id), 0);
 }
 END_TEST
 
@@ -349,12 +283,12 @@ START_TEST(test_tmp_planted)
 	struct stat st;
 	int dfd;
 
-	spit(tpath("victim"), "keep\n", 0644);
-	ck_assert_int_eq(symlink(tpath("victim"), tpath(".hosts.iccdaaaaaa")),
+	tu_spit(tu_path("victim"), "keep\n", 0644);
+	ck_assert_int_eq(symlink(tu_path("victim"), tu_path(".hosts.iccdaaaaaa")),
 	    0);
-	ck_assert_int_eq(symlink(tpath("absent"), tpath(".hosts.iccdbbbbbb")),
+	ck_assert_int_eq(symlink(tu_path("absent"), tu_path(".hosts.iccdbbbbbb")),
 	    0);
-	ck_assert_int_ne(dfd = open(tdir, O_PATH | O_DIRECTORY), -1);
+	ck_assert_int_ne(dfd = open(tu_dir, O_PATH | O_DIRECTORY), -1);
 	errno = 0;
 	ck_assert_int_eq(sf_tmp_open(dfd, ".hosts.iccdaaaaaa"), -1);
 	ck_assert_int_eq(errno, EEXIST);
@@ -362,9 +296,9 @@ START_TEST(test_tmp_planted)
 	ck_assert_int_eq(sf_tmp_open(dfd, ".hosts.iccdbbbbbb"), -1);
 	ck_assert_int_eq(errno, EEXIST);
 	close(dfd);
-	file_is(tpath("victim"), "keep\n");
-	ck_assert_int_eq(lstat(tpath("absent"), &st), -1);
-	ck_assert_int_eq(lstat(tpath(".hosts.iccdaaaaaa"), &st), 0);
+	file_is(tu_path("victim"), "keep\n");
+	ck_assert_int_eq(lstat(tu_path("absent"), &st), -1);
+	ck_assert_int_eq(lstat(tu_path(".hosts.iccdaaaaaa"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
 }
 END_TEST
@@ -373,19 +307,19 @@ START_TEST(test_beneath)
 {
 	struct sf_target t = { -1, "../hosts", true, NULL, false };
 
-	ck_assert_int_eq(mkdir(tpath("allowed"), 0755), 0);
-	spit(tpath("hosts"), "keep\n", 0644);
-	ck_assert_int_ne(t.dirfd = open(tpath("allowed"), O_PATH |
+	ck_assert_int_eq(mkdir(tu_path("allowed"), 0755), 0);
+	tu_spit(tu_path("hosts"), "keep\n", 0644);
+	ck_assert_int_ne(t.dirfd = open(tu_path("allowed"), O_PATH |
 	    O_DIRECTORY), -1);
 	errno = 0;
 	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
 	    sizeof(lasterr)), -1);
 	ck_assert_int_eq(errno, EXDEV);
-	file_is(tpath("hosts"), "keep\n");
+	file_is(tu_path("hosts"), "keep\n");
 	t.path = "hosts";
 	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
 	    sizeof(lasterr)), 0);
-	file_is(tpath("allowed/hosts"), "10.0.0.2 api\n");
+	file_is(tu_path("allowed/hosts"), "10.0.0.2 api\n");
 	close(t.dirfd);
 }
 END_TEST
@@ -422,33 +356,33 @@ START_TEST(test_openers)
 	char p[128];
 	int dfd, fd;
 
-	ck_assert_int_eq(mkdir(tpath("sub"), 0755), 0);
-	spit(tpath("sub/hosts"), "keep\n", 0644);
-	ck_assert_int_eq(symlink("sub", tpath("link")), 0);
-	ck_assert_int_eq(symlink("sub/hosts", tpath("hosts")), 0);
-	opens_as(op, AT_FDCWD, tpath("sub/hosts"), O_RDONLY, false, 0);
-	opens_as(op, AT_FDCWD, tpath("sub//./hosts"), O_RDONLY, false, 0);
-	opens_as(op, AT_FDCWD, tpath("sub"), O_PATH | O_DIRECTORY, false, 0);
+	ck_assert_int_eq(mkdir(tu_path("sub"), 0755), 0);
+	tu_spit(tu_path("sub/hosts"), "keep\n", 0644);
+	ck_assert_int_eq(symlink("sub", tu_path("link")), 0);
+	ck_assert_int_eq(symlink("sub/hosts", tu_path("hosts")), 0);
+	opens_as(op, AT_FDCWD, tu_path("sub/hosts"), O_RDONLY, false, 0);
+	opens_as(op, AT_FDCWD, tu_path("sub//./hosts"), O_RDONLY, false, 0);
+	opens_as(op, AT_FDCWD, tu_path("sub"), O_PATH | O_DIRECTORY, false, 0);
 	opens_as(op, AT_FDCWD, "/", O_PATH | O_DIRECTORY, false, 0);
-	opens_as(op, AT_FDCWD, tpath("hosts"), O_RDONLY, false, ELOOP);
-	opens_as(op, AT_FDCWD, tpath("hosts"), O_PATH, false, ELOOP);
-	opens_as(op, AT_FDCWD, tpath("link/hosts"), O_RDONLY, false, ELOOP);
-	opens_as(op, AT_FDCWD, tpath("link"), O_PATH | O_DIRECTORY, false,
+	opens_as(op, AT_FDCWD, tu_path("hosts"), O_RDONLY, false, ELOOP);
+	opens_as(op, AT_FDCWD, tu_path("hosts"), O_PATH, false, ELOOP);
+	opens_as(op, AT_FDCWD, tu_path("link/hosts"), O_RDONLY, false, ELOOP);
+	opens_as(op, AT_FDCWD, tu_path("link"), O_PATH | O_DIRECTORY, false,
 	    ELOOP);
-	opens_as(op, AT_FDCWD, tpath("sub/hosts/x"), O_RDONLY, false,
+	opens_as(op, AT_FDCWD, tu_path("sub/hosts/x"), O_RDONLY, false,
 	    ENOTDIR);
-	ck_assert_int_ne(fd = open(tpath("sub/hosts"), O_RDONLY), -1);
+	ck_assert_int_ne(fd = open(tu_path("sub/hosts"), O_RDONLY), -1);
 	snprintf(p, sizeof(p), "/proc/%ld/fd/%d", (long)getpid(), fd);
 	opens_as(op, AT_FDCWD, p, O_RDONLY, false, ELOOP);
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	opens_as(op, AT_FDCWD, p, O_RDONLY, false, ELOOP);
 	close(fd);
-	ck_assert_int_ne(dfd = open(tpath("sub"), O_PATH | O_DIRECTORY), -1);
+	ck_assert_int_ne(dfd = open(tu_path("sub"), O_PATH | O_DIRECTORY), -1);
 	opens_as(op, dfd, "hosts", O_RDONLY, true, 0);
 	opens_as(op, dfd, "../sub/hosts", O_RDONLY, true, EXDEV);
-	opens_as(op, dfd, tpath("sub/hosts"), O_RDONLY, true, EXDEV);
+	opens_as(op, dfd, tu_path("sub/hosts"), O_RDONLY, true, EXDEV);
 	close(dfd);
-	file_is(tpath("sub/hosts"), "keep\n");
+	file_is(tu_path("sub/hosts"), "keep\n");
 }
 END_TEST
 
@@ -505,8 +439,8 @@ nobody_peer(struct peer_cred *pc)
 	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, salen), 0);
 	ck_assert_int_eq(listen(ls, 1), 0);
 	if ((pid = fork()) == 0) {
-		if (setgroups(1, &extra) == -1 || setgid(NOBODY) == -1 ||
-		    setuid(NOBODY) == -1 || getuid() != NOBODY)
+		if (tu_drop_to(NOBODY, NOBODY, 1, &extra) == -1 ||
+		    getuid() != NOBODY)
 			_exit(2);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 		    connect(fd, (struct sockaddr *)&sa, salen) == -1)
@@ -553,45 +487,45 @@ START_TEST(test_peer_rights)
 	}
 	nobody_peer(&pc);
 	/* A root-owned 0755 directory and a root-owned 0644 file in it. */
-	ck_assert_int_eq(mkdir(tpath("root"), 0755), 0);
-	spit(tpath("root/hosts"), "keep\n", 0644);
+	ck_assert_int_eq(mkdir(tu_path("root"), 0755), 0);
+	tu_spit(tu_path("root/hosts"), "keep\n", 0644);
 	errno = 0;
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/hosts")), -1);
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/hosts")), -1);
 	ck_assert_int_eq(errno, EACCES);
-	file_is(tpath("root/hosts"), "keep\n");
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/new")), -1);
+	file_is(tu_path("root/hosts"), "keep\n");
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/new")), -1);
 	/* Even when the lines are there already: refused, not skipped. */
-	spit(tpath("root/same"), "10.0.0.2\tapi\n", 0644);
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/same")), -1);
+	tu_spit(tu_path("root/same"), "10.0.0.2\tapi\n", 0644);
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/same")), -1);
 	ck_assert_int_eq(errno, EACCES);
-	ck_assert_int_eq(lstat(tpath("root/new"), &st), -1);
+	ck_assert_int_eq(lstat(tu_path("root/new"), &st), -1);
 	/* Back to root's rights afterwards. */
 	ck_assert_uint_eq((uid_t)setfsuid((uid_t)-1), 0);
 	ck_assert_uint_eq((gid_t)setfsgid((gid_t)-1), 0);
 	/* A file the peer's group may write, in that directory: in place. */
-	spit(tpath("root/grp"), "keep\n", 0664);
-	ck_assert_int_eq(chown(tpath("root/grp"), 0, 4242), 0);
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/grp")), 0);
-	file_is(tpath("root/grp"), "keep\n10.0.0.2\tapi\n");
+	tu_spit(tu_path("root/grp"), "keep\n", 0664);
+	ck_assert_int_eq(chown(tu_path("root/grp"), 0, 4242), 0);
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/grp")), 0);
+	file_is(tu_path("root/grp"), "keep\n10.0.0.2\tapi\n");
 	/* The peer's own directory and file. */
-	ck_assert_int_eq(mkdir(tpath("own"), 0755), 0);
-	ck_assert_int_eq(chown(tpath("own"), NOBODY, NOBODY), 0);
-	spit(tpath("own/hosts"), "127.0.0.1 localhost\n", 0644);
-	ck_assert_int_eq(chown(tpath("own/hosts"), NOBODY, NOBODY), 0);
-	ck_assert_int_eq(hw(&hd, &pc, tpath("own/hosts")), 0);
-	file_is(tpath("own/hosts"), "127.0.0.1 localhost\n10.0.0.2\tapi\n");
-	ck_assert_int_eq(stat(tpath("own/hosts"), &st), 0);
+	ck_assert_int_eq(mkdir(tu_path("own"), 0755), 0);
+	ck_assert_int_eq(chown(tu_path("own"), NOBODY, NOBODY), 0);
+	tu_spit(tu_path("own/hosts"), "127.0.0.1 localhost\n", 0644);
+	ck_assert_int_eq(chown(tu_path("own/hosts"), NOBODY, NOBODY), 0);
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("own/hosts")), 0);
+	file_is(tu_path("own/hosts"), "127.0.0.1 localhost\n10.0.0.2\tapi\n");
+	ck_assert_int_eq(stat(tu_path("own/hosts"), &st), 0);
 	ck_assert_uint_eq(st.st_uid, NOBODY);
 	/* Under a --hosts-dir: written as root. */
-	ck_assert_int_eq(hostsdirs_add(&hd, tpath("root"), err, sizeof(err)),
+	ck_assert_int_eq(hostsdirs_add(&hd, tu_path("root"), err, sizeof(err)),
 	    0);
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/hosts")), 0);
-	file_is(tpath("root/hosts"), "keep\n10.0.0.2\tapi\n");
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/hosts")), 0);
+	file_is(tu_path("root/hosts"), "keep\n10.0.0.2\tapi\n");
 	/* but never out of it. */
-	spit(tpath("hosts"), "keep\n", 0644);
-	ck_assert_int_eq(hw(&hd, &pc, tpath("root/../hosts")), -1);
+	tu_spit(tu_path("hosts"), "keep\n", 0644);
+	ck_assert_int_eq(hw(&hd, &pc, tu_path("root/../hosts")), -1);
 	ck_assert_int_eq(errno, EXDEV);
-	file_is(tpath("hosts"), "keep\n");
+	file_is(tu_path("hosts"), "keep\n");
 	hostsdirs_free(&hd);
 	peer_cred_free(&pc);
 }
@@ -603,19 +537,19 @@ START_TEST(test_unknown_peer)
 	struct hostsdirs hd = { 0 };
 	char err[256];
 
-	ck_assert_int_eq(mkdir(tpath("allowed"), 0755), 0);
-	spit(tpath("hosts"), "keep\n", 0644);
+	ck_assert_int_eq(mkdir(tu_path("allowed"), 0755), 0);
+	tu_spit(tu_path("hosts"), "keep\n", 0644);
 	errno = 0;
-	ck_assert_int_eq(hw(&hd, NULL, tpath("hosts")), -1);
+	ck_assert_int_eq(hw(&hd, NULL, tu_path("hosts")), -1);
 	ck_assert_int_eq(errno, EPERM);
-	file_is(tpath("hosts"), "keep\n");
-	ck_assert_int_eq(hostsdirs_add(&hd, tpath("allowed"), err,
+	file_is(tu_path("hosts"), "keep\n");
+	ck_assert_int_eq(hostsdirs_add(&hd, tu_path("allowed"), err,
 	    sizeof(err)), 0);
-	ck_assert_int_eq(hw(&hd, NULL, tpath("allowed/hosts")), 0);
-	file_is(tpath("allowed/hosts"), "10.0.0.2\tapi\n");
-	ck_assert_int_eq(hostsdirs_add(&hd, tpath("hosts"), err, sizeof(err)),
+	ck_assert_int_eq(hw(&hd, NULL, tu_path("allowed/hosts")), 0);
+	file_is(tu_path("allowed/hosts"), "10.0.0.2\tapi\n");
+	ck_assert_int_eq(hostsdirs_add(&hd, tu_path("hosts"), err, sizeof(err)),
 	    -1);
-	ck_assert_int_eq(hostsdirs_add(&hd, tpath("nope"), err, sizeof(err)),
+	ck_assert_int_eq(hostsdirs_add(&hd, tu_path("nope"), err, sizeof(err)),
 	    -1);
 	hostsdirs_free(&hd);
 }
@@ -627,12 +561,12 @@ START_TEST(test_host_hosts)
 	struct peer_cred root = { 0, 0, NULL, 0 };
 	struct hostsdirs hd = { 0 };
 
-	spit(tpath("hosts"), "127.0.0.1 localhost\n", 0644);
+	tu_spit(tu_path("hosts"), "127.0.0.1 localhost\n", 0644);
 	errno = 0;
-	ck_assert_int_eq(hostswrite(&hd, &root, tpath("hosts"), tpath("hosts"),
+	ck_assert_int_eq(hostswrite(&hd, &root, tu_path("hosts"), tu_path("hosts"),
 	    OWNED, 1, LINES, 1, lasterr, sizeof(lasterr)), -1);
 	ck_assert_int_eq(errno, EPERM);
-	file_is(tpath("hosts"), "127.0.0.1 localhost\n");
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n");
 }
 END_TEST
 
@@ -642,8 +576,8 @@ safefile_suite(void)
 	Suite *s = suite_create("safefile");
 	TCase *tc = tcase_create("safefile");
 
-	tcase_add_unchecked_fixture(tc, tbase_setup, tbase_teardown);
-	tcase_add_checked_fixture(tc, tdir_setup, tdir_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
+	tcase_add_checked_fixture(tc, tu_dir_setup, tu_dir_teardown);
 	tcase_add_test(tc, test_plain);
 	tcase_add_test(tc, test_inplace);
 	tcase_add_test(tc, test_symlink_last);

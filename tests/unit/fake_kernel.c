@@ -31,6 +31,7 @@ struct op {
 struct kbatch {
 	struct op	*ops;
 	size_t		 n, cap;
+	struct belemvec	 badd, bdel;	/* bridge table elements */
 };
 
 /* The fake's whole state; fake_reset empties it. */
@@ -47,7 +48,19 @@ static struct {
 	char			 foreign[128];	/* "": nothing to report */
 	struct elemvec		 ct_gone;
 	size_t			 ct_unallowed;
+	struct belemvec		 belems;	/* the bridge table */
+	struct belemvec		 bwant;		/* kernel_set_bindings */
 } fk;
+
+static int
+belems_copy(struct belemvec *dst, const struct belemvec *src)
+{
+	dst->n = 0;
+	for (size_t i = 0; i < src->n; i++)
+		if (belemvec_push(dst, &src->v[i]) == -1)
+			return -1;
+	return 0;
+}
 
 static void
 commit_free(struct fake_commit *c)
@@ -60,6 +73,8 @@ commit_free(struct fake_commit *c)
 		free(c->closed_dels[i]);
 	free(c->closed_adds);
 	free(c->closed_dels);
+	belemvec_free(&c->badds);
+	belemvec_free(&c->bdels);
 }
 
 void
@@ -71,6 +86,8 @@ fake_reset(void)
 	elemvec_free(&fk.elems);
 	strvec_free(&fk.closed);
 	elemvec_free(&fk.ct_gone);
+	belemvec_free(&fk.belems);
+	belemvec_free(&fk.bwant);
 	memset(&fk, 0, sizeof(fk));
 }
 
@@ -205,6 +222,13 @@ fake_foreign_del_closed(const char *bridge)
 	foreign("set closed: element deleted");
 }
 
+void
+fake_foreign_clear_belems(void)
+{
+	fk.belems.n = 0;
+	foreign("set portmac: element deleted");
+}
+
 const struct elemvec *
 fake_ct_gone(void)
 {
@@ -270,6 +294,8 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 	for (size_t i = 0; i < nclosed; i++)
 		if (strvec_push(&fk.closed, closed[i]) == -1)
 			goto nomem;
+	if (belems_copy(&fk.belems, &fk.bwant) == -1)
+		goto nomem;
 	fk.present = true;
 	if (nchanged != NULL)
 		*nchanged = changed;
@@ -292,6 +318,8 @@ kbatch_free(struct kbatch *b)
 	if (b == NULL)
 		return;
 	free(b->ops);
+	belemvec_free(&b->badd);
+	belemvec_free(&b->bdel);
 	free(b);
 }
 
@@ -299,6 +327,70 @@ void
 kbatch_reset(struct kbatch *b)
 {
 	b->n = 0;
+	b->badd.n = b->bdel.n = 0;
+}
+
+int
+kbatch_add_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->badd, e);
+}
+
+int
+kbatch_del_belem(struct kbatch *b, const struct icc_belem *e)
+{
+	return belemvec_push(&b->bdel, e);
+}
+
+void
+kbatch_clear_belems(struct kbatch *b)
+{
+	b->badd.n = b->bdel.n = 0;
+}
+
+int
+kernel_set_bindings(struct kernel *k, const struct belemvec *all)
+{
+	return belems_copy(&fk.bwant, all) == -1 ? -ENOMEM : 0;
+}
+
+void
+fake_table_belems(struct belemvec *out)
+{
+	if (belems_copy(out, &fk.belems) == -1)
+		abort();
+	belemvec_sort_uniq(out);
+}
+
+static ssize_t
+belem_index(const struct belemvec *v, const struct icc_belem *e)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (memcmp(&v->v[i], e, sizeof(*e)) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* bapply: the batch's bridge elements onto v: deletes first (absent:
+ * -ENOENT), then adds (present: no error). */
+static int
+bapply(const struct kbatch *b, struct belemvec *v, char *err, size_t len)
+{
+	ssize_t j;
+
+	for (size_t i = 0; i < b->bdel.n; i++) {
+		if ((j = belem_index(v, &b->bdel.v[i])) < 0) {
+			snprintf(err, len, "del element bridge %s: %s",
+			    bset_name(b->bdel.v[i].set), strerror(ENOENT));
+			return -ENOENT;
+		}
+		v->v[j] = v->v[--v->n];
+	}
+	for (size_t i = 0; i < b->badd.n; i++)
+		if (belem_index(v, &b->badd.v[i]) < 0 &&
+		    belemvec_push(v, &b->badd.v[i]) == -1)
+			return -ENOMEM;
+	return 0;
 }
 
 static int
@@ -439,6 +531,9 @@ record(const struct kbatch *b, int rv)
 		if (r == -1)
 			abort();
 	}
+	if (belems_copy(&c->badds, &b->badd) == -1 ||
+	    belems_copy(&c->bdels, &b->bdel) == -1)
+		abort();
 }
 
 int
@@ -446,9 +541,10 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 {
 	struct elemvec elems = { 0 };
 	struct strvec closed = { 0 };
+	struct belemvec belems = { 0 };
 	int rv = 0;
 
-	if (b->n == 0)
+	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
 		return 0;
 	if (!fk.present) {
 		rv = -ENOENT;
@@ -464,17 +560,25 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 		if (rv != 0)
 			op_format(&b->ops[i], rv, err, errlen);
 	}
+	/* The bridge table's elements, after the rest of the batch. */
+	if (rv == 0 && belems_copy(&belems, &fk.belems) == -1)
+		rv = -ENOMEM;
+	if (rv == 0)
+		rv = bapply(b, &belems, err, errlen);
 	if (fk.refuse_in > 0)
 		fk.refuse_in--;
 	record(b, rv);
 	if (rv == 0) {
 		elemvec_free(&fk.elems);
 		strvec_free(&fk.closed);
+		belemvec_free(&fk.belems);
 		fk.elems = elems;
 		fk.closed = closed;
+		fk.belems = belems;
 	} else {
 		elemvec_free(&elems);
 		strvec_free(&closed);
+		belemvec_free(&belems);
 	}
 	return rv;
 }
@@ -485,6 +589,15 @@ kernel_dump_elems(struct kernel *k, struct elemvec *out)
 	if (!fk.present)
 		return -ENOENT;
 	return elems_copy(out, &fk.elems) == -1 ? -ENOMEM : 0;
+}
+
+int
+kernel_dump_belems(struct kernel *k, struct belemvec *out)
+{
+	if (!fk.present)
+		return -ENOENT;
+	fake_table_belems(out);
+	return 0;
 }
 
 int
@@ -506,6 +619,7 @@ kernel_delete_table(struct kernel *k)
 	fk.present = false;
 	elemvec_clear(&fk.elems);
 	strvec_free(&fk.closed);
+	fk.belems.n = 0;
 	foreign("table deleted");
 	return 0;
 }
@@ -546,6 +660,12 @@ kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
 
 int
 kernel_bridge_nf(char *err, size_t errlen)
+{
+	return 0;
+}
+
+int
+kernel_bridge_nf_check(char *err, size_t errlen)
 {
 	return 0;
 }

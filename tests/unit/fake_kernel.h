@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bind.h"
 #include "engine.h"
 #include "kernel.h"
 
@@ -19,6 +20,7 @@ struct fake_commit {
 	struct elemvec	 adds, dels;		/* elements, in batch order */
 	char		**closed_adds, **closed_dels;	/* bridge names */
 	size_t		 nclosed_adds, nclosed_dels;
+	struct belemvec	 badds, bdels;		/* the bridge table's */
 	int		 rv;			/* 0 or the negative errno */
 };
 
@@ -47,12 +49,16 @@ void fake_table_elems(struct elemvec *out);
 bool fake_table_closed(const char *bridge);
 size_t fake_table_nclosed(void);
 bool fake_table_present(void);
+/* The bridge table's elements (sorted copy into out). */
+void fake_table_belems(struct belemvec *out);
 
 /* Foreign changes (someone else's nft): they change the table and make
  * kernel_monitor_read report them once, with this cause. */
 void fake_foreign_del_elem(const struct icc_elem *e);
 void fake_foreign_add_elem(const struct icc_elem *e);
 void fake_foreign_del_closed(const char *bridge);
+/* Someone empties every set of the bridge table. */
+void fake_foreign_clear_belems(void);
 
 /* Conntrack cuts asked for since fake_reset: kernel_ct_flush_elems
  * (every element passed, appended) and kernel_ct_flush_unallowed calls. */
