@@ -621,8 +621,7 @@ bool
 oci_hook_owns(const struct oci_hook *h, const json_t *list,
     const struct msg_container *c)
 {
-	if (!c->running || c->id[0] == '\0' || h->id[0] == '\0' ||
-	    strcmp(c->id, h->id) != 0)
+	if (c->id[0] == '\0' || h->id[0] == '\0' || strcmp(c->id, h->id) != 0)
 		return false;
 	return links_owned(h, list) && ports_owned(h, c);
 }

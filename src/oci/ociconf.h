@@ -131,8 +131,10 @@ json_t *oci_stop_request(const struct oci_hook *h);
  * oci_hook_owns: whether what iccd's `list` reply shows of h->name is no
  * more than the hook's annotations declare, so that a poststop may forget
  * it (rm) and the next createRuntime declare it whole again.  Owned when
- * iccd holds it running under h's OCI id (not "") and each link whose
- * receiver it is and each port it exposes, when they came from a request
+ * iccd holds it under h's OCI id (not ""), running or not (iccd stops a
+ * container whose port went away, which may come first), and each link
+ * whose receiver it is and each port it exposes, when they came from a
+ * request
  * ("event", not a rules file: rm keeps those), is one of h's io.iccd.links
  * ("SOURCE" is "SOURCE:SOURCE") and io.iccd.expose ("PORT" is
  * "PORT/tcp").  A link or port someone added with iccctl makes it not

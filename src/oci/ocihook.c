@@ -265,21 +265,22 @@ hook_start(const struct oci_hook *h, char *err, size_t len)
 
 /* What a poststop does in iccd. */
 enum stop_action {
-	STOP_NOTHING,	/* not running there, or a newer container's name */
+	STOP_NOTHING,	/* not there, not running, or a newer container's */
 	STOP_STOP,	/* running, with declarations the hook did not make
 			 * (iccctl): stopped as `iccctl stop` would */
-	STOP_RM		/* running under this OCI id with only what the
-			 * annotations declare: forgotten (the next
-			 * createRuntime declares it whole again) */
+	STOP_RM		/* under this OCI id with only what the annotations
+			 * declare: forgotten (the next createRuntime
+			 * declares it whole again) */
 };
 
 /*
- * stop_action: what the poststop of h does.  A name iccd does not hold,
- * or holds stopped, needs nothing.  One that carries another OCI id
- * belongs to a newer container of that name (a late poststop of the old
- * one must not touch it).  One the hook owns (oci_hook_owns: this id,
- * nothing beyond its annotations) is forgotten; anything else (no id on
- * either side, a link or port added with iccctl) is stopped.
+ * stop_action: what the poststop of h does.  A name iccd does not hold
+ * needs nothing.  One that carries another OCI id belongs to a newer
+ * container of that name (a late poststop of the old one must not touch
+ * it).  One the hook owns (oci_hook_owns: this id, nothing beyond its
+ * annotations) is forgotten, even when iccd stopped it already (its port
+ * went away first); anything else running (no id on either side, a link
+ * or port added with iccctl) is stopped.
  */
 static int
 stop_action(const struct oci_hook *h, enum stop_action *act, char *err,
@@ -299,12 +300,15 @@ stop_action(const struct oci_hook *h, enum stop_action *act, char *err,
 		json_decref(rep);
 		return errf(err, len, 0, "list: iccd's reply: %s", why);
 	}
-	if (found == 1 && c.running && c.id[0] != '\0' && h->id[0] != '\0' &&
-	    strcmp(c.id, h->id) != 0)
-		fprintf(stderr, "icc-oci-hook: %s now belongs to container "
-		    "%.64s: left alone\n", h->name, c.id);
+	if (found == 1 && c.id[0] != '\0' && h->id[0] != '\0' &&
+	    strcmp(c.id, h->id) != 0) {
+		if (c.running)
+			fprintf(stderr, "icc-oci-hook: %s now belongs to "
+			    "container %.64s: left alone\n", h->name, c.id);
+	} else if (found == 1 && oci_hook_owns(h, rep, &c))
+		*act = STOP_RM;
 	else if (found == 1 && c.running)
-		*act = oci_hook_owns(h, rep, &c) ? STOP_RM : STOP_STOP;
+		*act = STOP_STOP;
 	json_decref(rep);
 	return 0;
 }
