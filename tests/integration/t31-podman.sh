@@ -73,6 +73,7 @@ pm() {
 }
 
 # pm_cleanup: every container of every private tree, then the trees.
+# shellcheck disable=SC2317 # run by the EXIT trap
 pm_cleanup() {
 	local d
 	for d in "${PM_DIRS[@]}"; do
@@ -85,6 +86,7 @@ pm_cleanup() {
 		rm -rf "$d"
 	done
 }
+# shellcheck disable=SC2317 # the EXIT trap
 t31_cleanup() {
 	local rc=$?
 	pm_cleanup
@@ -108,9 +110,10 @@ use_backend() {
 		-e "s|\"args\": \[\"icc-oci-hook\"\]|\"args\": [\"icc-oci-hook\", \"--socket\", \"$ICC_SOCK\"]|" \
 		"$ICC_SRCDIR/contrib/oci/iccd-hook.json" >"$PM_DIR/hooks/iccd-hook.json" ||
 		fatal "cannot write the hook's json"
-	grep -qF "\"$HOOK_BIN\"" "$PM_DIR/hooks/iccd-hook.json" &&
-		grep -qF "\"$ICC_SOCK\"" "$PM_DIR/hooks/iccd-hook.json" ||
+	if ! grep -qF "\"$HOOK_BIN\"" "$PM_DIR/hooks/iccd-hook.json" ||
+		! grep -qF "\"$ICC_SOCK\"" "$PM_DIR/hooks/iccd-hook.json"; then
 		fatal "the hook's json does not name this build and socket: $(cat "$PM_DIR/hooks/iccd-hook.json")"
+	fi
 	ln -s "$CNI_PLUGINS"/* "$ICC_PLUGIN" "$PM_DIR/cni-bin/" ||
 		fatal "cannot link the CNI plugins"
 	cat >"$PM_DIR/containers.conf" <<END
@@ -257,9 +260,10 @@ tar -C "$ICC_TMP/img" -cf "$ICC_TMP/busybox.tar" . || fatal "tar"
 in_host sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 # A rules file declares envweb's link: it outlives the container.
 RULES=$ICC_TMP/rules
-mkdir -p "$RULES" && chmod 755 "$RULES" &&
-	printf 'link envweb db:aliasdb\n' >"$RULES/10-t31.rules" ||
+if ! mkdir -p "$RULES" || ! chmod 755 "$RULES" ||
+	! printf 'link envweb db:aliasdb\n' >"$RULES/10-t31.rules"; then
 	fatal "cannot write the rules file"
+fi
 ICC_ICCD_ARGS=(--rules-dir "$RULES")
 start_iccd
 
