@@ -20,9 +20,10 @@ BUILD_PKGS=(gcc make autoconf automake libtool pkg-config libnftnl-dev
 RUN_PKGS=(nftables iproute2 iputils-ping netcat-openbsd kmod procps runc
 	busybox-static containernetworking-plugins util-linux)
 # Only for `test`: memcheck, the fuzzer, the benchmark's baselines and plot,
-# Docker Engine for icc-docker's test (t28 starts its own dockerd).
+# Docker Engine for icc-docker's test (t28 starts its own dockerd),
+# Podman with netavark for t31 (runc, CNI plugins and iptables as above).
 TEST_PKGS=(valgrind clang libclang-rt-14-dev iptables iperf3 gnuplot-nox jq
-	groff-base passwd docker.io graphviz curl)
+	groff-base passwd docker.io graphviz curl podman netavark)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

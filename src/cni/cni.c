@@ -22,8 +22,6 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +31,7 @@
 #include "client.h"
 #include "cniconf.h"
 #include "msg.h"
+#include "netinfo.h"
 #include "proto.h"
 
 #define ICCD_TIMEOUT_MS	20000	/* for one request to iccd */
@@ -207,18 +206,23 @@ call_simple(struct ctl_client *ctl, const char *cmd, const char *name,
  * bridge_check: the bridge must be a bridge in this network namespace: a
  * plugin before icc that is not `bridge` (ptp lists a host veth first)
  * would otherwise declare the container on an interface no traffic
- * crosses.  Skipped when sysfs is not mounted.
+ * crosses.  Asked of rtnetlink, which answers for the plugin's network
+ * namespace; /sys/class/net answers for whichever namespace mounted the
+ * sysfs the plugin sees, which a runtime may not have remounted.
  */
 static int
 bridge_check(const struct cni_conf *c, struct cni_err *err)
 {
-	char path[128];
-	struct stat st;
+	char kind[32], why[256];
+	int found;
 
-	if (stat("/sys/class/net", &st) == -1)
-		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", c->bridge);
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	if ((found = netinfo_link_kind(c->bridge, kind, sizeof(kind), why,
+	    sizeof(why))) == -1) {
+		err->code = CNI_ERR_IO;
+		snprintf(err->details, sizeof(err->details), "bridge: %s", why);
+		return -1;
+	}
+	if (found == 1 && strcmp(kind, "bridge") == 0)
 		return 0;
 	err->code = CNI_ERR_CONFIG;
 	if (c->bridge_given)

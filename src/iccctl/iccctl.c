@@ -392,6 +392,9 @@ cmd_status(int argc, char **argv)
 		    "back %lld\n", (long long)json_integer_value(
 		    json_object_get(rep, "unbound")), (long long)
 		    json_integer_value(json_object_get(rep, "sysctl_repairs")));
+		printf("containers stopped because their port went away %lld\n",
+		    (long long)json_integer_value(json_object_get(rep,
+		    "ports_lost")));
 	}
 	json_decref(rep);
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "netinfo.h"
 #include "parse.h"
 
 int
@@ -181,23 +182,18 @@ binding_status(struct iccd *d, json_t *rep)
 int
 binding_check_port(const struct icc_container *c, char *err, size_t len)
 {
-	char path[64], link[PATH_MAX];
-	const char *base;
-	struct stat st;
-	ssize_t n;
+	char master[IF_NAMESIZE + 1], why[256];
+	int rv;
 
-	if (c->port[0] == '\0' || stat("/sys/class/net", &st) == -1)
+	if (c->port[0] == '\0')
 		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s", c->port);
-	if (stat(path, &st) == -1)
+	rv = netinfo_link_master(c->port, master, sizeof(master), why,
+	    sizeof(why));
+	if (rv == -1)
+		return errf(err, len, 0, "port: %s", why);
+	if (rv == 0)
 		return errf(err, len, 0, "port: no interface %s", c->port);
-	snprintf(path, sizeof(path), "/sys/class/net/%s/master", c->port);
-	if ((n = readlink(path, link, sizeof(link) - 1)) < 0)
-		return errf(err, len, 0, "port: %s is not a port of %s",
-		    c->port, c->bridge);
-	link[n] = '\0';
-	base = strrchr(link, '/') != NULL ? strrchr(link, '/') + 1 : link;
-	if (strcmp(base, c->bridge) != 0)
+	if (strcmp(master, c->bridge) != 0)
 		return errf(err, len, 0, "port: %s is not a port of %s",
 		    c->port, c->bridge);
 	return 0;

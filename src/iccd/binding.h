@@ -77,11 +77,11 @@ bool binding_status(struct iccd *d, json_t *rep);
 
 /*
  * binding_check_port: c's port, when it names one, must be a port of
- * c's bridge in iccd's network namespace (its master in sysfs): a wrong
- * port would bind nothing and cut the container off (its own MAC and
- * addresses then enter by a port that is not theirs).  Skipped without
- * sysfs.  Returns 0, or -1 with a line in err ("port: veth1 is not a
- * port of br0").
+ * c's bridge in iccd's network namespace (its master, asked of
+ * rtnetlink: iccd may see another namespace's /sys): a wrong port would
+ * bind nothing and cut the container off (its own MAC and addresses then
+ * enter by a port that is not theirs).  Returns 0, or -1 with a line in
+ * err ("port: veth1 is not a port of br0").
  */
 int binding_check_port(const struct icc_container *c, char *err,
     size_t len);

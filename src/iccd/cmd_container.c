@@ -121,10 +121,14 @@ cmd_rm(struct iccd *d, struct request *r)
 			return reply_err("out of memory");
 		}
 	}
-	rep = change_apply(d, &ch, err, sizeof(err)) == -1 ?
-	    reply_err("%s", err) : reply_ok();
-	if (model_find(d->model, r->name) == NULL)
+	if (change_apply(d, &ch, err, sizeof(err)) == -1)
+		rep = reply_err("%s", err);
+	else {
+		/* The file was that container's: a runtime removes it with
+		 * the container, even when rules files still declare it. */
 		hosts_forget(d, r->name);
+		rep = reply_ok();
+	}
 	change_free(&ch);
 	return rep;
 }

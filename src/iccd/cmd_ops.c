@@ -65,6 +65,8 @@ metrics_text(struct iccd *d)
 	model_bridges(d->model, closed_count_cb, &g);
 	model_foreach(d->model, container_count_cb, &ctx);
 	g.repairs = d->repairs;
+	g.sysctl_repairs = d->sysctl_repairs;
+	g.ports_lost = d->ports_lost;
 	g.owned = d->k != NULL && kernel_owned(d->k) == 1;
 	return metrics_render(&d->metrics, &g);
 }

@@ -60,6 +60,8 @@ struct iccd {
 						 * is not looked up in sysfs */
 	struct metrics		 metrics;	/* metrics.h */
 	struct droplog		*droplog;	/* droplog.h; NULL: none */
+	unsigned long		 ports_lost;	/* containers stopped because
+						 * their port went away */
 };
 
 /*
@@ -86,6 +88,23 @@ int daemon_init(struct iccd *d, const char *table, const char *state_dir,
  * bad file, "kernel: ..." when the kernel refused).
  */
 int daemon_reload(struct iccd *d, char *err, size_t errlen);
+
+/*
+ * daemon_port_gone: the interface ifname (iccd's network namespace) was
+ * deleted: every running container whose port it was is stopped, on the
+ * change path, logged and counted (ports_lost, in `iccctl status`).  The
+ * caller checks first that no interface of that name exists again (a new
+ * container's veth may reuse the name).  See portlost.c.
+ */
+void daemon_port_gone(struct iccd *d, const char *ifname);
+
+/*
+ * daemon_ports_check: stop (as daemon_port_gone) every running container
+ * with a port for which exists(port, arg) is false: at start, and after
+ * link events were lost.
+ */
+void daemon_ports_check(struct iccd *d, bool (*exists)(const char *, void *),
+    void *arg);
 
 /* daemon_free: release everything (leaves the kernel table in place). */
 void daemon_free(struct iccd *d);

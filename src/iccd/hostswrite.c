@@ -84,7 +84,7 @@ hostswrite(const struct hostsdirs *hd, const struct peer_cred *who,
     size_t nowned, char *const *lines, size_t nlines, char *err,
     size_t errlen)
 {
-	struct sf_target	 t = { AT_FDCWD, path, false, NULL };
+	struct sf_target	 t = { AT_FDCWD, path, false, NULL, true };
 	struct file_id		 forbid;
 	struct cred_saved	 saved;
 	struct stat		 st;

@@ -39,7 +39,10 @@ void hostsdirs_free(struct hostsdirs *hd);
  * from an older iccd's state, whose peer is unknown) and path is under
  * no --hosts-dir.  host_hosts is the file never to write (iccd: "/etc/hosts",
  * compared by device and inode as iccd sees it; a missing one protects
- * nothing).  Returns 0, or -1 with errno and a short reason in err.
+ * nothing).  An existing file is rewritten in place, never renamed over:
+ * a container's hosts file is bind-mounted into its mount namespace, which
+ * would keep seeing the old inode.  Returns 0, or -1 with errno and a
+ * short reason in err.
  */
 int hostswrite(const struct hostsdirs *hd, const struct peer_cred *who,
     const char *path, const char *host_hosts, char *const *owned,

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "ops.h"
 #include "parse.h"
+#include "portwatch.h"
 #include "proto.h"
 #include "rules.h"
 #include "state.h"
@@ -362,9 +363,10 @@ struct loopfds {
 	int			 lfd;		/* drop log; -1: none */
 	struct httpmetrics	*http;		/* NULL: no --metrics-listen */
 	int			 tfd;		/* the sysctl watch's timer */
+	struct portwatch	*pw;		/* link events; NULL: none */
 };
 
-#define LOOP_FIXED	5
+#define LOOP_FIXED	6
 
 /*
  * Every SYSCTL_CHECK_MS iccd reads the br_netfilter sysctls it depends on
@@ -476,6 +478,52 @@ render_metrics(void *arg)
 	return metrics_text(arg);
 }
 
+/* on_port_gone: portwatch_read's callback, for an interface deleted. */
+static void
+on_port_gone(const char *ifname, void *arg)
+{
+	/* A new container's veth may have taken the name meanwhile. */
+	if (!portwatch_exists(ifname, NULL))
+		daemon_port_gone(arg, ifname);
+}
+
+/*
+ * ports_open: follow the containers' ports (portlost.c): subscribe, then
+ * stop the containers whose port went away while iccd was not listening.
+ * NULL when rtnetlink refuses (logged): stops then rely on the runtimes.
+ */
+static struct portwatch *
+ports_open(struct iccd *d)
+{
+	struct portwatch *pw = portwatch_open(1u << 20);
+
+	if (pw == NULL) {
+		log_warn("rtnetlink: cannot watch link events; containers "
+		    "whose port goes away will not be stopped by iccd");
+		return NULL;
+	}
+	daemon_ports_check(d, portwatch_exists, NULL);
+	return pw;
+}
+
+/* on_ports: link events; a socket that fails is closed for good. */
+static struct portwatch *
+on_ports(struct iccd *d, struct portwatch *pw)
+{
+	int rc = portwatch_read(pw, on_port_gone, d);
+
+	if (rc == 1) {
+		log_warnx("rtnetlink: link events lost: checking every port");
+		daemon_ports_check(d, portwatch_exists, NULL);
+	} else if (rc == -1) {
+		log_warn("rtnetlink: reading link events; containers whose "
+		    "port goes away will no longer be stopped by iccd");
+		portwatch_close(pw);
+		return NULL;
+	}
+	return pw;
+}
+
 static void
 main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 {
@@ -495,6 +543,8 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 		pfd[3].events = POLLIN;
 		pfd[4].fd = lf->tfd;
 		pfd[4].events = POLLIN;
+		pfd[5].fd = lf->pw != NULL ? portwatch_fd(lf->pw) : -1;
+		pfd[5].events = POLLIN;
 		n = control_pollfds(ctl, pfd + LOOP_FIXED);
 		d->metrics.clients = control_clients(ctl);
 		/* While a compaction runs, wake up soon to reap it. */
@@ -514,6 +564,10 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 			lf->lfd = on_drops(d, lf->lfd);
 		if (pfd[4].revents & POLLIN)
 			on_sysctl_timer(d, lf->tfd);
+		/* Before requests too: a start may reuse a gone port's name,
+		 * and on_port_gone then finds it there again. */
+		if (lf->pw != NULL && pfd[5].revents != 0)
+			lf->pw = on_ports(d, lf->pw);
 		/* Every round: MHD's connection timeouts need the calls. */
 		if (lf->http != NULL)
 			http_run(lf->http);
@@ -581,7 +635,7 @@ main(int argc, char **argv)
 		.log_group = KERNEL_LOG_GROUP
 	};
 	static struct iccd d;
-	struct loopfds lf = { -1, -1, -1, NULL, -1 };
+	struct loopfds lf = { -1, -1, -1, NULL, -1, NULL };
 	struct sockaddr_storage ms;
 	size_t mslen = 0;
 	const char *table_lock;
@@ -638,6 +692,7 @@ main(int argc, char **argv)
 	st.done = mono_now();
 	log_loaded(&d, &st);
 	log_owned(&d);
+	lf.pw = ports_open(&d);
 	if ((ctl = control_open(o.socket, group, handle,
 	    &d)) == NULL)
 		fatal("--socket: %s", o.socket);
@@ -660,6 +715,7 @@ main(int argc, char **argv)
 #endif
 	lf.tfd = sysctl_timer_open();
 	main_loop(&d, ctl, &lf);
+	portwatch_close(lf.pw);
 	http_close(lf.http);
 	control_close(ctl);
 	droplog_free(d.droplog);

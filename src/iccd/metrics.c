@@ -122,6 +122,12 @@ gauges(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
 	family(f, "iccd_repairs_total", "counter", "Repairs of the table "
 	    "after someone else changed it.");
 	fprintf(f, "iccd_repairs_total %lu\n", g->repairs);
+	family(f, "iccd_sysctl_repairs_total", "counter", "br_netfilter "
+	    "sysctls found changed and put back.");
+	fprintf(f, "iccd_sysctl_repairs_total %lu\n", g->sysctl_repairs);
+	family(f, "iccd_ports_lost_total", "counter", "Running containers "
+	    "stopped by iccd because their bridge port went away.");
+	fprintf(f, "iccd_ports_lost_total %lu\n", g->ports_lost);
 	family(f, "iccd_table_owned", "gauge", "1 when iccd's table carries "
 	    "the owner and persist flags: no other process can change it.");
 	fprintf(f, "iccd_table_owned %d\n", g->owned ? 1 : 0);

@@ -51,6 +51,8 @@ struct metrics_gauges {
 	size_t		 running, stopped, declared;	/* containers */
 	size_t		 active, pending;		/* links */
 	unsigned long	 repairs;
+	unsigned long	 sysctl_repairs;	/* br_netfilter sysctls put back */
+	unsigned long	 ports_lost;	/* containers stopped: port gone */
 	bool		 owned;		/* the table carries owner + persist */
 };
 

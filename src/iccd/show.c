@@ -200,6 +200,8 @@ cmd_status(struct iccd *d)
 		/* The bridge table must match too. */
 		if (!binding_status(d, rep))
 			json_object_set_new(rep, "matches", json_false());
+		json_object_set_new(rep, "ports_lost", json_integer(
+		    (json_int_t)d->ports_lost));
 	}
 	elemvec_free(&have);
 	elemvec_free(&adds);

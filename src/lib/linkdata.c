@@ -254,6 +254,25 @@ out:
 	return rv;
 }
 
+/*
+ * env_link: whether l gives r variables: an active link; for a receiver
+ * that never started (declared by a rules file), a link whose source
+ * runs, since its variables are wanted before it is created (a runtime's
+ * --env-file: env cannot be added to a container afterwards).
+ */
+static bool
+env_link(const struct icc_model *m, const struct icc_container *r,
+    const struct icc_link *l)
+{
+	const struct icc_container *s = model_find(m, l->source);
+
+	if (s == NULL || s == r)
+		return false;
+	if (!r->has_identity)
+		return s->running;
+	return link_active(m, r, l);
+}
+
 int
 linkdata_env(const struct icc_model *m, const struct icc_container *r,
     const char *only, struct strvec *out)
@@ -268,9 +287,9 @@ linkdata_env(const struct icc_model *m, const struct icc_container *r,
 		if (only != NULL && strcmp(l->alias, only) != 0)
 			continue;
 		found = true;
-		if (!link_active(m, r, l) ||
-		    (s = model_find(m, l->source)) == NULL)
+		if (!env_link(m, r, l))
 			continue;
+		s = model_find(m, l->source);
 		if (link_env(r->name, l->alias, s->ip4, s->ports, s->nports,
 		    s->env, s->nenv, out) == -1) {
 			strvec_cut(out, n0);

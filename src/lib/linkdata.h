@@ -30,6 +30,9 @@ int link_env(const char *receiver, const char *alias, struct in_addr ip,
 /*
  * linkdata_env: the variables of every active link of receiver r in m, in
  * the order of r's links, or of the one link with alias `only` (NULL: all).
+ * A receiver that never started (no identity: declared by a rules file)
+ * gets those of its links whose source runs: what it would get if created
+ * now, for a runtime's --env-file.
  * Returns 0, or -1 with errno ENOMEM, or ENOENT when `only` names no link.
  */
 int linkdata_env(const struct icc_model *m, const struct icc_container *r,

@@ -278,6 +278,31 @@ get_link(struct nl *nl, unsigned index, struct link *l)
 	return 0;
 }
 
+/* get_link_named: interface `name` of nl's namespace (RTM_GETLINK with
+ * IFLA_IFNAME: one answer, no dump).  -1 with ENODEV if none. */
+static int
+get_link_named(struct nl *nl, const char *name, struct link *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct pick p = { .want = NULL };
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (nl_talk(nl, nlh, one_link, &p) == -1)
+		return -1;
+	if (!p.found || strcmp(p.link.name, name) != 0) {
+		errno = ENODEV;
+		return -1;
+	}
+	*l = p.link;
+	return 0;
+}
+
 /* ---- addresses ---------------------------------------------------------- */
 
 struct addrs {
@@ -565,5 +590,49 @@ out:
 	close_fd(hfd);
 	close_fd(cfd);
 	close(self);
+	return rv;
+}
+
+int
+netinfo_link_kind(const char *ifname, char *kind, size_t len, char *err,
+    size_t errlen)
+{
+	struct nl nl = { .sock = NULL };
+	struct pick p = { .want = ifname };
+
+	if (nl_open(&nl) == -1)
+		return fail(err, errlen, "rtnetlink: %s", strerror(errno));
+	if (dump_links(&nl, &p) == -1) {
+		fail(err, errlen, "rtnetlink: interfaces: %s", strerror(errno));
+		nl_close(&nl);
+		return -1;
+	}
+	nl_close(&nl);
+	if (!p.found)
+		return 0;
+	snprintf(kind, len, "%s", p.link.kind);
+	return 1;
+}
+
+int
+netinfo_link_master(const char *ifname, char *master, size_t len,
+    char *err, size_t errlen)
+{
+	struct nl nl = { .sock = NULL };
+	struct link l, br;
+	int rv = 1;
+
+	master[0] = '\0';
+	if (nl_open(&nl) == -1)
+		return fail(err, errlen, "rtnetlink: %s", strerror(errno));
+	if (get_link_named(&nl, ifname, &l) == -1)
+		rv = errno == ENODEV ? 0 : fail(err, errlen,
+		    "rtnetlink: %s: %s", ifname, strerror(errno));
+	else if (l.master != 0 && get_link(&nl, l.master, &br) == 0)
+		snprintf(master, len, "%s", br.name);
+	else if (l.master != 0)
+		rv = fail(err, errlen, "rtnetlink: master of %s: %s", ifname,
+		    strerror(errno));
+	nl_close(&nl);
 	return rv;
 }

@@ -57,4 +57,26 @@ struct netinfo {
 int netinfo_lookup(const char *ctr_ns, const char *host_ns,
     const char *ifname, struct netinfo *ni, char *err, size_t errlen);
 
+/*
+ * netinfo_link_kind: the kind of interface ifname in the caller's network
+ * namespace, as rtnetlink reports it (IFLA_INFO_KIND: "bridge", "veth";
+ * "" for a device without one, such as a physical NIC), into kind (len
+ * bytes).  Asks the kernel, not /sys: a process may see another
+ * namespace's sysfs.  Returns 1 when found, 0 when there is no such
+ * interface, -1 with one line in err and errno set when netlink fails.
+ */
+int netinfo_link_kind(const char *ifname, char *kind, size_t len,
+    char *err, size_t errlen);
+
+/*
+ * netinfo_link_master: the name of the master (bridge) of interface
+ * ifname in the caller's network namespace, into master (len bytes; ""
+ * when it has none), asked of rtnetlink (one RTM_GETLINK by name, then
+ * one by index), never /sys.  Returns 1 when ifname exists, 0 when there
+ * is no such interface, -1 with one line in err and errno set when
+ * netlink fails.
+ */
+int netinfo_link_master(const char *ifname, char *master, size_t len,
+    char *err, size_t errlen);
+
 #endif

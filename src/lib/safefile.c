@@ -416,12 +416,13 @@ rewrite_in_place(struct work *w, const char *p, size_t len)
 	return 0;
 }
 
-/* write_new: replace the file's contents with p (len bytes). */
+/* write_new: replace the file's contents with p (len bytes); always in
+ * place when inplace and the file exists. */
 static int
-write_new(struct work *w, const char *p, size_t len)
+write_new(struct work *w, const char *p, size_t len, bool inplace)
 {
-	bool inplace = false;
-
+	if (inplace && w->fd != -1)
+		return rewrite_in_place(w, p, len);
 	if (replace_atomic(w, p, len, &inplace) == 0)
 		return 0;
 	if (!inplace)
@@ -461,7 +462,7 @@ sf_rewrite(const struct sf_target *t, sf_edit_fn edit, void *arg,
 	    memcmp(nb, old, nlen) == 0))
 		rv = 0;
 	else
-		rv = write_new(&w, nb, nlen);
+		rv = write_new(&w, nb, nlen, t->inplace);
 out:
 	saved = errno;
 	if (rv == -1)

@@ -41,6 +41,13 @@ struct sf_target {
 	const struct file_id	*forbid;  /* never read or write this file
 					   * (the host's /etc/hosts); NULL:
 					   * none */
+	bool			 inplace; /* an existing file is always
+					   * rewritten in place, never
+					   * renamed over: it may be bind-
+					   * mounted in a mount namespace
+					   * iccd cannot see (a container's
+					   * /etc/hosts), which would keep
+					   * the old inode */
 };
 
 /*
@@ -105,7 +112,8 @@ typedef int (*sf_edit_fn)(const char *old, size_t old_len, bool exists,
  * SAFEFILE_MAX bytes; a missing file reads as empty), call edit, and when
  * the contents change, write them: to a temporary file ".NAME.iccdXXXXXX"
  * beside it (O_EXCL, the original's mode and owner, fsync) renamed over
- * it, so readers see the old file or the new one; when rename cannot
+ * it, so readers see the old file or the new one; with t->inplace, or
+ * when rename cannot
  * (EBUSY, EXDEV: a bind mount) or the owner cannot be kept (EPERM: the
  * identity is not root), rewrite in place through the descriptor that
  * was checked, which must be writable.  A missing file is created 0644.

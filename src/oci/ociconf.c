@@ -387,6 +387,78 @@ config_hostname(const json_t *config, struct oci_hook *h, char *err,
 	return 0;
 }
 
+/* mount_is_bind: type "bind", or "bind"/"rbind" among the options. */
+static bool
+mount_is_bind(const json_t *m)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_is_string(json_object_get(m, "type")) &&
+	    strcmp(json_string_value(json_object_get(m, "type")), "bind") == 0)
+		return true;
+	json_array_foreach(json_object_get(m, "options"), i, v)
+		if (json_is_string(v) && (strcmp(json_string_value(v),
+		    "bind") == 0 || strcmp(json_string_value(v), "rbind") == 0))
+			return true;
+	return false;
+}
+
+/* hosts_path_check: absolute, no "", "." or ".." component, named hosts. */
+static int
+hosts_path_check(const char *s, const char **why)
+{
+	const char *p, *next;
+
+	if (s[0] != '/')
+		return *why = "not an absolute path", -1;
+	if (strlen(s) >= PATH_MAX)
+		return *why = "too long", -1;
+	for (p = s + 1; ; p = next + 1) {
+		size_t n = (next = strchr(p, '/')) ? (size_t)(next - p) :
+		    strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return *why = "an empty, \".\" or \"..\" component", -1;
+		if (next == NULL)
+			return strcmp(p, "hosts") == 0 ? 0 :
+			    (*why = "not a file named \"hosts\"", -1);
+	}
+}
+
+/* config_hosts: the source of the /etc/hosts bind mount, if any. */
+static int
+config_hosts(const json_t *config, struct oci_hook *h, char *err,
+    size_t len)
+{
+	const json_t *mounts, *m;
+	const char *dst, *src, *why;
+	size_t i;
+
+	if (config == NULL ||
+	    (mounts = json_object_get(config, "mounts")) == NULL)
+		return 0;
+	if (!json_is_array(mounts))
+		return errf(err, len, EINVAL, "mounts (config.json): not an "
+		    "array");
+	json_array_foreach(mounts, i, m) {
+		dst = json_string_value(json_object_get(m, "destination"));
+		if (dst == NULL || strcmp(dst, "/etc/hosts") != 0 ||
+		    !mount_is_bind(m))
+			continue;
+		if ((src = json_string_value(json_object_get(m,
+		    "source"))) == NULL)
+			return errf(err, len, EINVAL, "mounts[%zu].source "
+			    "(config.json): missing or not a string", i);
+		if (hosts_path_check(src, &why) == -1)
+			return errf(err, len, EINVAL, "mounts[%zu].source "
+			    "(config.json): %s: %s", i, src, why);
+		snprintf(h->hosts_file, sizeof(h->hosts_file), "%s", src);
+	}
+	return 0;
+}
+
 int
 oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
     size_t len)
@@ -410,6 +482,8 @@ oci_config_parse(struct oci_hook *h, const json_t *config, char *err,
 		rv = ann_netns(ann, h, err, len);
 	if (rv == 0)
 		rv = config_hostname(config, h, err, len);
+	if (rv == 0)
+		rv = config_hosts(config, h, err, len);
 	json_decref(ann);
 	return rv;
 }
@@ -460,4 +534,113 @@ json_t *
 oci_stop_request(const struct oci_hook *h)
 {
 	return msg_request("stop", h->name);
+}
+
+/* has_str: the array a holds s, or s with suffix appended (when not NULL
+ * and s has no '/', so that "3306" matches "3306/tcp"). */
+static bool
+has_str(const json_t *a, const char *s, const char *suffix)
+{
+	const json_t *v;
+	char buf[64];
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		const char *e = json_string_value(v);
+
+		if (e == NULL)
+			continue;
+		if (strcmp(e, s) == 0)
+			return true;
+		if (suffix != NULL && strchr(e, '/') == NULL &&
+		    snprintf(buf, sizeof(buf), "%s%s", e, suffix) <
+		    (int)sizeof(buf) && strcmp(buf, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* link_declared: SOURCE:ALIAS is one of h's links. */
+static bool
+link_declared(const struct oci_hook *h, const char *source,
+    const char *alias)
+{
+	char both[2 * ICC_NAME_MAX + 2];
+
+	snprintf(both, sizeof(both), "%s:%s", source, alias);
+	return has_str(h->links, both, NULL) || (strcmp(source, alias) == 0 &&
+	    has_str(h->links, source, NULL));
+}
+
+/* links_owned: every request-made link of h->name's in list is h's. */
+static bool
+links_owned(const struct oci_hook *h, const json_t *list)
+{
+	const json_t *links = json_object_get(list, "links"), *l;
+	const char *rcv, *src, *alias, *from;
+	size_t i;
+
+	if (!json_is_array(links))
+		return false;
+	json_array_foreach(links, i, l) {
+		rcv = json_string_value(json_object_get(l, "receiver"));
+		src = json_string_value(json_object_get(l, "source"));
+		alias = json_string_value(json_object_get(l, "alias"));
+		from = json_string_value(json_object_get(l, "from"));
+		if (rcv == NULL || src == NULL || alias == NULL || from == NULL)
+			return false;
+		if (strcmp(rcv, h->name) == 0 && strcmp(from, "event") == 0 &&
+		    !link_declared(h, src, alias))
+			return false;
+	}
+	return true;
+}
+
+/* ports_owned: every request-made port of c is one of h's. */
+static bool
+ports_owned(const struct oci_hook *h, const struct msg_container *c)
+{
+	const json_t *v;
+	const char *p, *from;
+	size_t i;
+
+	if (c->expose == NULL)
+		return true;
+	json_array_foreach(c->expose, i, v) {
+		p = json_string_value(v);
+		from = json_string_value(json_array_get(c->expose_from, i));
+		if (p == NULL || (from != NULL && strcmp(from, "event") != 0))
+			continue;
+		if (!has_str(h->expose, p, "/tcp"))
+			return false;
+	}
+	return true;
+}
+
+bool
+oci_hook_owns(const struct oci_hook *h, const json_t *list,
+    const struct msg_container *c)
+{
+	if (c->id[0] == '\0' || h->id[0] == '\0' || strcmp(c->id, h->id) != 0)
+		return false;
+	return links_owned(h, list) && ports_owned(h, c);
+}
+
+json_t *
+oci_rm_request(const struct oci_hook *h)
+{
+	return msg_request("rm", h->name);
+}
+
+json_t *
+oci_hosts_request(const struct oci_hook *h)
+{
+	json_t *req = msg_request("hosts", h->name);
+
+	if (req != NULL && json_object_set_new(req, "write",
+	    json_string(h->hosts_file)) == -1) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
 }

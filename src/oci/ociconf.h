@@ -40,6 +40,7 @@
 
 #include <jansson.h>
 
+#include "msg.h"
 #include "parse.h"
 
 #define OCI_ANN_PREFIX	"io.iccd."
@@ -68,6 +69,8 @@ struct oci_hook {
 	json_t		*env;
 	json_t		*state_ann;	/* the state's annotations, or NULL */
 	char		 oci_id[OCI_ID_MAX + 1];	/* the state's id */
+	char		 hosts_file[PATH_MAX];	/* source of the /etc/hosts
+						 * bind mount; "" if none */
 };
 
 /*
@@ -123,5 +126,31 @@ int oci_set_port(json_t *req, const char *port, const uint8_t mac[6]);
 
 /* oci_stop_request: the "stop" request for h->name, or NULL (ENOMEM). */
 json_t *oci_stop_request(const struct oci_hook *h);
+
+/*
+ * oci_hook_owns: whether what iccd's `list` reply shows of h->name is no
+ * more than the hook's annotations declare, so that a poststop may forget
+ * it (rm) and the next createRuntime declare it whole again.  Owned when
+ * iccd holds it under h's OCI id (not ""), running or not (iccd stops a
+ * container whose port went away, which may come first), and each link
+ * whose receiver it is and each port it exposes, when they came from a
+ * request
+ * ("event", not a rules file: rm keeps those), is one of h's io.iccd.links
+ * ("SOURCE" is "SOURCE:SOURCE") and io.iccd.expose ("PORT" is
+ * "PORT/tcp").  A link or port someone added with iccctl makes it not
+ * owned: the poststop then only stops it.  c is h->name decoded from
+ * list (msg_list_find).  Unreadable parts of the reply count as not owned.
+ */
+bool oci_hook_owns(const struct oci_hook *h, const json_t *list,
+    const struct msg_container *c);
+
+/* oci_rm_request: the "rm" request for h->name, or NULL (ENOMEM). */
+json_t *oci_rm_request(const struct oci_hook *h);
+
+/*
+ * oci_hosts_request: the "hosts" request that has iccd keep h->hosts_file
+ * written with h->name's link lines, or NULL (ENOMEM).
+ */
+json_t *oci_hosts_request(const struct oci_hook *h);
 
 #endif

@@ -12,11 +12,16 @@
  * (/proc/PID/ns/net; see netinfo.h) and send iccd one "start" request, the
  * one `iccctl start` would send.
  *
- * stop (poststop): send "stop" for the name; the container's declarations
- * stay, as after `iccctl stop` (a link to it turns pending).  The pid is
- * not needed: a poststop state has none.  Nothing is sent when iccd does
- * not run the name, or runs it under another OCI id (a newer container of
- * that name: see stop_needed).
+ * When config.json bind-mounts a file on /etc/hosts (the runtime's own
+ * file for the container), iccd is then asked to keep it written with the
+ * container's link lines (hosts --write; see hook_hosts).
+ *
+ * stop (poststop): "rm" when iccd runs the name under this OCI id with no
+ * more than the annotations declare (the runtime runs poststop on a stop
+ * and a removal alike: see hook_stop), else "stop", whose declarations
+ * stay as after `iccctl stop`.  The pid is not needed: a poststop state
+ * has none.  Nothing is sent when iccd does not run the name, or runs it
+ * under another OCI id (a newer container of that name: see stop_action).
  *
  * Without start or stop the state's status decides: "creating" or
  * "created" start, "stopped" stops.  That is what a single oci-hooks(5)
@@ -35,7 +40,10 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,6 +59,7 @@
 #include "nsopen.h"
 #include "ociconf.h"
 #include "proto.h"
+#include "safefile.h"
 
 #define HOOK_TIMEOUT_MS	10000	/* per exchange with iccd */
 #define ERRLEN		1024
@@ -159,10 +168,62 @@ call_iccd(json_t *req, const char *what, char *err, size_t len)
 	return rep == NULL ? -1 : 0;
 }
 
+/*
+ * hosts_file_usable: h->hosts_file is the runtime's own file for this
+ * container: no symbolic link on the path, a regular file, and not the
+ * host's /etc/hosts (a config.json that binds that one gets no lines:
+ * iccd never writes it).  Returns 1 usable, 0 to be left alone, -1 with
+ * err.  iccd checks again when it writes (it trusts no client).
+ */
+static int
+hosts_file_usable(const struct oci_hook *h, char *err, size_t len)
+{
+	struct stat st, host;
+	int fd;
+
+	if ((fd = sf_openat2(AT_FDCWD, h->hosts_file, O_RDONLY | O_NONBLOCK |
+	    O_NOCTTY, 0, false)) == -1)
+		return errf(err, len, 0, "hosts file %s: %s", h->hosts_file,
+		    errno == ELOOP ? "a symbolic link on the path" :
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errf(err, len, 0, "hosts file %s: not a regular file",
+		    h->hosts_file);
+	}
+	close(fd);
+	if (stat("/etc/hosts", &host) == 0 && host.st_dev == st.st_dev &&
+	    host.st_ino == st.st_ino)
+		return 0;
+	return 1;
+}
+
+/*
+ * hook_hosts: have iccd keep the container's /etc/hosts (the runtime's
+ * file, bind-mounted) written with its link lines.  The hook runs as
+ * root, so iccd writes as root: only the file config.json names, checked.
+ */
+static int
+hook_hosts(const struct oci_hook *h, char *err, size_t len)
+{
+	char what[ICC_NAME_MAX + 32];
+	json_t *req;
+	int usable;
+
+	if (h->hosts_file[0] == '\0')
+		return 0;
+	if ((usable = hosts_file_usable(h, err, len)) != 1)
+		return usable;
+	if ((req = oci_hosts_request(h)) == NULL)
+		return errf(err, len, 0, "hosts: out of memory");
+	snprintf(what, sizeof(what), "hosts file of %s", h->name);
+	return call_iccd(req, what, err, len);
+}
+
 static int
 hook_start(const struct oci_hook *h, char *err, size_t len)
 {
-	char ns[64], hns[64], what[ICC_NAME_MAX + 16];
+	char ns[64], hns[64], what[ICC_NAME_MAX + 16], why[ERRLEN];
 	struct netinfo ni;
 	json_t *req;
 	int hfd = -1, rv;
@@ -191,56 +252,92 @@ hook_start(const struct oci_hook *h, char *err, size_t len)
 		return errf(err, len, 0, "start: out of memory");
 	}
 	snprintf(what, sizeof(what), "start of %s", h->name);
-	return call_iccd(req, what, err, len);
+	if (call_iccd(req, what, err, len) == -1)
+		return -1;
+	if (hook_hosts(h, err, len) == 0)
+		return 0;
+	/* The runtime will not start it: take the declaration back. */
+	snprintf(what, sizeof(what), "rm of %s", h->name);
+	if (call_iccd(oci_rm_request(h), what, why, sizeof(why)) == -1)
+		fprintf(stderr, "icc-oci-hook: %s\n", why);
+	return -1;
 }
 
+/* What a poststop does in iccd. */
+enum stop_action {
+	STOP_NOTHING,	/* not there, not running, or a newer container's */
+	STOP_STOP,	/* running, with declarations the hook did not make
+			 * (iccctl): stopped as `iccctl stop` would */
+	STOP_RM		/* under this OCI id with only what the annotations
+			 * declare: forgotten (the next createRuntime
+			 * declares it whole again) */
+};
+
 /*
- * stop_needed: whether h->name is running in iccd as this container.  A
- * name iccd does not hold, or holds stopped, needs nothing.  One that now
- * carries another OCI id belongs to a newer container of that name (a
- * late poststop of the old one must not stop it); with no id on either
- * side there is no telling, and the name decides.
+ * stop_action: what the poststop of h does.  A name iccd does not hold
+ * needs nothing.  One that carries another OCI id belongs to a newer
+ * container of that name (a late poststop of the old one must not touch
+ * it).  One the hook owns (oci_hook_owns: this id, nothing beyond its
+ * annotations) is forgotten, even when iccd stopped it already (its port
+ * went away first); anything else running (no id on either side, a link
+ * or port added with iccctl) is stopped.
  */
 static int
-stop_needed(const struct oci_hook *h, bool *needed, char *err, size_t len)
+stop_action(const struct oci_hook *h, enum stop_action *act, char *err,
+    size_t len)
 {
 	struct msg_container c;
 	char why[256];
 	json_t *rep;
 	int found;
 
-	*needed = false;
+	*act = STOP_NOTHING;
 	if ((rep = ask_iccd(msg_request("list", NULL), "list", err, len)) ==
 	    NULL)
 		return -1;
 	found = msg_list_find(rep, h->name, &c, why, sizeof(why));
-	json_decref(rep);
-	if (found == -1)
+	if (found == -1) {
+		json_decref(rep);
 		return errf(err, len, 0, "list: iccd's reply: %s", why);
-	*needed = found == 1 && c.running;
-	if (*needed && c.id[0] != '\0' && h->id[0] != '\0' &&
-	    strcmp(c.id, h->id) != 0) {
-		fprintf(stderr, "icc-oci-hook: %s now belongs to container "
-		    "%.64s: left alone\n", h->name, c.id);
-		*needed = false;
 	}
+	if (found == 1 && c.id[0] != '\0' && h->id[0] != '\0' &&
+	    strcmp(c.id, h->id) != 0) {
+		if (c.running)
+			fprintf(stderr, "icc-oci-hook: %s now belongs to "
+			    "container %.64s: left alone\n", h->name, c.id);
+	} else if (found == 1 && oci_hook_owns(h, rep, &c))
+		*act = STOP_RM;
+	else if (found == 1 && c.running)
+		*act = STOP_STOP;
+	json_decref(rep);
 	return 0;
 }
 
+/*
+ * hook_stop: the poststop.  Podman runs it when the container exits,
+ * whether it is then removed or not, and a later `podman rm` runs no hook
+ * at all: the hook cannot tell a stop from a removal.  So what it
+ * declared, it forgets (rm): iccd keeps nothing of a container that is
+ * gone, and a container that starts again is declared again by its
+ * createRuntime.  Rules files' declarations stay (rm keeps them); links
+ * other containers declare to it stay, pending.
+ */
 static int
 hook_stop(const struct oci_hook *h, char *err, size_t len)
 {
 	char what[ICC_NAME_MAX + 16];
-	bool needed;
+	enum stop_action act;
 	json_t *req;
 
-	if (stop_needed(h, &needed, err, len) == -1)
+	if (stop_action(h, &act, err, len) == -1)
 		return -1;
-	if (!needed)
+	if (act == STOP_NOTHING)
 		return 0;
-	if ((req = oci_stop_request(h)) == NULL)
+	req = act == STOP_RM ? oci_rm_request(h) : oci_stop_request(h);
+	if (req == NULL)
 		return errf(err, len, 0, "stop: out of memory");
-	snprintf(what, sizeof(what), "stop of %s", h->name);
+	snprintf(what, sizeof(what), "%s of %s", act == STOP_RM ? "rm" :
+	    "stop", h->name);
 	return call_iccd(req, what, err, len);
 }
 

@@ -4,8 +4,11 @@
 # fixture's host namespace: io.iccd.host-netns), with the hooks of
 # contrib/oci/runc-hooks.json.  The createRuntime hook alone declares them
 # to iccd, with the addresses it finds in their namespaces: the link works,
-# nothing else does.  runc delete runs the poststop hook: the elements go
-# and the link turns pending; a new container of that name brings it back.
+# nothing else does.  runc delete runs the poststop hook: the elements go,
+# iccd forgets the container the hook declared and the link turns pending;
+# a new container of that name brings it back.
+# A bind-mounted /etc/hosts gets db's lines, seen from inside (iccd writes
+# in place); one behind a symbolic link is refused and runc does not start.
 # A hook that cannot reach iccd, or meets a bad annotation, stops runc
 # from starting the container; io.iccd.on-error=warn lets it start.
 # Needs runc and a static busybox (Debian: runc, busybox-static).
@@ -44,8 +47,9 @@ trap t18_cleanup EXIT
 
 # ---- a busybox rootfs and bundles ------------------------------------------
 
-mkdir -p "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/tmp" ||
+mkdir -p "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/etc" ||
 	fatal "cannot create $ROOTFS"
+: >"$ROOTFS/etc/hosts" || fatal "cannot create $ROOTFS/etc/hosts"
 cp "$BUSYBOX" "$ROOTFS/bin/busybox" || fatal "cannot copy busybox"
 for app in sh sleep nc cat; do
 	ln -s busybox "$ROOTFS/bin/$app" || fatal "cannot link $app"
@@ -79,7 +83,7 @@ bundle() {
 	"mounts": [
 		{ "destination": "/proc", "type": "proc", "source": "proc" },
 		{ "destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-		  "options": [ "nosuid", "mode=755", "size=1024k" ] }
+		  "options": [ "nosuid", "mode=755", "size=1024k" ] }$EXTRA_MOUNTS
 	],
 	"annotations": $ann,
 $HOOKS,
@@ -94,6 +98,9 @@ $HOOKS,
 END
 	printf '%s\n' "$dir"
 }
+
+# More mounts for the next bundle (JSON, each entry after a comma).
+EXTRA_MOUNTS=
 
 # runc_run ID BUNDLE [nsenter ARGS...]: runc run --detach; output in
 # $ICC_TMP/runc-ID.log (a file, never a pipe: the container keeps its
@@ -258,8 +265,11 @@ unset 'ICC_SERVERS[db tcp 3306]'
 
 expect_elems "db deleted: no element left" </dev/null
 expect_no_elem_addr "db deleted" 10.88.0.2 fd88::2
-expect_list "db stopped, declarations kept" \
-	"container db stopped bridge br0 ip 10.88.0.2 ip6 fd88::2 expose 3306/tcp" \
+# The hook declared db (its OCI id): its poststop forgets it (a runtime
+# runs poststop whether the container is then removed or not, so what the
+# next createRuntime declares again is not kept); web's link stays.
+expect_list_none "db deleted: forgotten" "^container db "
+expect_list "db deleted: web's link kept, pending" \
 	"link web db alias aliasdb pending"
 # Something answers on db's address again (lib.sh's server, in db's
 # namespace): web still cannot reach it.
@@ -318,6 +328,59 @@ fi
 [ "$(runc_status "$BAD_ID")" != running ] ||
 	fail "$BAD_ID runs although its hook failed"
 expect_list_none "bad annotation: nothing declared" "^container bad "
+
+# ---- the container's /etc/hosts: config.json's bind mount -----------------
+
+# A runtime-made hosts file bind-mounted on /etc/hosts: iccd keeps db's
+# lines in it, in place (the container sees them through the mount).
+HL_ID=$ICC_RUN-hl
+mkdir -p "$ICC_TMP/hl" "$ICC_TMP/hlink" || fatal "mkdir"
+printf '127.0.0.1\tlocalhost\n' >"$ICC_TMP/hl/hosts" || fatal "cannot write hosts"
+EXTRA_MOUNTS=", { \"destination\": \"/etc/hosts\", \"type\": \"bind\",
+		  \"source\": \"$ICC_TMP/hl/hosts\", \"options\": [ \"bind\" ] }"
+HL_B=$(bundle "$HL_ID" "$(ns_of late)" hlhost "{
+		\"io.iccd.name\": \"hl\", \"io.iccd.links\": \"db:aliasdb\",
+		\"io.iccd.host-netns\": \"$HOSTNS\" }" "$SLEEP")
+EXTRA_MOUNTS=
+runc_run "$HL_ID" "$HL_B" || fail "runc run hl (/etc/hosts bind-mounted): expected success"
+want="127.0.0.1${TAB}localhost
+10.88.0.2${TAB}aliasdb dbhost db
+fd88::2${TAB}aliasdb dbhost db"
+out=$(runc --root "$RUNC_ROOT" exec "$HL_ID" cat /etc/hosts 2>&1)
+if [ "$out" = "$want" ]; then
+	pass "hl's /etc/hosts (as the container reads it) has db's lines"
+else
+	fail "hl's /etc/hosts: expected db's lines after localhost, got:"
+	printf '%s\n' "$out" | sed 's/^/  hosts| /'
+fi
+runc --root "$RUNC_ROOT" kill "$HL_ID" KILL 2>/dev/null
+for i in $(seq 1 50); do
+	[ "$(runc_status "$HL_ID")" = stopped ] && break
+	sleep 0.1
+done
+runc --root "$RUNC_ROOT" delete "$HL_ID" >/dev/null 2>&1 || fail "runc delete hl"
+expect_list_none "hl deleted: forgotten" "^container hl "
+
+# The same through a symbolic link: the hook refuses it (iccd would write
+# as root), takes the declaration back and runc does not start.
+ln -s "$ICC_TMP/hl/hosts" "$ICC_TMP/hlink/hosts" || fatal "ln"
+HL2_ID=$ICC_RUN-hl2
+EXTRA_MOUNTS=", { \"destination\": \"/etc/hosts\", \"type\": \"bind\",
+		  \"source\": \"$ICC_TMP/hlink/hosts\", \"options\": [ \"bind\" ] }"
+HL2_B=$(bundle "$HL2_ID" "$(ns_of late)" hlhost "{
+		\"io.iccd.name\": \"hl\", \"io.iccd.links\": \"db:aliasdb\",
+		\"io.iccd.host-netns\": \"$HOSTNS\" }" "$SLEEP")
+EXTRA_MOUNTS=
+if runc_run "$HL2_ID" "$HL2_B"; then
+	fail "runc run with /etc/hosts from a symbolic link: expected failure"
+elif grep -qF "icc-oci-hook: hosts file $ICC_TMP/hlink/hosts: a symbolic link on the path" \
+	"$ICC_TMP/runc-$HL2_ID.log"; then
+	pass "a hosts file behind a symbolic link: the hook refuses it, runc fails"
+else
+	fail "runc run with /etc/hosts from a symbolic link failed without the hook's line"
+fi
+[ "$(runc_status "$HL2_ID")" != running ] || fail "$HL2_ID runs although its hook failed"
+expect_list_none "hosts file refused: nothing declared" "^container hl "
 
 stop_iccd
 log "iccd stopped"

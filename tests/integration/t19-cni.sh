@@ -79,10 +79,12 @@ EOF
 # cni LIST CMD CTR ID CNI_ARGS CAP_ARGS [CACHE]: run LIST for container
 # CTR (namespace $ICC_RUN-CTR, eth0) as a runtime does; the result cache
 # is $ICC_TMP/cache-CTR unless given.  Sets CNI_OUT (stdout) and CNI_RC.
+# CNI_IN: the command that puts the plugins in the host namespace.
+CNI_IN=(ip netns exec "$HOST")
 cni() {
 	local list=$1 cmd=$2 ctr=$3 id=$4 args=$5 caps=$6
 	local cache=${7:-$ICC_TMP/cache-$ctr}
-	CNI_OUT=$(ip netns exec "$HOST" env CNI_CONTAINERID="$id" \
+	CNI_OUT=$("${CNI_IN[@]}" env CNI_CONTAINERID="$id" \
 		CNI_NETNS="/run/netns/$ICC_RUN-$ctr" CNI_IFNAME=eth0 \
 		CNI_PATH="$CNI_BIN" CNI_ARGS="$args" CAP_ARGS="$caps" \
 		timeout 60 "$CNIRUN" "$cmd" "$list" "$cache" 2>"$ICC_TMP/cni.err")
@@ -354,6 +356,26 @@ CNI_OUT=$(printf '{"cniVersion":"1.0.0","name":"x","type":"icc"}' |
 CNI_RC=$?
 expect_cni_error "ADD without CNI_CONTAINERID" 4 "CNI_CONTAINERID: missing or empty"
 expect_list "after the errors" "link web db alias aliasdb active"
+
+# ---- a /sys of another network namespace -------------------------------
+
+# A runtime may run the plugins in the host namespace while its /sys is
+# still the sysfs of another namespace (Podman's CNI backend did): what a
+# bridge is must come from rtnetlink.  `ip netns exec` mounts the sysfs of
+# the namespace it enters; nsenter --net then changes only the network
+# namespace, keeping that mount.
+new_netns "$ICC_RUN-sysfs"
+CNI_IN=(ip netns exec "$ICC_RUN-sysfs" nsenter --net="/run/netns/$HOST")
+if "${CNI_IN[@]}" test -e /sys/class/net/br0 ||
+	! "${CNI_IN[@]}" ip link show br0 >/dev/null 2>&1; then
+	fatal "the foreign /sys setup: br0 should be missing from /sys and present in rtnetlink"
+fi
+add alien "alien-$ICC_RUN" "" '{"icc":{"name":"alien"}}'
+expect_list "ADD under a foreign /sys" "container alien running bridge br0 ip ${ICC_IP4[alien]} ip6 ${ICC_IP6[alien]}"
+del alien
+expect_cni_ok "DEL alien under a foreign /sys"
+expect_list_none "DEL alien under a foreign /sys" "^container alien "
+CNI_IN=(ip netns exec "$HOST")
 
 # ---- DEL ---------------------------------------------------------------
 

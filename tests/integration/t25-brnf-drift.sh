@@ -56,6 +56,8 @@ for i in $(seq 1 300); do
 	sleep 0.1
 done
 same "status counts both sysctls put back" 2 "$(repairs)"
+same "metrics count both sysctls put back" "iccd_sysctl_repairs_total 2" \
+	"$(iccctl metrics | grep '^iccd_sysctl_repairs_total ')"
 same "sysctls back to 1" "1 1" "$(sysctl_of iptables) $(sysctl_of ip6tables)"
 if grep -q 'br_netfilter: someone turned off bridge-nf-call' "$ICC_ICCD_LOG"; then
 	pass "iccd logged the repair"

@@ -140,7 +140,7 @@ static int
 sync_path(const char *path, char *const *owned, size_t nowned,
     char *const *lines, size_t nlines)
 {
-	struct sf_target t = { AT_FDCWD, path, false, NULL };
+	struct sf_target t = { AT_FDCWD, path, false, NULL, false };
 	char err[256];
 
 	return hosts_file_sync(&t, owned, nowned, lines, nlines, err,

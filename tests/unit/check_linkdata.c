@@ -122,6 +122,7 @@ cnew(const char *name, const char *host, const char *bridge, bool running,
 	snprintf(c->hostname, sizeof(c->hostname), "%s", host);
 	snprintf(c->bridge, sizeof(c->bridge), "%s", bridge);
 	c->running = running;
+	c->has_identity = bridge[0] != '\0';	/* started once */
 	c->ip4 = ip4(addr);
 	return c;
 }
@@ -699,6 +700,26 @@ START_TEST(test_env_receiver_stopped)
 }
 END_TEST
 
+/* A receiver never started (a rules file's): the links whose source
+ * runs, whatever its bridge, for --env-file before the create. */
+START_TEST(test_env_not_started)
+{
+	static const char *const want[] = {
+		DB_ENV("FIRST", "first"), "OB_NAME=/web/ob",
+		DB_ENV("SECOND", "second"), NULL,
+	};
+	struct icc_model	*m = env_model(false);
+	struct icc_container	*web = model_find(m, "web");
+	struct strvec		 sv = { 0 };
+
+	web->has_identity = false;
+	ck_assert_int_eq(linkdata_env(m, web, NULL, &sv), 0);
+	expect("not started", &sv, want);
+	strvec_free(&sv);
+	model_free(m);
+}
+END_TEST
+
 /* ---- suite -------------------------------------------------------------- */
 
 Suite *
@@ -720,6 +741,7 @@ linkdata_suite(void)
 	tcase_add_test(tc, test_env_active_in_order);
 	tcase_add_test(tc, test_env_only);
 	tcase_add_test(tc, test_env_receiver_stopped);
+	tcase_add_test(tc, test_env_not_started);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -152,6 +152,27 @@ static const struct bad bad_cases[] = {
 	  OCI_MODE_AUTO, "io.iccd.host-netns: not an absolute path" },
 	{ ST(""), CF("\"io.iccd.on-error\":\"maybe\""), OCI_MODE_AUTO,
 	  "io.iccd.on-error: \"maybe\": want fail or warn" },
+	/* The /etc/hosts bind mount. */
+	{ ST(""), "{\"mounts\":{}}", OCI_MODE_AUTO,
+	  "mounts (config.json): not an array" },
+	{ ST(""), "{\"mounts\":[{\"destination\":\"/etc/hosts\","
+	  "\"type\":\"bind\"}]}", OCI_MODE_AUTO,
+	  "mounts[0].source (config.json): missing or not a string" },
+	{ ST(""), "{\"mounts\":[{\"destination\":\"/etc/hosts\","
+	  "\"type\":\"bind\",\"source\":\"u/hosts\"}]}", OCI_MODE_AUTO,
+	  "mounts[0].source (config.json): u/hosts: not an absolute path" },
+	{ ST(""), "{\"mounts\":[{\"destination\":\"/etc/hosts\","
+	  "\"options\":[\"rbind\"],\"source\":\"/u/../etc/hosts\"}]}",
+	  OCI_MODE_AUTO, "mounts[0].source (config.json): /u/../etc/hosts: an "
+	  "empty, \".\" or \"..\" component" },
+	{ ST(""), "{\"mounts\":[{\"destination\":\"/etc/hosts\","
+	  "\"type\":\"bind\",\"source\":\"/u//hosts\"}]}", OCI_MODE_AUTO,
+	  "mounts[0].source (config.json): /u//hosts: an empty, \".\" or "
+	  "\"..\" component" },
+	{ ST(""), "{\"mounts\":[{\"destination\":\"/etc/hosts\","
+	  "\"type\":\"bind\",\"source\":\"/etc/ld.so.preload\"}]}",
+	  OCI_MODE_AUTO, "mounts[0].source (config.json): /etc/ld.so.preload: "
+	  "not a file named \"hosts\"" },
 	/* The state's annotations are checked as config.json's are. */
 	{ ST(",\"annotations\":{\"io.iccd.expose\":\"0\"}"), CF(""),
 	  OCI_MODE_AUTO, "io.iccd.expose: 0: port out of range 1-65535" },
@@ -474,6 +495,84 @@ START_TEST(t_contrib)
 }
 END_TEST
 
+/* The runtime's /etc/hosts: a bind mount's source; other mounts ignored. */
+START_TEST(t_hosts_file)
+{
+	struct oci_hook h;
+	char err[512];
+
+	ck_assert_int_eq(run(ST(""), "{\"mounts\":[{\"destination\":"
+	    "\"/etc/hosts\",\"type\":\"tmpfs\",\"source\":\"x\"},"
+	    "{\"destination\":\"/etc/hostname\",\"type\":\"bind\","
+	    "\"source\":\"/r/hostname\"}]}", OCI_MODE_AUTO, &h, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(h.hosts_file, "");
+	oci_hook_clear(&h);
+	ck_assert_int_eq(run(ST(""), "{\"mounts\":[{\"destination\":"
+	    "\"/etc/hosts\",\"type\":\"bind\",\"source\":"
+	    "\"/run/containers/storage/c1/userdata/hosts\",\"options\":"
+	    "[\"bind\",\"rprivate\"]}]}", OCI_MODE_AUTO, &h, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(h.hosts_file, "/run/containers/storage/c1/userdata/"
+	    "hosts");
+	oci_hook_clear(&h);
+}
+END_TEST
+
+/* oci_hook_owns against list replies: only what the annotations say. */
+static bool
+owns(const char *config, const char *list)
+{
+	struct msg_container c;
+	struct oci_hook h;
+	char err[512];
+	json_t *l = load(list);
+	bool rv;
+
+	ck_assert_int_eq(run(ST(""), config, OCI_MODE_AUTO, &h, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(msg_list_find(l, h.name, &c, err, sizeof(err)), 1);
+	rv = oci_hook_owns(&h, l, &c);
+	json_decref(l);
+	oci_hook_clear(&h);
+	return rv;
+}
+
+#define CTR(id, run, exp, from) "{\"containers\":[{\"name\":\"web\"," \
+	"\"running\":" run ",\"id\":\"" id "\",\"expose\":" exp \
+	",\"expose_from\":" from "}],\"links\":["
+#define LNK(src, alias, from) "{\"receiver\":\"web\",\"source\":\"" src \
+	"\",\"alias\":\"" alias "\",\"from\":\"" from "\"}"
+#define WEB CF("\"io.iccd.name\":\"web\",\"io.iccd.links\":\"db:a,c\"," \
+	"\"io.iccd.expose\":\"80,53/udp\"")
+
+START_TEST(t_owns)
+{
+	const char *mine = CTR("ctr1", "true", "[\"80/tcp\",\"53/udp\"]",
+	    "[\"event\",\"event\"]") LNK("db", "a", "event") ","
+	    LNK("c", "c", "event") "]}";
+
+	ck_assert(owns(WEB, mine));
+	/* Another id, no id: not the hook's to forget. */
+	ck_assert(!owns(WEB, CTR("ctr2", "true", "[]", "[]") "]}"));
+	ck_assert(!owns(WEB, CTR("", "true", "[]", "[]") "]}"));
+	/* Stopped already (by iccd: its port went away): still its own. */
+	ck_assert(owns(WEB, CTR("ctr1", "false", "[]", "[]") "]}"));
+	/* A link or a port added with iccctl. */
+	ck_assert(!owns(WEB, CTR("ctr1", "true", "[]", "[]")
+	    LNK("db", "b", "event") "]}"));
+	ck_assert(!owns(WEB, CTR("ctr1", "true", "[\"81/tcp\"]",
+	    "[\"event\"]") "]}"));
+	/* Rules files' declarations stay anyway (rm keeps them). */
+	ck_assert(owns(WEB, CTR("ctr1", "true", "[\"81/tcp\"]",
+	    "[\"r/a.rules:3\"]") LNK("x", "y", "r/a.rules:4") "]}"));
+	/* Another receiver's links are not web's. */
+	ck_assert(owns(WEB, CTR("ctr1", "true", "[]", "[]") "{\"receiver\":"
+	    "\"other\",\"source\":\"web\",\"alias\":\"w\",\"from\":"
+	    "\"event\"}]}"));
+}
+END_TEST
+
 /* ---- io.iccd.host-netns: opened safely (nsopen.c) ---------------------- */
 
 #define KEY	"io.iccd.host-netns"
@@ -577,6 +676,8 @@ ocihook_suite(void)
 	tcase_add_test(tc, t_default_name);
 	tcase_add_test(tc, t_on_error);
 	tcase_add_test(tc, t_split_list);
+	tcase_add_test(tc, t_hosts_file);
+	tcase_add_test(tc, t_owns);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("requests");

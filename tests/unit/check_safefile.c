@@ -74,7 +74,7 @@ static char lasterr[256];
 static int
 rewrite(const char *path, const struct file_id *forbid)
 {
-	struct sf_target t = { AT_FDCWD, path, false, forbid };
+	struct sf_target t = { AT_FDCWD, path, false, forbid, false };
 
 	lasterr[0] = '\0';
 	return sf_rewrite(&t, append_edit, NULL, lasterr, sizeof(lasterr));
@@ -92,6 +92,32 @@ refused(const char *path, int e)
 }
 
 /* ---- safefile --------------------------------------------------------- */
+
+/* inplace: the inode stays (a bind mount elsewhere sees the new lines);
+ * without it, the file is replaced by a rename (a new inode). */
+START_TEST(test_inplace)
+{
+	struct sf_target t = { AT_FDCWD, NULL, false, NULL, true };
+	struct stat before, after;
+
+	tu_spit(tu_path("hosts"), "127.0.0.1 localhost\n", 0644);
+	ck_assert_int_eq(stat(tu_path("hosts"), &before), 0);
+	t.path = tu_path("hosts");
+	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
+	    sizeof(lasterr)), 0);
+	file_is(tu_path("hosts"), "127.0.0.1 localhost\n10.0.0.2 api\n");
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);
+	ck_assert_int_eq(rewrite(tu_path("hosts"), NULL), 0);
+	ck_assert_int_eq(stat(tu_path("hosts"), &after), 0);
+	ck_assert_uint_ne(after.st_ino, before.st_ino);
+	/* A missing file is still created. */
+	t.path = tu_path("new");
+	ck_assert_int_eq(sf_rewrite(&t, append_edit, NULL, lasterr,
+	    sizeof(lasterr)), 0);
+	file_is(tu_path("new"), "10.0.0.2 api\n");
+}
+END_TEST
 
 START_TEST(test_plain)
 {
@@ -279,7 +305,7 @@ END_TEST
 
 START_TEST(test_beneath)
 {
-	struct sf_target t = { -1, "../hosts", true, NULL };
+	struct sf_target t = { -1, "../hosts", true, NULL, false };
 
 	ck_assert_int_eq(mkdir(tu_path("allowed"), 0755), 0);
 	tu_spit(tu_path("hosts"), "keep\n", 0644);
@@ -553,6 +579,7 @@ safefile_suite(void)
 	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
 	tcase_add_checked_fixture(tc, tu_dir_setup, tu_dir_teardown);
 	tcase_add_test(tc, test_plain);
+	tcase_add_test(tc, test_inplace);
 	tcase_add_test(tc, test_symlink_last);
 	tcase_add_test(tc, test_symlink_middle);
 	tcase_add_test(tc, test_magic_link);
