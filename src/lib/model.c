@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "util.h"
 
 /* The receivers of one source name, each once. */
 struct rlist {
@@ -180,9 +181,9 @@ container_add_file_link(struct icc_container *c, const char *source,
 		return -1;
 	c->links = nl;
 	memset(&nl[c->nlinks], 0, sizeof(*nl));
-	snprintf(nl[c->nlinks].source, sizeof(nl->source), "%s", source);
-	snprintf(nl[c->nlinks].alias, sizeof(nl->alias), "%s", alias);
-	snprintf(nl[c->nlinks].origin, sizeof(nl->origin), "%s", origin);
+	str_copy(nl[c->nlinks].source, sizeof(nl->source), source);
+	str_copy(nl[c->nlinks].alias, sizeof(nl->alias), alias);
+	str_copy(nl[c->nlinks].origin, sizeof(nl->origin), origin);
 	c->nlinks++;
 	return 0;
 }

@@ -145,3 +145,12 @@ errf(char *err, size_t len, int errnum, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
+
+void
+str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

@@ -37,6 +37,13 @@ void strvec_free(struct strvec *sv);
 int grow_array(void **v, size_t *cap, size_t n, size_t size);
 
 /*
+ * str_copy: src into dst (size bytes, size > 0), cut short if need be and
+ * always terminated: snprintf's "%s" without its cost (a start copies
+ * every link of every container).
+ */
+void str_copy(char *dst, size_t size, const char *src);
+
+/*
  * write_all: write len bytes of p to fd with write(2), retrying short
  * writes and EINTR.  Returns 0, or -1 with write(2)'s errno (part of p may
  * have been written).
