@@ -467,6 +467,9 @@ journal_suite(void)
 	tcase_add_test(tc, test_damaged_record_ends_the_journal);
 	tcase_add_test(tc, test_rotate);
 	suite_add_tcase(s, tc);
+	/* fsync and fdatasync on a loaded machine can take seconds: more
+	 * than Check's 4 s hang guard (as check_change.c). */
+	tcase_set_timeout(ts, 120);
 	tcase_add_checked_fixture(ts, setup, teardown);
 	tcase_add_test(ts, test_statelog_replay_without_files);
 	tcase_add_test(ts, test_statelog_torn_record_at_load);
