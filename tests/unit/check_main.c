@@ -15,6 +15,7 @@ main(void)
 
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, elemset_suite());
 	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
 	srunner_add_suite(sr, hosts_suite());

@@ -7,6 +7,7 @@
 Suite *parse_suite(void);
 Suite *model_suite(void);
 Suite *engine_suite(void);
+Suite *elemset_suite(void);
 Suite *bind_suite(void);
 Suite *linkdata_suite(void);
 Suite *hosts_suite(void);
