@@ -361,22 +361,22 @@ touching_model(void)
 	struct icc_model *m = model_new(true);
 	struct icc_container *c;
 
-	c = mkc("db", "docker0", "10.0.0.2", NULL, true);
+	c = mkc6("db", "docker0", "10.0.0.2", NULL, true);
 	expose(c, 3306, 3306, IPPROTO_TCP);
 	mklink(c, "cache", "cache");
 	put(m, c);
-	c = mkc("web", "docker0", "10.0.0.3", NULL, true);
+	c = mkc6("web", "docker0", "10.0.0.3", NULL, true);
 	mklink(c, "db", "db");
 	mklink(c, "other", "other");
 	put(m, c);
-	c = mkc("api", "docker0", "10.0.0.4", NULL, true);
+	c = mkc6("api", "docker0", "10.0.0.4", NULL, true);
 	mklink(c, "db", "db");
 	mklink(c, "db", "database");
 	put(m, c);
-	c = mkc("cache", "docker0", "10.0.0.5", NULL, true);
+	c = mkc6("cache", "docker0", "10.0.0.5", NULL, true);
 	expose(c, 6379, 6379, IPPROTO_TCP);
 	put(m, c);
-	c = mkc("other", "docker0", "10.0.0.6", NULL, true);
+	c = mkc6("other", "docker0", "10.0.0.6", NULL, true);
 	expose(c, 80, 80, IPPROTO_TCP);
 	mklink(c, "cache", "cache");
 	put(m, c);
@@ -457,10 +457,10 @@ START_TEST(test_two_aliases)
 	    3306);
 	struct elemset *s;
 
-	c = mkc("db", "docker0", "10.0.0.2", NULL, true);
+	c = mkc6("db", "docker0", "10.0.0.2", NULL, true);
 	expose(c, 3306, 3306, IPPROTO_TCP);
 	put(m, c);
-	c = mkc("web", "docker0", "10.0.0.3", NULL, true);
+	c = mkc6("web", "docker0", "10.0.0.3", NULL, true);
 	mklink(c, "db", "db");
 	mklink(c, "db", "database");
 	put(m, c);

@@ -14,6 +14,7 @@ main(void)
 	int failed;
 
 	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, container_suite());
 	srunner_add_suite(sr, engine_suite());
 	srunner_add_suite(sr, elemset_suite());
 	srunner_add_suite(sr, bind_suite());

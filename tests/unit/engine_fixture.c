@@ -10,41 +10,17 @@
 
 #include "engine_fixture.h"
 
-struct in_addr
-ip4(const char *s)
-{
-	struct in_addr a;
-
-	ck_assert_msg(inet_pton(AF_INET, s, &a) == 1, "bad test address %s", s);
-	return a;
-}
-
-struct in6_addr
-ip6(const char *s)
-{
-	struct in6_addr a;
-
-	ck_assert_msg(inet_pton(AF_INET6, s, &a) == 1, "bad test address %s",
-	    s);
-	return a;
-}
-
-/* mkc: a container; a6 is its v6 address or NULL. */
+/* mkc6: mkc, and a6 its v6 address when not NULL. */
 struct icc_container *
-mkc(const char *name, const char *bridge, const char *a4, const char *a6,
+mkc6(const char *name, const char *bridge, const char *a4, const char *a6,
     bool running)
 {
-	struct icc_container *c = container_new();
+	struct icc_container *c = mkc(name, bridge, a4, running);
 
-	ck_assert_ptr_nonnull(c);
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->bridge, sizeof(c->bridge), "%s", bridge);
-	c->ip4 = ip4(a4);
 	if (a6 != NULL) {
 		c->has_ip6 = true;
 		c->ip6 = ip6(a6);
 	}
-	c->running = running;
 	return c;
 }
 
@@ -60,30 +36,6 @@ expose(struct icc_container *c, uint16_t first, uint16_t last, uint8_t proto)
 	np[c->nports].last = last;
 	np[c->nports].proto = proto;
 	c->nports++;
-}
-
-void
-mklink(struct icc_container *c, const char *source, const char *alias)
-{
-	ck_assert_int_eq(container_add_link(c, source, alias), 0);
-}
-
-void
-put(struct icc_model *m, struct icc_container *c)
-{
-	ck_assert_int_eq(model_put(m, c), 0);
-}
-
-struct icc_container *
-copy_of(const struct icc_model *m, const char *name)
-{
-	const struct icc_container *c = model_find(m, name);
-	struct icc_container *d;
-
-	ck_assert_ptr_nonnull(c);
-	d = container_dup(c);
-	ck_assert_ptr_nonnull(d);
-	return d;
 }
 
 /* el4, el6: one element from text. */
@@ -236,12 +188,12 @@ web_db(bool web6, bool db6)
 	struct icc_container *c;
 
 	ck_assert_ptr_nonnull(m);
-	c = mkc("db", "docker0", "10.0.0.2", db6 ? "fd00::2" : NULL, true);
+	c = mkc6("db", "docker0", "10.0.0.2", db6 ? "fd00::2" : NULL, true);
 	expose(c, 3306, 3306, IPPROTO_TCP);
 	expose(c, 53, 53, IPPROTO_UDP);
 	expose(c, 7000, 7999, IPPROTO_TCP);
 	put(m, c);
-	c = mkc("web", "docker0", "10.0.0.3", web6 ? "fd00::3" : NULL, true);
+	c = mkc6("web", "docker0", "10.0.0.3", web6 ? "fd00::3" : NULL, true);
 	mklink(c, "db", "db");
 	put(m, c);
 	return m;

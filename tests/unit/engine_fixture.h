@@ -1,9 +1,10 @@
 /*
  * engine_fixture.h: what the rule engine's suites share (check_engine.c:
  * elements and derivation; check_elemset.c: the counted set, change
- * scenarios, scale): containers and models built from text, elements from
- * text, and element lists compared as sorted lists of elem_format strings,
- * so a failure prints them.  Every function asserts with Check on failure.
+ * scenarios, scale), on top of model_fixture.h: containers with ports,
+ * elements from text, and element lists compared as sorted lists of
+ * elem_format strings, so a failure prints them.  Every function asserts
+ * with Check on failure.
  */
 #ifndef ICCD_ENGINE_FIXTURE_H
 #define ICCD_ENGINE_FIXTURE_H
@@ -15,27 +16,16 @@
 
 #include "engine.h"
 #include "model.h"
+#include "model_fixture.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* ip4, ip6: an address from text (a bad one fails the test). */
-struct in_addr	 ip4(const char *s);
-struct in6_addr	 ip6(const char *s);
-
-/* mkc: a new container on bridge at a4 (a6 its v6 address or NULL). */
-struct icc_container *mkc(const char *name, const char *bridge,
+/* mkc6: mkc (model_fixture.h), and a6 its v6 address when not NULL. */
+struct icc_container *mkc6(const char *name, const char *bridge,
 		    const char *a4, const char *a6, bool running);
 /* expose: c also exposes first-last (host order) of proto (IPPROTO_*). */
 void		 expose(struct icc_container *c, uint16_t first, uint16_t last,
 		    uint8_t proto);
-/* mklink: c links source under alias. */
-void		 mklink(struct icc_container *c, const char *source,
-		    const char *alias);
-/* put: c into m (m owns it then). */
-void		 put(struct icc_model *m, struct icc_container *c);
-/* copy_of: a copy of m's container name (the caller owns it). */
-struct icc_container *copy_of(const struct icc_model *m, const char *name);
-
 /* el4, el6: one element from text: recv may reach src's ports. */
 struct icc_elem	 el4(const char *recv, const char *src, uint8_t proto,
 		    uint16_t first, uint16_t last);

@@ -6,6 +6,7 @@
 
 Suite *parse_suite(void);
 Suite *model_suite(void);
+Suite *container_suite(void);
 Suite *engine_suite(void);
 Suite *elemset_suite(void);
 Suite *bind_suite(void);
