@@ -31,6 +31,7 @@ main(void)
 	srunner_add_suite(sr, control_limits_suite());
 	srunner_add_suite(sr, ocihook_suite());
 	srunner_add_suite(sr, cni_suite());
+	srunner_add_suite(sr, cnireply_suite());
 	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, portlost_suite());
 	srunner_add_suite(sr, docker_suite());

@@ -23,6 +23,7 @@ Suite *control_suite(void);
 Suite *control_limits_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *cnireply_suite(void);
 Suite *change_suite(void);
 Suite *portlost_suite(void);
 Suite *docker_suite(void);
