@@ -5,8 +5,6 @@
  * rejection is checked for its exact CNI error code and details line;
  * every success for its exact output.
  */
-#include <arpa/inet.h>
-
 #include <stdlib.h>
 #include <string.h>
 

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, elemset_suite());
 	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, linkenv_suite());
 	srunner_add_suite(sr, hosts_suite());
 	srunner_add_suite(sr, safefile_suite());
 	srunner_add_suite(sr, proto_suite());

@@ -11,6 +11,7 @@ Suite *engine_suite(void);
 Suite *elemset_suite(void);
 Suite *bind_suite(void);
 Suite *linkdata_suite(void);
+Suite *linkenv_suite(void);
 Suite *hosts_suite(void);
 Suite *safefile_suite(void);
 Suite *proto_suite(void);
