@@ -13,6 +13,7 @@ main(void)
 	SRunner *sr = srunner_create(parse_suite());
 	int failed;
 
+	srunner_add_suite(sr, parse_opts_suite());
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, container_suite());
 	srunner_add_suite(sr, engine_suite());

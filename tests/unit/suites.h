@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *parse_suite(void);
+Suite *parse_opts_suite(void);
 Suite *model_suite(void);
 Suite *container_suite(void);
 Suite *engine_suite(void);
