@@ -203,9 +203,19 @@ if h=$(in_host curl -sS --max-time 10 "http://$METRICS_ADDR/metrics"); then
 	fi
 	# The HTTP scrape is no control request; iccctl metrics is, and its
 	# own reply time and client: those lines aside, both are the same.
+	# Drops may still come in from the flood above (the kernel batches
+	# nflog messages): the scrape, taken second, may only count more.
 	strip_self() { grep -v -e '^iccd_requests_total{command="metrics"' -e '^iccd_reply_seconds' \
-		-e '^iccd_control_clients'; }
+		-e '^iccd_control_clients' -e '^iccd_drops_total{'; }
 	same "HTTP and iccctl metrics agree" "$(strip_self <<<"$a")" "$(strip_self <<<"$h")"
+	drops_of() { sed -n 's/^iccd_drops_total{bridge="br0"} //p'; }
+	da=$(drops_of <<<"$a")
+	dh=$(drops_of <<<"$h")
+	if [ -n "$da" ] && [ -n "$dh" ] && [ "$dh" -ge "$da" ]; then
+		pass "drops over HTTP ($dh) are at least iccctl's, read before ($da)"
+	else
+		fail "drops over HTTP ($dh) fewer than iccctl's, read before ($da)"
+	fi
 else
 	fail "GET http://$METRICS_ADDR/metrics failed"
 fi
