@@ -158,6 +158,9 @@ else
 fi
 expect_list "mine keeps its address: not taken over" \
 	"container mine running bridge br0 ip 10.88.0.7 expose 80/tcp"
+# A start without an id would clear aaa111 and free the name: refused.
+expect_line "iccctl: mine: runs as id aaa111 (stop it first)" \
+	start mine --bridge br0 --ip 10.88.0.7 --expose 80/tcp
 must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp
 must stop mine
 must start mine --bridge br0 --ip 10.88.0.8 --id bbb222
