@@ -37,6 +37,7 @@ struct iccd {
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
+	bool			 write_group;	/* --group: its members write */
 	struct elemvec		 ct_pending;	/* removed access whose flows
 						 * are cut after the replies */
 	struct timespec		 ct_pending_since;

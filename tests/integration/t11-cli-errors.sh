@@ -144,6 +144,34 @@ expect_line "iccctl: ip6: IPv4-mapped address" \
 expect_line "iccctl: ip6: IPv4-compatible address" \
 	start db --bridge br0 --ip 10.88.0.2 --ip6 ::10.88.0.2 --expose 3306/tcp
 
+# A bad option is named as given, even a cluster such as -bad.
+expect_line 'iccctl: start: unknown option or missing value "-bad" (see iccctl --help)' \
+	start -bad db --bridge br0 --ip 10.88.0.9
+expect_line 'iccctl: start: unknown option or missing value "-x" (see iccctl --help)' \
+	start db --bridge br0 --ip 10.88.0.9 -x
+expect_line 'iccctl: list: unknown option or missing value "-bad" (see iccctl --help)' \
+	list --json -bad
+expect_line 'iccctl: start: unknown option or missing value "--bogus" (see iccctl --help)' \
+	start db --bogus
+# A single-value option given twice is refused, not the last one taken.
+for opt in "ip 10.88.0.9" "bridge br0" "ip6 fd88::9" "id abc" "hostname h" \
+	"port veth9" "mac 02:00:00:00:00:09"; do
+	# shellcheck disable=SC2086 # the option's name and value
+	expect_line "iccctl: ${opt%% *}: given twice" \
+		start x --bridge br0 --ip 10.88.0.9 --${opt% *} ${opt#* } --${opt% *} ${opt#* }
+done
+expect_line "iccctl: icc: given twice" bridge br0 --icc on --icc off
+expect_line "iccctl: link: given twice" env web --link aliasdb --link aliasdb
+expect_line "iccctl: write: given twice" hosts web --write /nonexistent/a --write /nonexistent/b
+# An unknown command is a usage error, as no command: exit 2.
+err=$(iccctl frobnicate db 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$err" = 'iccctl: unknown command "frobnicate" (see iccctl --help)' ]; then
+	pass "an unknown command: exit 2: $err"
+else
+	fail "an unknown command: expected exit 2 and one line; got exit $rc: $err"
+fi
+
 # A name that runs under another id is not taken over; the refusal is
 # logged.  Stopped, the name may go to the newcomer.
 must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp

@@ -271,6 +271,17 @@ if out=$(as "$U_MEMBER" status 2>&1); then
 else
 	pass "without --group a member of $GRP cannot connect: $out"
 fi
+# Root's group may connect, and read; a write needs root (no iccd group
+# to name).
+out=$(setpriv --reuid "$U_OTHER" --regid 0 --clear-groups \
+	env ICCD_SOCKET="$ICC_SOCK" timeout 20 "$PUB/iccctl" stop web 2>&1)
+rc=$?
+want="iccctl: permission denied: stop needs root"
+if [ "$rc" -eq 1 ] && [ "$out" = "$want" ]; then
+	pass "without --group: a write by root's group: $out"
+else
+	fail "without --group: a write by root's group: expected exit 1 and '$want'; got exit $rc: $out"
+fi
 stop_iccd
 
 # ---- --group naming no group: refused before anything is touched -------------------
