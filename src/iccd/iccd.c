@@ -86,6 +86,22 @@ log_group_arg(const char *s)
 	return (int)v;
 }
 
+/*
+ * table_name_ok: a name nft(8) can write without quotes: a letter, then
+ * letters, digits or underscores, 1 to 63 bytes (the kernel's limit).
+ */
+static bool
+table_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !((*s >= 'a' && *s <= 'z') ||
+	    (*s >= 'A' && *s <= 'Z')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_") == n;
+}
+
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -146,8 +162,9 @@ parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc)
 		usage(2);
-	if (strlen(o->table) == 0 || strlen(o->table) > 63)
-		fatalx("--table: must be 1 to 63 bytes");
+	if (!table_name_ok(o->table))
+		fatalx("--table: expected a letter, then letters, digits or "
+		    "_ (63 at most)");
 }
 
 static gid_t
@@ -184,11 +201,38 @@ handle(const json_t *req, bool may_write, const struct peer_cred *who,
 }
 
 /*
+ * The lock files this run holds: removed at every exit (locks_unlink,
+ * an atexit handler), a failed start included.  Only held ones: another
+ * iccd's lock is never removed.
+ */
+static char held_locks[2][PATH_MAX];
+
+static void
+locks_unlink(void)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (held_locks[i][0] != '\0')
+			unlink(held_locks[i]);	/* held: nobody else uses it */
+}
+
+/* lock_held: note path as held, to be removed at exit. */
+static void
+lock_held(const char *path)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (held_locks[i][0] == '\0') {
+			snprintf(held_locks[i], sizeof(held_locks[i]), "%s",
+			    path);
+			return;
+		}
+}
+
+/*
  * lock_or_die: hold an exclusive lock on DIR/NAME for the life of the
  * process, so that a second iccd on the same state or table fails at once
  * instead of both fighting over it (two daemons on one table would repair
  * each other's changes forever).  The lock dies with the process, even
- * on SIGKILL.
+ * on SIGKILL; its file is removed at exit (locks_unlink).
  */
 static void
 lock_or_die(const char *dir, const char *name, const char *what)
@@ -207,17 +251,14 @@ lock_or_die(const char *dir, const char *name, const char *what)
 			fatalx("%s: %s is in use by another iccd", what, path);
 		fatal("%s: lock %s", what, path);
 	}
+	lock_held(path);
 	/* fd stays open on purpose: it holds the lock. */
 }
 
-/*
- * lock_table_or_die: one iccd per table and network namespace.  Returns
- * the lock's path (static storage) for removal at a clean exit.
- */
-static const char *
+/* lock_table_or_die: one iccd per table and network namespace. */
+static void
 lock_table_or_die(const char *table)
 {
-	static char path[PATH_MAX];
 	char name[128];
 	struct stat st;
 
@@ -228,8 +269,6 @@ lock_table_or_die(const char *table)
 	snprintf(name, sizeof(name), "inet-%s-netns%llu.lock", table,
 	    (unsigned long long)st.st_ino);
 	lock_or_die(ICC_LOCK_DIR, name, "--table");
-	snprintf(path, sizeof(path), "%s/%s", ICC_LOCK_DIR, name);
-	return path;
 }
 
 /* signals_block: signals arrive on a signalfd, read in the main loop. */
@@ -589,7 +628,6 @@ main(int argc, char **argv)
 	struct loopfds lf = { -1, -1, -1, NULL, -1, NULL };
 	struct sockaddr_storage ms;
 	size_t mslen = 0;
-	const char *table_lock;
 	gid_t group;
 	struct control *ctl;
 	char err[512];
@@ -611,8 +649,20 @@ main(int argc, char **argv)
 	 * write is refused before root creates anything there. */
 	if (state_init(o.state_dir, err, sizeof(err)) == -1)
 		fatalx("--state-dir: %s", err);
+	if (atexit(locks_unlink) != 0)
+		fatalx("atexit");
 	lock_or_die(o.state_dir, "lock", "--state-dir");
-	table_lock = lock_table_or_die(o.table);
+	lock_table_or_die(o.table);
+	/* The socket and the listener before anything in the kernel: a
+	 * start that fails on them leaves no table behind.  No request is
+	 * read before the main loop. */
+	if ((ctl = control_open(o.socket, group, handle, &d)) == NULL)
+		fatal("--socket: %s", o.socket);
+	/* Before daemon(3): a port in use is said on the terminal.  No
+	 * thread: the epoll descriptor survives the fork as it is. */
+	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
+	    render_metrics, &d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
@@ -620,6 +670,7 @@ main(int argc, char **argv)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
+	d.write_group = group != (gid_t)-1;
 	kernel_set_log_group(d.k, o.log_group);
 	kernel_set_owned(d.k, !o.no_own_table);
 	lf.lfd = drops_open(&d);
@@ -632,14 +683,6 @@ main(int argc, char **argv)
 	    elemset_size(d.desired));
 	log_owned(&d);
 	lf.pw = ports_open(&d);
-	if ((ctl = control_open(o.socket, group, handle,
-	    &d)) == NULL)
-		fatal("--socket: %s", o.socket);
-	/* Before daemon(3): a port in use is said on the terminal.  No
-	 * thread: the epoll descriptor survives the fork as it is. */
-	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
-	    render_metrics, &d, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
@@ -656,6 +699,5 @@ main(int argc, char **argv)
 	droplog_free(d.droplog);
 	daemon_free(&d);
 	free(o.hosts_dirs);
-	unlink(table_lock);	/* still held: nobody else can be using it */
-	return 0;
+	return 0;	/* locks_unlink removes the lock files */
 }
