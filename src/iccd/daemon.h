@@ -58,6 +58,8 @@ struct iccd {
 						 * is not looked up in sysfs */
 	struct metrics		 metrics;	/* metrics.h */
 	struct droplog		*droplog;	/* droplog.h; NULL: none */
+	char			 droplog_off[128]; /* why none ("" when
+						 * unknown), for iccctl log */
 	unsigned long		 ports_lost;	/* containers stopped because
 						 * their port went away */
 };

@@ -486,18 +486,29 @@ log_owned(struct iccd *d)
 }
 
 /*
- * drops_open: the drop log: bind the log group, keep a ring.  Returns
- * the socket, or -1 (logged): iccd then runs without a drop log.
+ * drops_open: the drop log: bind log group `group` (-1: none), keep a
+ * ring.  Returns the socket, or -1 (logged, and why in d->droplog_off
+ * for iccctl log): iccd then runs without a drop log.
  */
 static int
-drops_open(struct iccd *d)
+drops_open(struct iccd *d, int group)
 {
 	int fd;
 
 	if (d->k == NULL || (fd = kernel_nflog_open(d->k)) == -1) {
-		if (errno != ENOENT)
-			log_warn("drop log: nfnetlink_log group: blocked "
-			    "connections will not be logged");
+		if (group < 0)
+			return -1;
+		if (errno == EPERM || errno == EBUSY) {
+			snprintf(d->droplog_off, sizeof(d->droplog_off), "log "
+			    "group %d is in use by another process", group);
+			log_warnx("drop log: %s (another iccd?): blocked "
+			    "connections will not be logged", d->droplog_off);
+		} else {
+			snprintf(d->droplog_off, sizeof(d->droplog_off), "log "
+			    "group %d: %s", group, strerror(errno));
+			log_warn("drop log: nfnetlink_log group %d: blocked "
+			    "connections will not be logged", group);
+		}
 		return -1;
 	}
 	if ((d->droplog = droplog_new(DROPLOG_SIZE)) == NULL) {
@@ -673,7 +684,7 @@ main(int argc, char **argv)
 	d.write_group = group != (gid_t)-1;
 	kernel_set_log_group(d.k, o.log_group);
 	kernel_set_owned(d.k, !o.no_own_table);
-	lf.lfd = drops_open(&d);
+	lf.lfd = drops_open(&d, o.log_group);
 	/* Monitor first, then the sync: a change by anyone else after the
 	 * sync's dump is then an event, so one dump is enough. */
 	lf.mfd = monitor_open(&d);

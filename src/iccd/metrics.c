@@ -141,13 +141,17 @@ drops(FILE *f, const struct metrics *m)
 {
 	family(f, "iccd_drops_total", "counter", "Blocked connections between "
 	    "containers of a closed bridge that the kernel logged "
-	    "(rate-limited), by bridge.");
+	    "(rate-limited), by bridge; retransmits count once.");
 	for (size_t i = 0; i < m->ndrops; i++)
 		fprintf(f, "iccd_drops_total{bridge=\"%s\"} %llu\n",
 		    m->drops[i].name, m->drops[i].n);
 	if (m->drops_other > 0)
 		fprintf(f, "iccd_drops_total{bridge=\"other\"} %llu\n",
 		    m->drops_other);
+	family(f, "iccd_drop_packets_total", "counter", "Packets of blocked "
+	    "connections that the kernel logged (rate-limited), "
+	    "retransmits included.");
+	fprintf(f, "iccd_drop_packets_total %llu\n", m->drop_packets);
 }
 
 char *
