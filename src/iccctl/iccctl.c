@@ -163,7 +163,7 @@ cmd_start(int argc, char **argv)
 	};
 	struct msg_start s = { 0 };
 	json_t *expose = json_array(), *links = json_array();
-	json_t *env = json_array(), *req;
+	json_t *env = json_array(), *req, *rep;
 	int ch;
 
 	if (expose == NULL || links == NULL || env == NULL)
@@ -194,7 +194,12 @@ cmd_start(int argc, char **argv)
 	json_decref(expose);
 	json_decref(links);
 	json_decref(env);
-	json_decref(call(req));
+	rep = call(req);
+	/* A takeover: said, but the start succeeded (exit 0). */
+	if (json_is_string(json_object_get(rep, "note")))
+		fprintf(stderr, "iccctl: %s\n", json_string_value(
+		    json_object_get(rep, "note")));
+	json_decref(rep);
 	return 0;
 }
 

@@ -196,6 +196,18 @@ expect_list "a stopped mine went to the newcomer (its address)" \
 	"container mine running bridge br0 ip 10.88.0.8"
 must rm mine
 
+# A start that takes an address over says so on stderr, and succeeds.
+must start old1 --bridge br0 --ip 10.88.0.9 --ip6 fd88::9
+err=$(iccctl start new1 --bridge br0 --ip 10.88.0.9 --ip6 fd88::9 2>&1 >/dev/null)
+rc=$?
+same "a takeover: exit 0, one line naming the old holder" \
+	"0 iccctl: took 10.88.0.9 over from old1, now stopped; took fd88::9 over from old1, now stopped" "$rc $err"
+expect_list "the takeover stopped old1" \
+	"container new1 running bridge br0 ip 10.88.0.9 ip6 fd88::9" \
+	"container old1 stopped bridge br0 ip 10.88.0.9 ip6 fd88::9"
+must rm new1
+must rm old1
+
 # The link still works: nothing above touched it.
 expect_tcp_ok web 10.88.0.2 3306
 
