@@ -111,7 +111,7 @@ gauges(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
 		fprintf(f, "iccd_set_elements{set=\"%s\"} %zu\n",
 		    elem_set_name(s), g->set_elements[s]);
 	family(f, "iccd_containers", "gauge", "Containers by state "
-	    "(declared: only named by a link or rules file).");
+	    "(declared: declared by a rules file, never started).");
 	fprintf(f, "iccd_containers{state=\"running\"} %zu\n"
 	    "iccd_containers{state=\"stopped\"} %zu\n"
 	    "iccd_containers{state=\"declared\"} %zu\n", g->running,

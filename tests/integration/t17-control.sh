@@ -198,7 +198,8 @@ chmod 0666 "$ICC_SOCK" || fatal "chmod 0666 $ICC_SOCK"
 before=$(snapshot)
 # What it reads is what root reads (status: its model and table figures;
 # the rest byte for byte), not merely an exit status of 0.
-for cmd in "status --json" "list" "list --json" "env web" "hosts web"; do
+for cmd in "status --json" "list" "list --json" "env web" "hosts web" \
+	"check web srv 8080" "log --json"; do
 	# shellcheck disable=SC2086
 	if out=$(as "$U_OTHER" $cmd 2>&1); then
 		# shellcheck disable=SC2086

@@ -195,6 +195,8 @@ START_TEST(metrics_counters)
 	HAS("iccd_repairs_total 4");
 	HAS("iccd_table_owned 0");
 	HAS("iccd_conntrack_cuts_total 5");
+	HAS("# HELP iccd_containers Containers by state (declared: declared "
+	    "by a rules file, never started).");
 	HAS("iccd_drops_total{bridge=\"br0\"} 2");
 	HAS("iccd_control_clients 2");
 	free(text);
