@@ -188,9 +188,9 @@ check_prog icc-docker "$ICC_DOCKER" "$DOC/icc-docker.8" 5
 check_prog icc-oci-hook "$ICC_OCI_HOOK" "$DOC/icc-oci-hook.8" 4
 
 # Every page another page refers to (Xr NAME 8 or 5) exists, for ours.
-for ref in $(grep -ho '^\.Xr \(icc[a-z.-]*\) [0-9]' "$DOC"/*.[1-9] | awk '{ print $2 "." $3 }' | sort -u); do
+while read -r ref; do
 	[ -e "$DOC/$ref" ] || fail "a page refers to $ref, which doc/ lacks"
-done
+done < <(grep -ho '^\.Xr icc[a-z.-]* [0-9]' "$DOC"/*.[1-9] | awk '{ print $2 "." $3 }' | sort -u)
 
 # ---- troff -------------------------------------------------------------------
 
