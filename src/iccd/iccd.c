@@ -201,11 +201,12 @@ handle(const json_t *req, bool may_write, const struct peer_cred *who,
 }
 
 /*
- * The lock files this run holds: removed at every exit (locks_unlink,
- * an atexit handler), a failed start included.  Only held ones: another
- * iccd's lock is never removed.
+ * The lock files this run holds and the socket it bound: removed at
+ * every exit (locks_unlink, an atexit handler), a failed start included.
+ * Only this run's: another iccd's lock or socket is never removed.
  */
 static char held_locks[2][PATH_MAX];
+static char own_socket[PATH_MAX];
 
 static void
 locks_unlink(void)
@@ -213,6 +214,8 @@ locks_unlink(void)
 	for (size_t i = 0; i < 2; i++)
 		if (held_locks[i][0] != '\0')
 			unlink(held_locks[i]);	/* held: nobody else uses it */
+	if (own_socket[0] != '\0')
+		unlink(own_socket);
 }
 
 /* lock_held: note path as held, to be removed at exit. */
@@ -669,6 +672,7 @@ main(int argc, char **argv)
 	 * read before the main loop. */
 	if ((ctl = control_open(o.socket, group, handle, &d)) == NULL)
 		fatal("--socket: %s", o.socket);
+	snprintf(own_socket, sizeof(own_socket), "%s", o.socket);
 	/* Before daemon(3): a port in use is said on the terminal.  No
 	 * thread: the epoll descriptor survives the fork as it is. */
 	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,

@@ -65,6 +65,11 @@ expect_exit "read-only /proc/sys" "$out" \
 	"iccd: cannot set net.bridge.bridge-nf-call-iptables = 1: Read-only file system"
 same "read-only /proc/sys: the sysctls are untouched" "0 0" "$(sysctls)"
 same "read-only /proc/sys: no table was created" "" "$(tables)"
+if [ -e "$ICC_TMP/ro.sock" ]; then
+	fail "read-only /proc/sys: the refused iccd left its socket"
+else
+	pass "read-only /proc/sys: no socket left"
+fi
 
 # ---- --table: a name nft can write -------------------------------------------
 
