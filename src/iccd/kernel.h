@@ -268,8 +268,10 @@ int kernel_ct_flush_unallowed(struct kernel *k, const struct elemvec *allowed,
     const struct ct_member *members, size_t nmembers);
 
 /*
- * The drop log.  The isolate chain logs the first packet of a blocked
- * connection (ct state new) to nfnetlink_log group KERNEL_LOG_GROUP,
+ * The drop log.  The isolate chain logs the packets of a blocked
+ * connection that are ct state new (the first and, since a dropped packet
+ * never confirms its entry, every retransmit: droplog.c merges them) to
+ * nfnetlink_log group KERNEL_LOG_GROUP,
  * rate-limited in the kernel (KERNEL_LOG_RATE a second, bursts of
  * KERNEL_LOG_BURST), just before its drop rule; see rules/icc.nft.
  */

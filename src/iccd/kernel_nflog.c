@@ -1,7 +1,8 @@
 /*
  * kernel_nflog.c: the drop log's kernel side.  The isolate chain's log
  * rule (kernel_rules.c: ct state new limit rate ... log group N) hands
- * the first packet of a blocked connection to nfnetlink_log group N; this
+ * the packets of blocked connections (each retransmit too: a dropped
+ * packet never confirms its conntrack entry) to nfnetlink_log group N; this
  * file binds a socket of its own to that group (NFNL_SUBSYS_ULOG, plain
  * libmnl) and decodes what arrives: the bridge (the packet's input
  * device: under br_netfilter a bridged packet's indev is the bridge), the
