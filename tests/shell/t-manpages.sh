@@ -210,5 +210,6 @@ fi
 echo "t-manpages: iccctl $(wc -l <"$TMP/help-cmds") commands," \
     "$(wc -l <"$TMP/help-opts") command options; iccd" \
     "$(wc -l <"$TMP/help-iccd") options, icc-docker" \
-    "$(wc -l <"$TMP/help-icc-docker") options: all documented"
+    "$(wc -l <"$TMP/help-icc-docker") options, icc-oci-hook" \
+    "$(wc -l <"$TMP/help-icc-oci-hook") options: all documented"
 exit 0
