@@ -77,8 +77,9 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 		log_warnx("refused %s from an unprivileged peer",
 		    request_cmd_name(r.cmd));
 		request_clear(&r);
-		return reply_err("permission denied: %s needs root or the "
-		    "iccd group", request_cmd_name(r.cmd));
+		return reply_err("permission denied: %s needs root%s",
+		    request_cmd_name(r.cmd), d->write_group ? " or the iccd "
+		    "group" : "");
 	}
 	d->requests++;
 	switch (r.cmd) {

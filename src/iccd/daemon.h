@@ -37,6 +37,7 @@ struct iccd {
 	struct hmap		 hostsfiles;	/* receiver -> struct hostsfile */
 	struct hostsdirs	 hostsdirs;	/* --hosts-dir */
 	bool			 need_sync;	/* kernel may differ: resync */
+	bool			 write_group;	/* --group: its members write */
 	struct elemvec		 ct_pending;	/* removed access whose flows
 						 * are cut after the replies */
 	struct timespec		 ct_pending_since;
@@ -57,6 +58,8 @@ struct iccd {
 						 * is not looked up in sysfs */
 	struct metrics		 metrics;	/* metrics.h */
 	struct droplog		*droplog;	/* droplog.h; NULL: none */
+	char			 droplog_off[128]; /* why none ("" when
+						 * unknown), for iccctl log */
 	unsigned long		 ports_lost;	/* containers stopped because
 						 * their port went away */
 };
