@@ -1,5 +1,8 @@
 /*
- * cniconf.c: see cniconf.h.
+ * cniconf.c: the plugin's configuration: the CNI environment, the config's
+ * keys, the per-container options and the name iccd knows the container
+ * by; the VERSION reply.  Its prevResult is read by cniprev.c, the request
+ * and the replies are cnireply.c's.  See cniconf.h.
  *
  * Where cniconf.h is silent:
  *  - Strings from the config that end up in an error line are shown as
@@ -10,21 +13,16 @@
  *    error (bad JSON, version, unknown key, socket) fails DEL as it fails
  *    ADD, since every container of the network then needs the admin.
  */
-#include "cniconf.h"
+#include "cniconf_int.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "msg.h"
-#include "request.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define SHOW_MAX	64		/* bytes of a value shown in an error */
@@ -42,12 +40,8 @@ static const char *const opt_keys[] = {
 	"name", "hostname", "expose", "links", "env"
 };
 
-static int
-fail(struct cni_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct cni_err *err, int code, const char *fmt, ...)
+int
+cni_fail(struct cni_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,8 +101,8 @@ show_str(const char *s, char *buf, size_t len)
 }
 
 /* jstr: v's text if v is a string without NUL bytes, else NULL. */
-static const char *
-jstr(const json_t *v)
+const char *
+cni_jstr(const json_t *v)
 {
 	const char *s = json_string_value(v);
 
@@ -136,7 +130,7 @@ env_need(char *const *envp, const char *key, const char **out,
     struct cni_err *err)
 {
 	if ((*out = env_get(envp, key)) == NULL || **out == '\0')
-		return fail(err, CNI_ERR_ENV, "%s: missing or empty", key);
+		return cni_fail(err, CNI_ERR_ENV, "%s: missing or empty", key);
 	return 0;
 }
 
@@ -157,7 +151,7 @@ env_command(char *const *envp, struct cni_env *e, struct cni_err *err)
 			e->cmd = (enum cni_cmd)i;
 			return 0;
 		}
-	return fail(err, CNI_ERR_ENV, "CNI_COMMAND: unknown command %s",
+	return cni_fail(err, CNI_ERR_ENV, "CNI_COMMAND: unknown command %s",
 	    show_str(s, buf, sizeof(buf)));
 }
 
@@ -168,9 +162,9 @@ env_containerid(const char *s, struct cni_env *e, struct cni_err *err)
 	const char *why;
 
 	if (parse_id(s, &why) == -1)
-		return fail(err, CNI_ERR_ENV, "CNI_CONTAINERID: %s", why);
+		return cni_fail(err, CNI_ERR_ENV, "CNI_CONTAINERID: %s", why);
 	if (!isalnum((unsigned char)s[0]))
-		return fail(err, CNI_ERR_ENV, "CNI_CONTAINERID: must start "
+		return cni_fail(err, CNI_ERR_ENV, "CNI_CONTAINERID: must start "
 		    "with a letter or digit");
 	snprintf(e->containerid, sizeof(e->containerid), "%s", s);
 	return 0;
@@ -182,7 +176,7 @@ env_ifname(const char *s, struct cni_env *e, struct cni_err *err)
 	const char *why;
 
 	if (parse_ifname(s, &why) == -1)
-		return fail(err, CNI_ERR_ENV, "CNI_IFNAME: %s", why);
+		return cni_fail(err, CNI_ERR_ENV, "CNI_IFNAME: %s", why);
 	snprintf(e->ifname, sizeof(e->ifname), "%s", s);
 	return 0;
 }
@@ -206,12 +200,12 @@ env_args(const char *s, struct cni_env *e, struct cni_err *err)
 		eq = memchr(p, '=', n);
 		if (eq == NULL || eq == p) {
 			snprintf(pair, sizeof(pair), "%.*s", (int)n, p);
-			return fail(err, CNI_ERR_ENV, "CNI_ARGS: %s is not "
+			return cni_fail(err, CNI_ERR_ENV, "CNI_ARGS: %s is not "
 			    "KEY=VALUE", show_str(pair, buf, sizeof(buf)));
 		}
 		if (eq - p == 8 && strncmp(p, "ICC_NAME", 8) == 0) {
 			if (e->has_icc_name)
-				return fail(err, CNI_ERR_ENV, "CNI_ARGS: "
+				return cni_fail(err, CNI_ERR_ENV, "CNI_ARGS: "
 				    "ICC_NAME given twice");
 			/* One byte over the limit is enough to refuse it. */
 			snprintf(e->icc_name, sizeof(e->icc_name), "%.*s",
@@ -241,7 +235,7 @@ cni_env_parse(char *const *envp, struct cni_env *e, struct cni_err *err)
 		return -1;
 	if ((s = env_get(envp, "CNI_NETNS")) != NULL) {
 		if (strlen(s) >= sizeof(e->netns))
-			return fail(err, CNI_ERR_ENV, "CNI_NETNS: path too "
+			return cni_fail(err, CNI_ERR_ENV, "CNI_NETNS: path too "
 			    "long");
 		snprintf(e->netns, sizeof(e->netns), "%s", s);
 	}
@@ -283,7 +277,7 @@ unknown_key(struct cni_err *err, const char *prefix, const char *key,
 {
 	char kbuf[SHOW_MAX + 8], vbuf[SHOW_MAX + 8];
 
-	return fail(err, CNI_ERR_FIELD, "%s%s: unsupported field (value %s)",
+	return cni_fail(err, CNI_ERR_FIELD, "%s%s: unsupported field (value %s)",
 	    prefix, show_key(key, kbuf, sizeof(kbuf)), show(v, vbuf,
 	    sizeof(vbuf)));
 }
@@ -296,13 +290,13 @@ conf_version(const json_t *doc, struct cni_conf *c, struct cni_err *err)
 	const char *s;
 
 	if (v == NULL)
-		return fail(err, CNI_ERR_CONFIG, "cniVersion: missing");
-	if ((s = jstr(v)) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "cniVersion: not a string");
+		return cni_fail(err, CNI_ERR_CONFIG, "cniVersion: missing");
+	if ((s = cni_jstr(v)) == NULL)
+		return cni_fail(err, CNI_ERR_CONFIG, "cniVersion: not a string");
 	if (strlen(s) < sizeof(c->version))
 		snprintf(c->version, sizeof(c->version), "%s", s);
 	if (!in_list(s, versions, NELEM(versions)))
-		return fail(err, CNI_ERR_VERSION, "cniVersion: %s is not "
+		return cni_fail(err, CNI_ERR_VERSION, "cniVersion: %s is not "
 		    "supported (icc supports 0.4.0 and 1.0.0)", show(v, buf,
 		    sizeof(buf)));
 	return 0;
@@ -321,11 +315,11 @@ conf_keys_check(const json_t *doc, struct cni_err *err)
 			continue;
 		return unknown_key(err, "", key, v);
 	}
-	if (jstr(json_object_get(doc, "name")) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "name: missing or not a "
+	if (cni_jstr(json_object_get(doc, "name")) == NULL)
+		return cni_fail(err, CNI_ERR_CONFIG, "name: missing or not a "
 		    "string");
-	if (jstr(json_object_get(doc, "type")) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "type: missing or not a "
+	if (cni_jstr(json_object_get(doc, "type")) == NULL)
+		return cni_fail(err, CNI_ERR_CONFIG, "type: missing or not a "
 		    "string");
 	return 0;
 }
@@ -339,13 +333,13 @@ conf_socket(const json_t *doc, struct cni_conf *c, struct cni_err *err)
 
 	if (v == NULL)
 		return 0;
-	if ((s = jstr(v)) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "socket: not a string");
+	if ((s = cni_jstr(v)) == NULL)
+		return cni_fail(err, CNI_ERR_CONFIG, "socket: not a string");
 	if (s[0] != '/')
-		return fail(err, CNI_ERR_CONFIG, "socket: not an absolute "
+		return cni_fail(err, CNI_ERR_CONFIG, "socket: not an absolute "
 		    "path");
 	if (strlen(s) >= sizeof(sun.sun_path))
-		return fail(err, CNI_ERR_CONFIG, "socket: longer than %zu "
+		return cni_fail(err, CNI_ERR_CONFIG, "socket: longer than %zu "
 		    "bytes", sizeof(sun.sun_path) - 1);
 	snprintf(c->socket, sizeof(c->socket), "%s", s);
 	return 0;
@@ -359,201 +353,12 @@ conf_bridge(const json_t *doc, struct cni_conf *c, struct cni_err *err)
 
 	if (v == NULL)
 		return 0;
-	if ((s = jstr(v)) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "bridge: not a string");
+	if ((s = cni_jstr(v)) == NULL)
+		return cni_fail(err, CNI_ERR_CONFIG, "bridge: not a string");
 	if (parse_ifname(s, &why) == -1)
-		return fail(err, CNI_ERR_CONFIG, "bridge: %s", why);
+		return cni_fail(err, CNI_ERR_CONFIG, "bridge: %s", why);
 	snprintf(c->bridge, sizeof(c->bridge), "%s", s);
 	c->bridge_given = true;
-	return 0;
-}
-
-/* ---- prevResult ------------------------------------------------------------ */
-
-/*
- * addr_parse: "ADDR[/LEN]" as in a result's ips.  Sets *v6 and the address;
- * returns 0, or -1 with *why.
- */
-static int
-addr_parse(const char *s, bool *v6, struct in_addr *a4, struct in6_addr *a6,
-    const char **why)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/'), *p;
-	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	long plen = 0;
-
-	if (n == 0 || n >= sizeof(host)) {
-		*why = "not an IPv4 or IPv6 address";
-		return -1;
-	}
-	memcpy(host, s, n);
-	host[n] = '\0';
-	*v6 = strchr(host, ':') != NULL;
-	if (slash != NULL) {
-		for (p = slash + 1; *p != '\0' && plen <= 128; p++) {
-			if (!isdigit((unsigned char)*p))
-				break;
-			plen = plen * 10 + (*p - '0');
-		}
-		if (p == slash + 1 || *p != '\0' || plen > (*v6 ? 128 : 32)) {
-			*why = "bad prefix length";
-			return -1;
-		}
-	}
-	return *v6 ? parse_ipv6(host, a6, why) : parse_ipv4(host, a4, why);
-}
-
-/*
- * prev_port: the port and MAC that bind the container (cniconf.h): the
- * first host interface other than the bridge, and the "mac" of sandbox
- * interface ctr.  Either missing: unbound, no error; either malformed:
- * an error naming it.
- */
-static int
-prev_port(const json_t *ifs, size_t ctr, struct cni_conf *c,
-    struct cni_err *err)
-{
-	const char *name, *sandbox, *mac, *why;
-	const json_t *v;
-	size_t i;
-
-	mac = jstr(json_object_get(json_array_get(ifs, ctr), "mac"));
-	json_array_foreach(ifs, i, v) {
-		name = jstr(json_object_get(v, "name"));
-		sandbox = jstr(json_object_get(v, "sandbox"));
-		if ((sandbox != NULL && sandbox[0] != '\0') ||
-		    strcmp(name, c->bridge) == 0)
-			continue;
-		if (mac == NULL)
-			return 0;
-		if (parse_ifname(name, &why) == -1)
-			return fail(err, CNI_ERR_CONFIG, "prevResult."
-			    "interfaces[%zu].name: %s", i, why);
-		if (parse_mac(mac, c->mac, &why) == -1)
-			return fail(err, CNI_ERR_CONFIG, "prevResult."
-			    "interfaces[%zu].mac: %s", ctr, why);
-		snprintf(c->port, sizeof(c->port), "%s", name);
-		c->has_mac = true;
-		return 0;
-	}
-	return 0;
-}
-
-/*
- * prev_ifaces: the index of the sandbox interface named e->ifname and,
- * unless the config named it, the bridge (the first host interface).
- */
-static int
-prev_ifaces(const json_t *prev, const struct cni_env *e, struct cni_conf *c,
-    size_t *ctr, struct cni_err *err)
-{
-	const json_t *ifs = json_object_get(prev, "interfaces"), *v;
-	const char *name, *sandbox, *host = NULL, *why;
-	size_t i, hosti = 0;
-	bool found = false;
-	int rc;
-
-	if (!json_is_array(ifs))
-		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: "
-		    "missing or not a list");
-	json_array_foreach(ifs, i, v) {
-		if ((name = jstr(json_object_get(v, "name"))) == NULL)
-			return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces"
-			    "[%zu]: not an object with a name", i);
-		sandbox = jstr(json_object_get(v, "sandbox"));
-		if (sandbox != NULL && sandbox[0] != '\0') {
-			if (!found && strcmp(name, e->ifname) == 0) {
-				*ctr = i;
-				found = true;
-			}
-		} else if (host == NULL) {
-			host = name;
-			hosti = i;
-		}
-	}
-	if (!found)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
-		    "interface \"%s\" in a sandbox", e->ifname);
-	if (c->bridge_given)
-		return prev_port(ifs, *ctr, c, err);
-	if (host == NULL)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces: no "
-		    "host interface to take the bridge from; set \"bridge\" "
-		    "in the icc plugin config");
-	if (parse_ifname(host, &why) == -1)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.interfaces[%zu]."
-		    "name: %s", hosti, why);
-	snprintf(c->bridge, sizeof(c->bridge), "%s", host);
-	rc = prev_port(ifs, *ctr, c, err);
-	return rc;
-}
-
-/* prev_ip: one entry of prevResult.ips that belongs to interface ctr. */
-static int
-prev_ip(const json_t *ip, size_t i, size_t ctr, const struct cni_env *e,
-    struct cni_conf *c, bool *has4, struct cni_err *err)
-{
-	const json_t *idx = json_object_get(ip, "interface");
-	struct in6_addr a6;
-	struct in_addr a4;
-	const char *s, *why;
-	bool v6;
-
-	if (!json_is_object(ip))
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips[%zu]: not an "
-		    "object", i);
-	/* Addresses of other interfaces (or of none) are not the
-	 * container's. */
-	if (!json_is_integer(idx) || json_integer_value(idx) != (json_int_t)ctr)
-		return 0;
-	if ((s = jstr(json_object_get(ip, "address"))) == NULL)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips[%zu].address: "
-		    "missing or not a string", i);
-	if (addr_parse(s, &v6, &a4, &a6, &why) == -1)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips[%zu].address: "
-		    "%s", i, why);
-	if ((v6 && c->has_ip6) || (!v6 && *has4))
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips[%zu].address: "
-		    "a second IPv%d address on %s (iccd tracks one per "
-		    "family)", i, v6 ? 6 : 4, e->ifname);
-	if (v6) {
-		c->ip6 = a6;
-		c->has_ip6 = true;
-	} else {
-		c->ip4 = a4;
-		*has4 = true;
-	}
-	return 0;
-}
-
-static int
-conf_prev(const json_t *doc, const struct cni_env *e, struct cni_conf *c,
-    struct cni_err *err)
-{
-	const json_t *prev = json_object_get(doc, "prevResult"), *ips, *v;
-	bool has4 = false;
-	size_t i, ctr = 0;
-
-	if (prev == NULL)
-		return fail(err, CNI_ERR_CONFIG, "prevResult: missing (icc "
-		    "is chained after an interface plugin such as bridge)");
-	if (!json_is_object(prev))
-		return fail(err, CNI_ERR_CONFIG, "prevResult: not an object");
-	if (prev_ifaces(prev, e, c, &ctr, err) == -1)
-		return -1;
-	ips = json_object_get(prev, "ips");
-	if (!json_is_array(ips))
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips: missing or "
-		    "not a list");
-	json_array_foreach(ips, i, v)
-		if (prev_ip(v, i, ctr, e, c, &has4, err) == -1)
-			return -1;
-	if (!has4)
-		return fail(err, CNI_ERR_CONFIG, "prevResult.ips: no IPv4 "
-		    "address on %s (iccd needs one)", e->ifname);
-	c->prev = json_incref((json_t *)prev);
-	c->addressed = true;
 	return 0;
 }
 
@@ -567,23 +372,23 @@ conf_opts(const json_t *doc, struct cni_conf *c, struct cni_err *err)
 	const json_t *ro = NULL, *ao = NULL;
 
 	if (rc != NULL && !json_is_object(rc))
-		return fail(err, CNI_ERR_CONFIG, "runtimeConfig: not an "
+		return cni_fail(err, CNI_ERR_CONFIG, "runtimeConfig: not an "
 		    "object");
 	if (args != NULL && !json_is_object(args))
-		return fail(err, CNI_ERR_CONFIG, "args: not an object");
+		return cni_fail(err, CNI_ERR_CONFIG, "args: not an object");
 	if (rc != NULL)
 		ro = json_object_get(rc, "icc");
 	if (args != NULL)
 		ao = json_object_get(args, "icc");
 	if (ro != NULL && ao != NULL)
-		return fail(err, CNI_ERR_CONFIG, "runtimeConfig.icc: args.icc "
+		return cni_fail(err, CNI_ERR_CONFIG, "runtimeConfig.icc: args.icc "
 		    "is given too; use one");
 	if (ro == NULL && ao == NULL)
 		return 0;
 	snprintf(c->opts_src, sizeof(c->opts_src), "%s", ro != NULL ?
 	    "runtimeConfig.icc" : "args.icc");
 	if (!json_is_object(ro != NULL ? ro : ao))
-		return fail(err, CNI_ERR_CONFIG, "%s: not an object",
+		return cni_fail(err, CNI_ERR_CONFIG, "%s: not an object",
 		    c->opts_src);
 	c->opts = json_incref((json_t *)(ro != NULL ? ro : ao));
 	return 0;
@@ -598,14 +403,14 @@ conf_name(const struct cni_env *e, struct cni_conf *c, struct cni_err *err)
 	const char *s, *why;
 
 	if (v != NULL) {
-		if ((s = jstr(v)) == NULL)
-			return fail(err, CNI_ERR_CONFIG, "%s.name: not a "
+		if ((s = cni_jstr(v)) == NULL)
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.name: not a "
 			    "string", c->opts_src);
 		if (parse_name(s, &why) == -1)
-			return fail(err, CNI_ERR_CONFIG, "%s.name: %s",
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.name: %s",
 			    c->opts_src, why);
 		if (e->has_icc_name && strcmp(e->icc_name, s) != 0)
-			return fail(err, CNI_ERR_CONFIG, "%s.name: \"%s\" "
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.name: \"%s\" "
 			    "differs from CNI_ARGS ICC_NAME", c->opts_src, s);
 		snprintf(c->name, sizeof(c->name), "%s", s);
 		snprintf(c->name_src, sizeof(c->name_src), "%s.name",
@@ -614,7 +419,7 @@ conf_name(const struct cni_env *e, struct cni_conf *c, struct cni_err *err)
 	}
 	if (e->has_icc_name) {
 		if (parse_name(e->icc_name, &why) == -1)
-			return fail(err, CNI_ERR_ENV, "CNI_ARGS: ICC_NAME: %s",
+			return cni_fail(err, CNI_ERR_ENV, "CNI_ARGS: ICC_NAME: %s",
 			    why);
 		snprintf(c->name, sizeof(c->name), "%s", e->icc_name);
 		snprintf(c->name_src, sizeof(c->name_src), "ICC_NAME");
@@ -640,17 +445,17 @@ opt_strings(const struct cni_conf *c, const char *key, size_t max,
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return fail(err, CNI_ERR_CONFIG, "%s.%s: not a list",
+		return cni_fail(err, CNI_ERR_CONFIG, "%s.%s: not a list",
 		    c->opts_src, key);
 	if (json_array_size(a) > max)
-		return fail(err, CNI_ERR_CONFIG, "%s.%s: more than %zu "
+		return cni_fail(err, CNI_ERR_CONFIG, "%s.%s: more than %zu "
 		    "entries", c->opts_src, key, max);
 	json_array_foreach(a, i, v) {
-		if ((s = jstr(v)) == NULL)
-			return fail(err, CNI_ERR_CONFIG, "%s.%s[%zu]: not a "
+		if ((s = cni_jstr(v)) == NULL)
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.%s[%zu]: not a "
 			    "string", c->opts_src, key, i);
 		if (check(s, &why) == -1)
-			return fail(err, CNI_ERR_CONFIG, "%s.%s[%zu]: %s: %s",
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.%s[%zu]: %s: %s",
 			    c->opts_src, key, i, show(v, buf, sizeof(buf)),
 			    why);
 	}
@@ -678,11 +483,11 @@ opts_check(const struct cni_conf *c, struct cni_err *err)
 			return unknown_key(err, c->opts_src[0] == 'r' ?
 			    "runtimeConfig.icc." : "args.icc.", key, v);
 	if ((v = json_object_get(c->opts, "hostname")) != NULL) {
-		if ((s = jstr(v)) == NULL)
-			return fail(err, CNI_ERR_CONFIG, "%s.hostname: not a "
+		if ((s = cni_jstr(v)) == NULL)
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.hostname: not a "
 			    "string", c->opts_src);
 		if (parse_hostname(s, &why) == -1)
-			return fail(err, CNI_ERR_CONFIG, "%s.hostname: %s",
+			return cni_fail(err, CNI_ERR_CONFIG, "%s.hostname: %s",
 			    c->opts_src, why);
 	}
 	if (opt_strings(c, "expose", ICC_MAX_PORTS, check_ports, err) == -1 ||
@@ -719,14 +524,14 @@ cni_conf_parse(const char *buf, size_t len, const struct cni_env *e,
 	memset(err, 0, sizeof(*err));
 	if ((doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL)
-		return fail(err, CNI_ERR_DECODE, "config: line %d column %d: "
+		return cni_fail(err, CNI_ERR_DECODE, "config: line %d column %d: "
 		    "%s", jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(doc))
-		fail(err, CNI_ERR_DECODE, "config: not a JSON object");
+		cni_fail(err, CNI_ERR_DECODE, "config: not a JSON object");
 	else if (conf_version(doc, c, err) == 0 &&
 	    conf_keys_check(doc, err) == 0 && conf_socket(doc, c, err) == 0 &&
 	    conf_bridge(doc, c, err) == 0 && (e->cmd == CNI_DEL ||
-	    conf_prev(doc, e, c, err) == 0))
+	    cni_conf_prev(doc, e, c, err) == 0))
 		rv = conf_identity(doc, e, c, err);
 	json_decref(doc);
 	return rv;
@@ -740,163 +545,7 @@ cni_conf_clear(struct cni_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- requests and results ------------------------------------------------- */
-
-/* opt: the per-container option key (checked by conf_identity), or NULL. */
-static const json_t *
-opt(const struct cni_conf *c, const char *key)
-{
-	return c->opts != NULL ? json_object_get(c->opts, key) : NULL;
-}
-
-json_t *
-cni_start_request(const struct cni_conf *c, const struct cni_env *e,
-    struct cni_err *err)
-{
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], why[512], mac[18];
-	struct msg_start s = {
-		.name = c->name, .bridge = c->bridge, .id = e->containerid,
-		.ip = inet_ntop(AF_INET, &c->ip4, a4, sizeof(a4)),
-		.ip6 = c->has_ip6 ? inet_ntop(AF_INET6, &c->ip6, a6,
-		    sizeof(a6)) : NULL,
-		.hostname = json_string_value(opt(c, "hostname")),
-		.expose = opt(c, "expose"), .links = opt(c, "links"),
-		.env = opt(c, "env"),
-		/* Bound to its port (rules/icc-bridge.nft) when both known. */
-		.port = c->port[0] != '\0' && c->has_mac ? c->port : NULL,
-		.mac = c->port[0] != '\0' && c->has_mac ? mac_format(c->mac,
-		    mac, sizeof(mac)) : NULL
-	};
-	struct request r;
-	json_t *req;
-
-	if ((req = msg_start(&s)) == NULL)
-		goto nomem;
-	/* The options were checked one by one; iccd's own validator also
-	 * sees them together (a link to itself, an alias used twice). */
-	if (request_parse(req, &r, why, sizeof(why)) == -1) {
-		fail(err, CNI_ERR_CONFIG, "%s: %s", c->opts_src[0] != '\0' ?
-		    c->opts_src : "icc", why);
-		json_decref(req);
-		return NULL;
-	}
-	request_clear(&r);
-	return req;
-nomem:
-	json_decref(req);
-	fail(err, CNI_ERR_IO, "out of memory");
-	return NULL;
-}
-
-json_t *
-cni_add_result(const struct cni_conf *c)
-{
-	json_t *res = json_deep_copy(c->prev);
-
-	if (res != NULL && json_object_set_new(res, "cniVersion",
-	    json_string(c->version)) == -1) {
-		json_decref(res);
-		return NULL;
-	}
-	return res;
-}
-
-/* ---- CHECK and DEL -------------------------------------------------------- */
-
-static int
-check_addr(const struct msg_container *ctr, const struct cni_conf *c,
-    struct cni_err *err)
-{
-	char want[INET6_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &c->ip4, want, sizeof(want));
-	if (ctr->ip[0] == '\0' || ctr->ip4.s_addr != c->ip4.s_addr)
-		return fail(err, CNI_ERR_CHECK, "ip: iccd has \"%s\" at %s, "
-		    "prevResult at %s", c->name, ctr->ip[0] != '\0' ? ctr->ip :
-		    "none", want);
-	if (c->has_ip6)
-		inet_ntop(AF_INET6, &c->ip6, want, sizeof(want));
-	if (!ctr->has_ip6 && !c->has_ip6)
-		return 0;
-	if (!ctr->has_ip6 || !c->has_ip6 ||
-	    memcmp(&ctr->ip6, &c->ip6, sizeof(c->ip6)) != 0)
-		return fail(err, CNI_ERR_CHECK, "ip6: iccd has \"%s\" at %s, "
-		    "prevResult at %s", c->name, ctr->has_ip6 ? ctr->ip6_text :
-		    "none", c->has_ip6 ? want : "none");
-	return 0;
-}
-
-int
-cni_check_list(const json_t *list, const struct cni_conf *c,
-    const struct cni_env *e, struct cni_err *err)
-{
-	struct msg_container ctr;
-	char why[256];
-	int found;
-
-	if (!json_is_array(json_object_get(list, "containers")))
-		return fail(err, CNI_ERR_ICCD, "list: iccd's reply has no "
-		    "containers");
-	if ((found = msg_list_find(list, c->name, &ctr, why,
-	    sizeof(why))) == -1)
-		return fail(err, CNI_ERR_ICCD, "list: iccd's reply: %s", why);
-	if (found == 0)
-		return fail(err, CNI_ERR_CHECK, "name: iccd has no container "
-		    "\"%s\"", c->name);
-	if (strcmp(ctr.id, e->containerid) != 0)
-		return fail(err, CNI_ERR_CHECK, "id: iccd's \"%s\" is container "
-		    "\"%.128s\", not \"%s\"", c->name, ctr.id, e->containerid);
-	if (!ctr.running)
-		return fail(err, CNI_ERR_CHECK, "running: iccd has \"%s\" "
-		    "stopped", c->name);
-	if (strcmp(ctr.bridge, c->bridge) != 0)
-		return fail(err, CNI_ERR_CHECK, "bridge: iccd has \"%s\" on "
-		    "%.16s, prevResult on %s", c->name, ctr.bridge[0] != '\0' ?
-		    ctr.bridge : "none", c->bridge);
-	return check_addr(&ctr, c, err);
-}
-
-int
-cni_check_status(const json_t *status, struct cni_err *err)
-{
-	const char *table = jstr(json_object_get(status, "table"));
-
-	if (table == NULL)
-		table = "?";
-	if (!json_is_true(json_object_get(status, "present")))
-		return fail(err, CNI_ERR_CHECK, "table: inet %.64s is missing "
-		    "from the kernel", table);
-	if (!json_is_true(json_object_get(status, "matches")))
-		return fail(err, CNI_ERR_CHECK, "table: inet %.64s differs "
-		    "from iccd's model: %lld elements missing, %lld extra",
-		    table, (long long)json_integer_value(json_object_get(
-		    status, "missing")), (long long)json_integer_value(
-		    json_object_get(status, "extra")));
-	return 0;
-}
-
-bool
-cni_del_owned(const json_t *list, const char *name, const char *id)
-{
-	struct msg_container ctr;
-
-	/* A reply that cannot be read owns nothing: DEL then does nothing. */
-	if (msg_list_find(list, name, &ctr, NULL, 0) != 1 ||
-	    ctr.id[0] == '\0')
-		return false;
-	return strcmp(ctr.id, id) == 0;
-}
-
-/* ---- output ------------------------------------------------------------- */
-
-json_t *
-cni_error_json(const struct cni_err *err, const char *version)
-{
-	if (version == NULL || version[0] == '\0')
-		version = CNI_VERSION_LATEST;
-	return json_pack("{s:s,s:i,s:s,s:s}", "cniVersion", version, "code",
-	    err->code, "msg", cni_msg(err->code), "details", err->details);
-}
+/* ---- VERSION --------------------------------------------------------------- */
 
 json_t *
 cni_version_reply(const char *buf, size_t len, struct cni_err *err)
@@ -912,17 +561,17 @@ cni_version_reply(const char *buf, size_t len, struct cni_err *err)
 		if ((in = json_loadb(buf, len, JSON_REJECT_DUPLICATES,
 		    &jerr)) == NULL || !json_is_object(in)) {
 			json_decref(in);
-			fail(err, CNI_ERR_DECODE, "config: %s", in == NULL ?
+			cni_fail(err, CNI_ERR_DECODE, "config: %s", in == NULL ?
 			    jerr.text : "not a JSON object");
 			return NULL;
 		}
-		if ((s = jstr(json_object_get(in, "cniVersion"))) != NULL)
+		if ((s = cni_jstr(json_object_get(in, "cniVersion"))) != NULL)
 			version = s;
 	}
 	out = json_pack("{s:s,s:[s,s]}", "cniVersion", version,
 	    "supportedVersions", versions[0], versions[1]);
 	json_decref(in);
 	if (out == NULL)
-		fail(err, CNI_ERR_IO, "out of memory");
+		cni_fail(err, CNI_ERR_IO, "out of memory");
 	return out;
 }

@@ -98,12 +98,34 @@ print_json(const json_t *v)
 	free(s);
 }
 
-/* bad_option: the one line for an option getopt_long refused. */
+/*
+ * bad_option: the one line for an option getopt_long refused, naming the
+ * word that holds it.  Long options and whole short ones have been
+ * stepped over (argv[optind - 1]); a cluster such as -bad fails at its
+ * first letter, with getopt still on it (argv[optind]).
+ */
 void
 bad_option(char **argv)
 {
+	const char *w = argv[optind - 1], *next = argv[optind];
+
+	/* optopt is 0 for an unknown long option; a long one that lacks
+	 * its value is the last word (next is NULL). */
+	if (optopt != 0 && next != NULL && next[0] == '-' &&
+	    next[1] == optopt && next[2] != '\0' &&
+	    !(w[0] == '-' && w[1] == optopt && w[2] == '\0'))
+		w = next;
 	die("%s: unknown option or missing value \"%s\" (see iccctl --help)",
-	    argv[0], argv[optind - 1]);
+	    argv[0], w);
+}
+
+/* once: set a single-value option, refused when given twice. */
+static void
+once(const char **slot, const char *what, const char *value)
+{
+	if (*slot != NULL)
+		die("%s: given twice", what);
+	*slot = value;
 }
 
 static json_t *
@@ -141,20 +163,20 @@ cmd_start(int argc, char **argv)
 	};
 	struct msg_start s = { 0 };
 	json_t *expose = json_array(), *links = json_array();
-	json_t *env = json_array(), *req;
+	json_t *env = json_array(), *req, *rep;
 	int ch;
 
 	if (expose == NULL || links == NULL || env == NULL)
 		die("out of memory");
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'b': s.bridge = optarg; break;
-		case '4': s.ip = optarg; break;
-		case '6': s.ip6 = optarg; break;
-		case 'i': s.id = optarg; break;
-		case 'H': s.hostname = optarg; break;
-		case 'p': s.port = optarg; break;
-		case 'm': s.mac = optarg; break;
+		case 'b': once(&s.bridge, "bridge", optarg); break;
+		case '4': once(&s.ip, "ip", optarg); break;
+		case '6': once(&s.ip6, "ip6", optarg); break;
+		case 'i': once(&s.id, "id", optarg); break;
+		case 'H': once(&s.hostname, "hostname", optarg); break;
+		case 'p': once(&s.port, "port", optarg); break;
+		case 'm': once(&s.mac, "mac", optarg); break;
 		case 'e': json_array_append_new(expose, json_string(optarg));
 			break;
 		case 'l': json_array_append_new(links, json_string(optarg));
@@ -172,7 +194,12 @@ cmd_start(int argc, char **argv)
 	json_decref(expose);
 	json_decref(links);
 	json_decref(env);
-	json_decref(call(req));
+	rep = call(req);
+	/* A takeover: said, but the start succeeded (exit 0). */
+	if (json_is_string(json_object_get(rep, "note")))
+		fprintf(stderr, "iccctl: %s\n", json_string_value(
+		    json_object_get(rep, "note")));
+	json_decref(rep);
 	return 0;
 }
 
@@ -214,11 +241,13 @@ cmd_bridge(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t *req = new_req("bridge");
+	const char *icc = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'i')
 			bad_option(argv);
+		once(&icc, "icc", optarg);
 		json_object_set_new(req, "icc", json_string(optarg));
 	}
 	json_object_set_new(req, "bridge", json_string(name_arg(argc, argv,
@@ -437,15 +466,17 @@ cmd_env(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t *req = new_req("env"), *rep;
+	const char *alias = NULL;
 	bool json = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'j')
 			json = true;
-		else if (ch == 'l')
+		else if (ch == 'l') {
+			once(&alias, "link", optarg);
 			json_object_set_new(req, "alias", json_string(optarg));
-		else
+		} else
 			bad_option(argv);
 	}
 	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
@@ -468,11 +499,13 @@ cmd_hosts(int argc, char **argv)
 	};
 	json_t *req = new_req("hosts"), *rep;
 	char cwd[PATH_MAX], abs[2 * PATH_MAX];
+	const char *write = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'w')
 			bad_option(argv);
+		once(&write, "write", optarg);
 		/* The daemon writes the file: give it an absolute path. */
 		if (optarg[0] == '/')
 			snprintf(abs, sizeof(abs), "%s", optarg);
@@ -606,5 +639,6 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0) return cmd_check(argc, argv);
 	if (strcmp(cmd, "metrics") == 0) return cmd_metrics(argc, argv);
 	if (strcmp(cmd, "log") == 0) return cmd_log(argc, argv);
+	die_status = 2;		/* a usage error, as no command at all */
 	die("unknown command \"%s\" (see iccctl --help)", cmd);
 }

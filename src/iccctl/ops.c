@@ -103,6 +103,7 @@ cmd_metrics(int argc, char **argv)
 static void
 print_entry(const json_t *e, bool json)
 {
+	json_int_t n;
 	char *s;
 
 	if (json) {
@@ -112,11 +113,16 @@ print_entry(const json_t *e, bool json)
 		free(s);
 		return;
 	}
-	printf("%s %s %s %s -> %s %s %s/%lld blocked: %s\n", jstr(e, "time"),
+	printf("%s %s %s %s -> %s %s %s/%lld blocked: %s", jstr(e, "time"),
 	    jstr(e, "bridge"), jstr(e, "from"), jstr(e, "from_addr"),
 	    jstr(e, "to"), jstr(e, "to_addr"), jstr(e, "proto"),
 	    (long long)json_integer_value(json_object_get(e, "port")),
 	    jstr(e, "reason"));
+	/* Retransmits of a blocked connection count in its entry. */
+	n = json_integer_value(json_object_get(e, "packets"));
+	if (n > 1)
+		printf(" (%lld packets)", (long long)n);
+	putchar('\n');
 }
 
 /* log_once: the entries after *seq; *seq becomes the last one's. */
@@ -124,12 +130,20 @@ static void
 log_once(json_int_t *seq, bool json, bool whole)
 {
 	json_t *req, *rep, *e, *arr = json_array();
+	char off[160];
 	size_t i;
 
 	if ((req = msg_request("log", NULL)) == NULL || arr == NULL)
 		die("out of memory");
 	json_object_set_new(req, "after", json_integer(*seq));
 	rep = call(req);
+	if (json_is_false(json_object_get(rep, "enabled"))) {
+		snprintf(off, sizeof(off), "%s", jstr(rep, "off"));
+		json_decref(rep);
+		json_decref(arr);
+		die("iccd's drop log is off (%s)", off[0] ? off :
+		    "--log-group none");
+	}
 	json_array_foreach(json_object_get(rep, "entries"), i, e) {
 		if (json && whole)
 			json_array_append(arr, e);

@@ -10,15 +10,17 @@
 /*
  * name_taken: c's name runs, under another id, as old.  Only a stop
  * (the runtime's, or an admin's) frees the name: iccd cannot tell a lost
- * stop from a hijack.  Once a start names its host-side port, a holder
- * whose port is gone will be provably gone too.
+ * stop from a hijack.  A start without an id is another id too: it would
+ * clear the holder's and leave the name to anyone.  A holder without an
+ * id is the name's alone: any start replaces it (an IP change).  Once a
+ * start names its host-side port, a holder whose port is gone will be
+ * provably gone too.
  */
 static bool
 name_taken(const struct icc_container *old, const struct icc_container *c)
 {
 	return old != NULL && old->has_identity && old->running &&
-	    old->id[0] != '\0' && c->id[0] != '\0' &&
-	    strcmp(old->id, c->id) != 0;
+	    old->id[0] != '\0' && strcmp(old->id, c->id) != 0;
 }
 
 struct count_ctx {

@@ -19,9 +19,10 @@
 /*
  * admit_start: may c (a parsed start request, not yet in m) be declared?
  * Refused:
- *  - a name that runs under another id: both ids non-empty and different
- *    and the current holder running ("db: runs as id X (stop it first)").
- *    A stopped holder, or a start without an id, replaces it as before;
+ *  - a name that runs under another id: the running holder has an id
+ *    and the request's differs, an empty one included ("db: runs as id
+ *    X (stop it first)").  A stopped holder, or one without an id, is
+ *    replaced by any start;
  *  - a container new to a bridge that already holds ICC_MAX_PER_BRIDGE
  *    started containers;
  *  - a bridge iccd does not know when it knows ICC_MAX_BRIDGES already.

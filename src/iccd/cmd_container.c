@@ -1,6 +1,7 @@
 /* cmd_container.c: the start, stop and rm commands (takeover included). */
 #include "daemon_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,34 @@ addr_taken(const struct icc_container *holder, const char *name)
 	return holder != NULL && strcmp(holder->name, name) != 0;
 }
 
+/* note_took: add "took ADDR over from NAME, now stopped" to note. */
+static void
+note_took(char *note, size_t len, int af, const void *addr, const char *name)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t n = strlen(note);
+
+	inet_ntop(af, addr, a, sizeof(a));
+	snprintf(note + n, len - n, "%stook %s over from %s, now stopped",
+	    n > 0 ? "; " : "", a, name);
+}
+
 /* takeover: a start claims addresses another running container holds
- * (its stop event was lost): that container stops in this transaction. */
+ * (its stop event was lost): that container stops in this transaction.
+ * note (len bytes) says so, for the client. */
 static int
-takeover(struct iccd *d, struct change *ch, const struct icc_container *c)
+takeover(struct iccd *d, struct change *ch, const struct icc_container *c,
+    char *note, size_t len)
 {
 	struct icc_container *h4, *h6 = NULL;
 
 	h4 = model_holder4(d->model, c->bridge, c->ip4);
 	if (c->has_ip6)
 		h6 = model_holder6(d->model, c->bridge, &c->ip6);
+	if (addr_taken(h4, c->name))
+		note_took(note, len, AF_INET, &c->ip4, h4->name);
+	if (addr_taken(h6, c->name))
+		note_took(note, len, AF_INET6, &c->ip6, h6->name);
 	if (addr_taken(h4, c->name)) {
 		log_info("%s takes over %s's address on %s; %s is now stopped",
 		    c->name, h4->name, c->bridge, h4->name);
@@ -46,8 +65,9 @@ json_t *
 cmd_start(struct iccd *d, struct request *r)
 {
 	const char *names[1] = { r->name };
-	char err[ERRLEN];
+	char err[ERRLEN], note[ERRLEN] = "";
 	struct change ch;
+	json_t *rep;
 
 	if (merge_files(&d->rules, r->c, err, sizeof(err)) == -1 ||
 	    (!d->no_port_check &&
@@ -59,7 +79,7 @@ cmd_start(struct iccd *d, struct request *r)
 	}
 	if (change_begin(d, &ch, names, 1) == -1)
 		goto nomem;
-	if (takeover(d, &ch, r->c) == -1) {
+	if (takeover(d, &ch, r->c, note, sizeof(note)) == -1) {
 		change_abort(d, &ch);
 		goto nomem;
 	}
@@ -68,7 +88,12 @@ cmd_start(struct iccd *d, struct request *r)
 		goto nomem;
 	}
 	r->c = NULL;			/* the model owns it now */
-	return change_reply(d, &ch);
+	rep = change_reply(d, &ch);
+	/* A takeover is news to the client: the old holder stopped. */
+	if (note[0] != '\0' && rep != NULL &&
+	    json_is_true(json_object_get(rep, "ok")))
+		json_object_set_new(rep, "note", json_string(note));
+	return rep;
 nomem:
 	change_free(&ch);
 	return reply_err("out of memory");

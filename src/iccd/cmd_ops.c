@@ -128,8 +128,9 @@ cmd_log(struct iccd *d, const struct request *r)
 	json_t *entries;
 
 	if (d->droplog == NULL)
-		return json_pack("{s:b,s:[],s:I,s:b}", "ok", 1, "entries",
-		    "last", (json_int_t)0, "enabled", 0);
+		return json_pack("{s:b,s:[],s:I,s:b,s:s}", "ok", 1, "entries",
+		    "last", (json_int_t)0, "enabled", 0, "off",
+		    d->droplog_off[0] ? d->droplog_off : "--log-group none");
 	if ((entries = droplog_json(d->droplog, r->after)) == NULL)
 		return json_pack("{s:b,s:s}", "ok", 0, "error",
 		    "out of memory");
@@ -148,8 +149,15 @@ drop_cb(const struct kdrop *p, void *arg)
 	 * the same group: its bridges are none of ours. */
 	if (p->bridge[0] != '\0' && model_bridge(d->model, p->bridge) == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
+	/* The packet's own time when the kernel stamped it. */
+	if (p->when.tv_sec != 0)
+		now = p->when;
+	else
+		clock_gettime(CLOCK_REALTIME, &now);
 	e = droplog_record(d->droplog, d->model, p, &now);
+	d->metrics.drop_packets++;
+	if (e->packets > 1)
+		return;		/* a retransmit: counted in its entry */
 	metrics_drop(&d->metrics, p->bridge[0] ? p->bridge : "?");
 	log_debug("blocked: %s %s -> %s port %u: %s", p->bridge, e->from,
 	    e->to, p->dport, e->reason);

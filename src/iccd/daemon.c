@@ -75,8 +75,9 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 		log_warnx("refused %s from an unprivileged peer",
 		    request_cmd_name(r.cmd));
 		request_clear(&r);
-		return reply_err("permission denied: %s needs root or the "
-		    "iccd group", request_cmd_name(r.cmd));
+		return reply_err("permission denied: %s needs root%s",
+		    request_cmd_name(r.cmd), d->write_group ? " or the iccd "
+		    "group" : "");
 	}
 	d->requests++;
 	switch (r.cmd) {
@@ -243,4 +244,31 @@ daemon_free(struct iccd *d)
 	rules_free(&d->rules);
 	bindset_free(d->bound);
 	memset(d, 0, sizeof(*d));
+}
+
+long
+daemon_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+void
+daemon_log_loaded(const struct iccd *d, const struct daemon_start *st)
+{
+	struct ksync_stats ks;
+
+	kernel_sync_stats(d->k, &ks);
+	log_info("loaded %zu containers, %zu elements in %.1f ms: setup %.1f, "
+	    "state %.1f, model %.1f, sync %.1f (sort %.1f, dump %.1f, build "
+	    "%.1f, commit %.1f in %u transactions), monitor %.1f",
+	    model_count(d->model), elemset_size(d->desired),
+	    (st->done - st->main) / 1e6, (st->init - st->main) / 1e6,
+	    d->load_state_ns / 1e6,
+	    (st->sync - st->init - d->load_state_ns) / 1e6,
+	    (st->monitor - st->sync) / 1e6, ks.sort_ns / 1e6,
+	    ks.dump_ns / 1e6, ks.build_ns / 1e6, ks.commit_ns / 1e6, ks.ntxn,
+	    (st->done - st->monitor) / 1e6);
 }

@@ -43,6 +43,7 @@ struct iccd {
 	struct pending_change	**round;	/* changes waiting for it */
 	size_t			 nround, capround;
 	long			 load_state_ns;	/* daemon_init's state_load */
+	bool			 write_group;	/* --group: its members write */
 	unsigned long		 requests;	/* handled, for status */
 	struct timespec		 t_received;	/* current request's arrival */
 	long			 apply_ns;	/* arrival -> kernel ack, or -1 */
@@ -60,6 +61,8 @@ struct iccd {
 						 * is not looked up in sysfs */
 	struct metrics		 metrics;	/* metrics.h */
 	struct droplog		*droplog;	/* droplog.h; NULL: none */
+	char			 droplog_off[128]; /* why none ("" when
+						 * unknown), for iccctl log */
 	unsigned long		 ports_lost;	/* containers stopped because
 						 * their port went away */
 };
@@ -143,6 +146,23 @@ bool daemon_pending(const struct iccd *d);
  * compact now even if requests keep coming.
  */
 bool daemon_after_replies_due(const struct iccd *d);
+
+/* When each step of a start began (daemon_clock_ns: CLOCK_MONOTONIC,
+ * ns): main, daemon_init, the first sync, the monitor, and the end. */
+struct daemon_start {
+	long	main, init, sync, monitor, done;
+};
+
+long daemon_clock_ns(void);
+
+/*
+ * daemon_log_loaded: the table is complete: log "loaded N containers, M
+ * elements in T ms" and where the time went, in ms (the benchmark prints
+ * it): setup (options, locks, sockets), state (the state directory),
+ * model (rules files, hosts files, rule engine), sync and its parts
+ * (kernel_sync_stats), monitor (with a second sync if one was needed).
+ */
+void daemon_log_loaded(const struct iccd *d, const struct daemon_start *st);
 
 /*
  * daemon_round: group commit.  With d->group_commit set (iccd sets it and

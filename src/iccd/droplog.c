@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,15 +93,52 @@ judge(const struct icc_model *m, const struct kdrop *p, struct drop_entry *e)
 		snprintf(e->reason, sizeof(e->reason), "%s", v.line);
 }
 
+/* same_flow: a and b are packets of one connection. */
+static bool
+same_flow(const struct kdrop *a, const struct kdrop *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->proto == b->proto &&
+	    a->sport == b->sport && a->dport == b->dport &&
+	    strcmp(a->bridge, b->bridge) == 0 &&
+	    memcmp(&a->saddr, &b->saddr, n) == 0 &&
+	    memcmp(&a->daddr, &b->daddr, n) == 0;
+}
+
+/* recent: the entry of p's flow whose last packet is within
+ * DROPLOG_SAME_S seconds of when (either way: the clock may step). */
+static struct drop_entry *
+recent(struct droplog *l, const struct kdrop *p, const struct timespec *when)
+{
+	struct drop_entry *e;
+	time_t d;
+
+	for (size_t i = 1; i <= l->n; i++) {
+		e = &l->v[(l->next + l->cap - i) % l->cap];
+		d = when->tv_sec - e->last.tv_sec;
+		if ((d < 0 ? -d : d) <= DROPLOG_SAME_S && same_flow(&e->pkt, p))
+			return e;
+	}
+	return NULL;
+}
+
 const struct drop_entry *
 droplog_record(struct droplog *l, const struct icc_model *m,
     const struct kdrop *p, const struct timespec *when)
 {
-	struct drop_entry *e = &l->v[l->next];
+	struct drop_entry *e;
 
+	if ((e = recent(l, p, when)) != NULL) {
+		e->packets++;
+		e->last = *when;
+		return e;
+	}
+	e = &l->v[l->next];
 	memset(e, 0, sizeof(*e));
 	e->seq = ++l->seq;
-	e->when = *when;
+	e->when = e->last = *when;
+	e->packets = 1;
 	e->pkt = *p;
 	judge(m, p, e);
 	l->next = (l->next + 1) % l->cap;
@@ -121,12 +159,12 @@ entry_json(const struct drop_entry *e)
 	strncat(t, ms, sizeof(t) - strlen(t) - 1);
 	inet_ntop(e->pkt.family, &e->pkt.saddr, a, sizeof(a));
 	inet_ntop(e->pkt.family, &e->pkt.daddr, b, sizeof(b));
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "seq",
-	    (json_int_t)e->seq, "time", t, "bridge", e->pkt.bridge, "from",
-	    e->from[0] ? e->from : "?", "from_addr", a, "to",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:I}",
+	    "seq", (json_int_t)e->seq, "time", t, "bridge", e->pkt.bridge,
+	    "from", e->from[0] ? e->from : "?", "from_addr", a, "to",
 	    e->to[0] ? e->to : "?", "to_addr", b, "proto",
 	    proto_text(e->pkt.proto, pb, sizeof(pb)), "port", e->pkt.dport,
-	    "reason", e->reason);
+	    "reason", e->reason, "packets", (json_int_t)e->packets);
 }
 
 json_t *

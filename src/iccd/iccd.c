@@ -86,6 +86,22 @@ log_group_arg(const char *s)
 	return (int)v;
 }
 
+/*
+ * table_name_ok: a name nft(8) can write without quotes: a letter, then
+ * letters, digits or underscores, 1 to 63 bytes (the kernel's limit).
+ */
+static bool
+table_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !((*s >= 'a' && *s <= 'z') ||
+	    (*s >= 'A' && *s <= 'Z')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_") == n;
+}
+
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -146,8 +162,9 @@ parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc)
 		usage(2);
-	if (strlen(o->table) == 0 || strlen(o->table) > 63)
-		fatalx("--table: must be 1 to 63 bytes");
+	if (!table_name_ok(o->table))
+		fatalx("--table: expected a letter, then letters, digits or "
+		    "_ (63 at most)");
 }
 
 static gid_t
@@ -184,11 +201,41 @@ handle(const json_t *req, bool may_write, const struct peer_cred *who,
 }
 
 /*
+ * The lock files this run holds and the socket it bound: removed at
+ * every exit (locks_unlink, an atexit handler), a failed start included.
+ * Only this run's: another iccd's lock or socket is never removed.
+ */
+static char held_locks[2][PATH_MAX];
+static char own_socket[PATH_MAX];
+
+static void
+locks_unlink(void)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (held_locks[i][0] != '\0')
+			unlink(held_locks[i]);	/* held: nobody else uses it */
+	if (own_socket[0] != '\0')
+		unlink(own_socket);
+}
+
+/* lock_held: note path as held, to be removed at exit. */
+static void
+lock_held(const char *path)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (held_locks[i][0] == '\0') {
+			snprintf(held_locks[i], sizeof(held_locks[i]), "%s",
+			    path);
+			return;
+		}
+}
+
+/*
  * lock_or_die: hold an exclusive lock on DIR/NAME for the life of the
  * process, so that a second iccd on the same state or table fails at once
  * instead of both fighting over it (two daemons on one table would repair
  * each other's changes forever).  The lock dies with the process, even
- * on SIGKILL.
+ * on SIGKILL; its file is removed at exit (locks_unlink).
  */
 static void
 lock_or_die(const char *dir, const char *name, const char *what)
@@ -207,17 +254,14 @@ lock_or_die(const char *dir, const char *name, const char *what)
 			fatalx("%s: %s is in use by another iccd", what, path);
 		fatal("%s: lock %s", what, path);
 	}
+	lock_held(path);
 	/* fd stays open on purpose: it holds the lock. */
 }
 
-/*
- * lock_table_or_die: one iccd per table and network namespace.  Returns
- * the lock's path (static storage) for removal at a clean exit.
- */
-static const char *
+/* lock_table_or_die: one iccd per table and network namespace. */
+static void
 lock_table_or_die(const char *table)
 {
-	static char path[PATH_MAX];
 	char name[128];
 	struct stat st;
 
@@ -228,8 +272,6 @@ lock_table_or_die(const char *table)
 	snprintf(name, sizeof(name), "inet-%s-netns%llu.lock", table,
 	    (unsigned long long)st.st_ino);
 	lock_or_die(ICC_LOCK_DIR, name, "--table");
-	snprintf(path, sizeof(path), "%s/%s", ICC_LOCK_DIR, name);
-	return path;
 }
 
 /* signals_block: signals arrive on a signalfd, read in the main loop. */
@@ -451,18 +493,29 @@ log_owned(struct iccd *d)
 }
 
 /*
- * drops_open: the drop log: bind the log group, keep a ring.  Returns
- * the socket, or -1 (logged): iccd then runs without a drop log.
+ * drops_open: the drop log: bind log group `group` (-1: none), keep a
+ * ring.  Returns the socket, or -1 (logged, and why in d->droplog_off
+ * for iccctl log): iccd then runs without a drop log.
  */
 static int
-drops_open(struct iccd *d)
+drops_open(struct iccd *d, int group)
 {
 	int fd;
 
 	if (d->k == NULL || (fd = kernel_nflog_open(d->k)) == -1) {
-		if (errno != ENOENT)
-			log_warn("drop log: nfnetlink_log group: blocked "
-			    "connections will not be logged");
+		if (group < 0)
+			return -1;
+		if (errno == EPERM || errno == EBUSY) {
+			snprintf(d->droplog_off, sizeof(d->droplog_off), "log "
+			    "group %d is in use by another process", group);
+			log_warnx("drop log: %s (another iccd?): blocked "
+			    "connections will not be logged", d->droplog_off);
+		} else {
+			snprintf(d->droplog_off, sizeof(d->droplog_off), "log "
+			    "group %d: %s", group, strerror(errno));
+			log_warn("drop log: nfnetlink_log group %d: blocked "
+			    "connections will not be logged", group);
+		}
 		return -1;
 	}
 	if ((d->droplog = droplog_new(DROPLOG_SIZE)) == NULL) {
@@ -588,44 +641,6 @@ round_end(void *arg)
 	daemon_round(arg);
 }
 
-/* When each step of a start began (CLOCK_MONOTONIC, ns). */
-struct start_times {
-	long	main, init, monitor, sync, done;
-};
-
-static long
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
-/*
- * log_loaded: the table is complete; where the start's time went, in ms
- * (the benchmark prints it): options and locks, the state files, the
- * rules files + hosts + rule engine, the sync with its own parts
- * (kernel.h), and the monitor (with a second sync if one was needed).
- */
-static void
-log_loaded(const struct iccd *d, const struct start_times *st)
-{
-	struct ksync_stats ks;
-
-	kernel_sync_stats(d->k, &ks);
-	log_info("loaded %zu containers, %zu elements in %.1f ms: setup %.1f, "
-	    "state %.1f, model %.1f, sync %.1f (sort %.1f, dump %.1f, build "
-	    "%.1f, commit %.1f in %u transactions), monitor %.1f",
-	    model_count(d->model), elemset_size(d->desired),
-	    (st->done - st->main) / 1e6, (st->init - st->main) / 1e6,
-	    d->load_state_ns / 1e6,
-	    (st->sync - st->init - d->load_state_ns) / 1e6,
-	    (st->monitor - st->sync) / 1e6, ks.sort_ns / 1e6,
-	    ks.dump_ns / 1e6, ks.build_ns / 1e6, ks.commit_ns / 1e6, ks.ntxn,
-	    (st->done - st->monitor) / 1e6);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -638,10 +653,9 @@ main(int argc, char **argv)
 	struct loopfds lf = { -1, -1, -1, NULL, -1, NULL };
 	struct sockaddr_storage ms;
 	size_t mslen = 0;
-	const char *table_lock;
 	gid_t group;
 	struct control *ctl;
-	struct start_times st = { .main = mono_now() };
+	struct daemon_start st = { .main = daemon_clock_ns() };
 	char err[512];
 
 	log_init("iccd", 1, LOG_LVL_INFO);
@@ -661,27 +675,46 @@ main(int argc, char **argv)
 	 * write is refused before root creates anything there. */
 	if (state_init(o.state_dir, err, sizeof(err)) == -1)
 		fatalx("--state-dir: %s", err);
+	if (atexit(locks_unlink) != 0)
+		fatalx("atexit");
 	lock_or_die(o.state_dir, "lock", "--state-dir");
-	table_lock = lock_table_or_die(o.table);
+	lock_table_or_die(o.table);
+	/* The socket and the listener before anything in the kernel: a
+	 * start that fails on them leaves no table behind.  No request is
+	 * read before the main loop. */
+	if ((ctl = control_open(o.socket, group, handle, &d)) == NULL)
+		fatal("--socket: %s", o.socket);
+	/* Group commit: the requests of one round share one durable write,
+	 * made before any of their replies goes out (d.group_commit is set
+	 * once daemon_init has made d). */
+	control_on_round(ctl, round_end, &d);
+	snprintf(own_socket, sizeof(own_socket), "%s", o.socket);
+	/* Before daemon(3): a port in use is said on the terminal.  No
+	 * thread: the epoll descriptor survives the fork as it is. */
+	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
+	    render_metrics, &d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	st.init = mono_now();
+	st.init = daemon_clock_ns();
 	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
 	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
+	d.write_group = group != (gid_t)-1;
+	d.group_commit = true;
 	kernel_set_log_group(d.k, o.log_group);
 	kernel_set_owned(d.k, !o.no_own_table);
-	lf.lfd = drops_open(&d);
+	lf.lfd = drops_open(&d, o.log_group);
 	/* The sync first, then the monitor: while a monitor listens, the
 	 * kernel builds an event per element of the load (kernel.h).  A
 	 * change by anyone in between moved the ruleset's generation: then
 	 * the sync is done again (with the monitor listening). */
-	st.sync = mono_now();
+	st.sync = daemon_clock_ns();
 	if (daemon_sync(&d, err, sizeof(err)) != 0)
 		fatalx("table inet %s: %s", o.table, err);
-	st.monitor = mono_now();
+	st.monitor = daemon_clock_ns();
 	if ((lf.mfd = monitor_open(&d)) != -1 &&
 	    kernel_moved_since_sync(d.k) != 0) {
 		log_info("table inet %s: the ruleset changed during the start: "
@@ -689,22 +722,10 @@ main(int argc, char **argv)
 		if (daemon_sync(&d, err, sizeof(err)) != 0)
 			fatalx("table inet %s: %s", o.table, err);
 	}
-	st.done = mono_now();
-	log_loaded(&d, &st);
+	st.done = daemon_clock_ns();
+	daemon_log_loaded(&d, &st);
 	log_owned(&d);
 	lf.pw = ports_open(&d);
-	if ((ctl = control_open(o.socket, group, handle,
-	    &d)) == NULL)
-		fatal("--socket: %s", o.socket);
-	/* Group commit: the requests of one round share one durable write,
-	 * made before any of their replies goes out. */
-	control_on_round(ctl, round_end, &d);
-	d.group_commit = true;
-	/* Before daemon(3): a port in use is said on the terminal.  No
-	 * thread: the epoll descriptor survives the fork as it is. */
-	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
-	    render_metrics, &d, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_info("listening on %s, table inet %s, icc %s by default", o.socket,
@@ -721,6 +742,5 @@ main(int argc, char **argv)
 	droplog_free(d.droplog);
 	daemon_free(&d);
 	free(o.hosts_dirs);
-	unlink(table_lock);	/* still held: nobody else can be using it */
-	return 0;
+	return 0;	/* locks_unlink removes the lock files */
 }

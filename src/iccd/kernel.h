@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "belem.h"
 #include "elem.h"
@@ -258,15 +259,18 @@ struct kdrop {
 	uint8_t		 family;		/* AF_INET or AF_INET6 */
 	uint8_t		 proto;			/* IPPROTO_* */
 	union icc_addr	 saddr, daddr;		/* network byte order */
-	uint16_t	 dport;			/* host order; 0 unless tcp,
+	uint16_t	 sport, dport;		/* host order; 0 unless tcp,
 						 * udp or sctp */
+	struct timespec	 when;			/* the packet's CLOCK_REALTIME
+						 * stamp; 0 when it had none */
 };
 
 /*
  * kernel_nflog_open: bind a socket of k's own to the log group (copying
  * the first 128 bytes of each packet).  Returns its descriptor, to poll
  * for POLLIN (k keeps it; kernel_close closes it), or -1 with errno
- * (EBUSY: another process has the group in this network namespace;
+ * (EPERM or EBUSY: another process has the group in this network
+ * namespace;
  * ENOENT: no log group set).  A second call returns the same one.
  */
 int kernel_nflog_open(struct kernel *k);

@@ -1,11 +1,14 @@
 /*
  * kernel_nflog.c: the drop log's kernel side.  The isolate chain's log
  * rule (kernel_rules.c: ct state new limit rate ... log group N) hands
- * the first packet of a blocked connection to nfnetlink_log group N; this
+ * the packets of blocked connections (each retransmit too: a dropped
+ * packet never confirms its conntrack entry) to nfnetlink_log group N; this
  * file binds a socket of its own to that group (NFNL_SUBSYS_ULOG, plain
  * libmnl) and decodes what arrives: the bridge (the packet's input
  * device: under br_netfilter a bridged packet's indev is the bridge), the
- * addresses, the protocol and the destination port.
+ * addresses, the protocol, the ports and the packet's time stamp.  The
+ * group hands each packet over at once (queue threshold 1): the log's
+ * times are the packets'.
  *
  * Containers are hostile: the kernel's rate limit bounds what arrives, the
  * socket's receive buffer is small (what overflows is lost, ENOBUFS is
@@ -14,6 +17,7 @@
 #include "kernel_int.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <net/if.h>
 #include <string.h>
@@ -68,6 +72,8 @@ kernel_nflog_open(struct kernel *k)
 	struct nfulnl_msg_config_cmd cmd = { NFULNL_CFG_CMD_BIND };
 	struct nfulnl_msg_config_mode mode = { htonl(NFLOG_COPY),
 	    NFULNL_COPY_PACKET, 0 };
+	/* One packet a message, sent at once: no batching, no timer. */
+	uint32_t qthresh = htonl(1), timeout = htonl(0);
 	int fd, rc;
 
 	if (k->log_group < 0) {
@@ -85,7 +91,11 @@ kernel_nflog_open(struct kernel *k)
 	sock_grow(fd, SO_RCVBUF, SO_RCVBUFFORCE, NFLOG_RCVBUF);
 	/* Acks are read blocking: a kernel that never answers is a bug. */
 	if ((rc = nflog_config(k, NFULA_CFG_CMD, &cmd, sizeof(cmd))) < 0 ||
-	    (rc = nflog_config(k, NFULA_CFG_MODE, &mode, sizeof(mode))) < 0) {
+	    (rc = nflog_config(k, NFULA_CFG_MODE, &mode, sizeof(mode))) < 0 ||
+	    (rc = nflog_config(k, NFULA_CFG_QTHRESH, &qthresh,
+	    sizeof(qthresh))) < 0 ||
+	    (rc = nflog_config(k, NFULA_CFG_TIMEOUT, &timeout,
+	    sizeof(timeout))) < 0) {
 		errno = -rc;
 		goto fail;
 	}
@@ -98,14 +108,29 @@ fail:
 	return -1;
 }
 
-/* l4: protocol and destination port from the transport header at off. */
+/* l4: protocol and ports from the transport header at off. */
 static void
 l4(const uint8_t *p, size_t len, size_t off, uint8_t proto, struct kdrop *d)
 {
 	d->proto = proto;
 	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	    proto == IPPROTO_SCTP) && off + 4 <= len)
+	    proto == IPPROTO_SCTP) && off + 4 <= len) {
+		d->sport = (uint16_t)(p[off] << 8 | p[off + 1]);
 		d->dport = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
+	}
+}
+
+/* stamp: the packet's time, when the kernel gave one (else 0). */
+static void
+stamp(const struct nlattr *a, struct kdrop *d)
+{
+	struct nfulnl_msg_packet_timestamp ts;
+
+	if (a == NULL || mnl_attr_get_payload_len(a) < sizeof(ts))
+		return;
+	memcpy(&ts, mnl_attr_get_payload(a), sizeof(ts));
+	d->when.tv_sec = (time_t)be64toh(ts.sec);
+	d->when.tv_nsec = (long)(be64toh(ts.usec) % 1000000) * 1000;
 }
 
 /* payload_parse: the IP packet p (len bytes, cut at NFLOG_COPY). */
@@ -154,6 +179,7 @@ packet_cb(const struct nlmsghdr *nlh, void *arg)
 	if (tb[NFULA_IFINDEX_INDEV] == NULL || if_indextoname(
 	    ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_INDEV])), d.bridge) == NULL)
 		d.bridge[0] = '\0';
+	stamp(tb[NFULA_TIMESTAMP], &d);
 	ctx->fn(&d, ctx->arg);
 	return MNL_CB_OK;
 }

@@ -111,7 +111,7 @@ gauges(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
 		fprintf(f, "iccd_set_elements{set=\"%s\"} %zu\n",
 		    elem_set_name(s), g->set_elements[s]);
 	family(f, "iccd_containers", "gauge", "Containers by state "
-	    "(declared: only named by a link or rules file).");
+	    "(declared: declared by a rules file, never started).");
 	fprintf(f, "iccd_containers{state=\"running\"} %zu\n"
 	    "iccd_containers{state=\"stopped\"} %zu\n"
 	    "iccd_containers{state=\"declared\"} %zu\n", g->running,
@@ -141,13 +141,17 @@ drops(FILE *f, const struct metrics *m)
 {
 	family(f, "iccd_drops_total", "counter", "Blocked connections between "
 	    "containers of a closed bridge that the kernel logged "
-	    "(rate-limited), by bridge.");
+	    "(rate-limited), by bridge; retransmits count once.");
 	for (size_t i = 0; i < m->ndrops; i++)
 		fprintf(f, "iccd_drops_total{bridge=\"%s\"} %llu\n",
 		    m->drops[i].name, m->drops[i].n);
 	if (m->drops_other > 0)
 		fprintf(f, "iccd_drops_total{bridge=\"other\"} %llu\n",
 		    m->drops_other);
+	family(f, "iccd_drop_packets_total", "counter", "Packets of blocked "
+	    "connections that the kernel logged (rate-limited), "
+	    "retransmits included.");
+	fprintf(f, "iccd_drop_packets_total %llu\n", m->drop_packets);
 }
 
 char *

@@ -40,6 +40,7 @@ struct metrics {
 	struct bridge_count	 drops[METRICS_BRIDGES];
 	size_t			 ndrops;
 	unsigned long long	 drops_other;	/* bridges past METRICS_BRIDGES */
+	unsigned long long	 drop_packets;	/* packets the kernel logged */
 	size_t			 clients;	/* control clients, kept current
 						 * by the main loop */
 };
@@ -67,7 +68,8 @@ void metrics_reset(struct metrics *m);
 void metrics_request(struct metrics *m, enum req_cmd cmd, bool ok,
     long apply_ns, long reply_ns);
 
-/* metrics_drop: one blocked connection logged on bridge. */
+/* metrics_drop: one blocked connection logged on bridge (its first
+ * packet; every packet also counts in m->drop_packets). */
 void metrics_drop(struct metrics *m, const char *bridge);
 
 /*

@@ -29,7 +29,8 @@ json_t *cmd_check(struct iccd *d, const struct request *r);
  * cmd_metrics: {"ok": true, "text": metrics_text(d)}.
  * cmd_log: {"ok": true, "entries": [...], "last": N}: the drop log's
  * entries after r->after (droplog.h), last the newest's sequence number;
- * an iccd without a drop log answers an empty list and "enabled": false.
+ * an iccd without a drop log answers an empty list, "enabled": false and
+ * "off": why (d->droplog_off, "--log-group none" when empty).
  */
 json_t *cmd_metrics(struct iccd *d);
 json_t *cmd_log(struct iccd *d, const struct request *r);

@@ -30,7 +30,11 @@
 
 #include "parse.h"
 
-#define ICC_RULES_DIR	"/etc/iccd/rules.d"
+/* $(sysconfdir)/iccd/rules.d: /etc/iccd/rules.d with --sysconfdir=/etc. */
+#ifndef ICC_SYSCONFDIR
+#define ICC_SYSCONFDIR	"/etc"
+#endif
+#define ICC_RULES_DIR	ICC_SYSCONFDIR "/iccd/rules.d"
 #define RULES_SUFFIX	".rules"
 #define RULES_FILE_MAX	(1u << 20)	/* largest rules file, bytes */
 

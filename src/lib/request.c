@@ -190,6 +190,17 @@ start_ident(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	    start_port(obj, c, err, len);
 }
 
+/* port_seen: p (not yet counted) is one of c's ports already. */
+static bool
+port_seen(const struct icc_container *c, const struct icc_ports *p)
+{
+	for (size_t i = 0; i < c->nports; i++)
+		if (c->ports[i].first == p->first &&
+		    c->ports[i].last == p->last && c->ports[i].proto == p->proto)
+			return true;
+	return false;
+}
+
 static int
 start_ports(const json_t *obj, struct icc_container *c, char *err, size_t len)
 {
@@ -204,10 +215,13 @@ start_ports(const json_t *obj, struct icc_container *c, char *err, size_t len)
 	if ((c->ports = calloc(json_array_size(a), sizeof(*c->ports))) == NULL)
 		return errf(err, len, EINVAL, "expose: out of memory");
 	json_array_foreach(a, i, e) {
-		if (parse_ports(json_string_value(e), &c->ports[i], &why) == -1)
+		if (parse_ports(json_string_value(e), &c->ports[c->nports],
+		    &why) == -1)
 			return errf(err, len, EINVAL, "expose: %s: %s",
 			    json_string_value(e), why);
-		c->nports++;	/* no origins: every port is the event's */
+		/* Docker takes --expose 80 twice: so does iccd, once. */
+		if (!port_seen(c, &c->ports[c->nports]))
+			c->nports++;	/* no origins: all are the event's */
 	}
 	return 0;
 }

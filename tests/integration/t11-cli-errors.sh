@@ -144,6 +144,34 @@ expect_line "iccctl: ip6: IPv4-mapped address" \
 expect_line "iccctl: ip6: IPv4-compatible address" \
 	start db --bridge br0 --ip 10.88.0.2 --ip6 ::10.88.0.2 --expose 3306/tcp
 
+# A bad option is named as given, even a cluster such as -bad.
+expect_line 'iccctl: start: unknown option or missing value "-bad" (see iccctl --help)' \
+	start -bad db --bridge br0 --ip 10.88.0.9
+expect_line 'iccctl: start: unknown option or missing value "-x" (see iccctl --help)' \
+	start db --bridge br0 --ip 10.88.0.9 -x
+expect_line 'iccctl: list: unknown option or missing value "-bad" (see iccctl --help)' \
+	list --json -bad
+expect_line 'iccctl: start: unknown option or missing value "--bogus" (see iccctl --help)' \
+	start db --bogus
+# A single-value option given twice is refused, not the last one taken.
+for opt in "ip 10.88.0.9" "bridge br0" "ip6 fd88::9" "id abc" "hostname h" \
+	"port veth9" "mac 02:00:00:00:00:09"; do
+	# shellcheck disable=SC2086 # the option's name and value
+	expect_line "iccctl: ${opt%% *}: given twice" \
+		start x --bridge br0 --ip 10.88.0.9 --${opt% *} ${opt#* } --${opt% *} ${opt#* }
+done
+expect_line "iccctl: icc: given twice" bridge br0 --icc on --icc off
+expect_line "iccctl: link: given twice" env web --link aliasdb --link aliasdb
+expect_line "iccctl: write: given twice" hosts web --write /nonexistent/a --write /nonexistent/b
+# An unknown command is a usage error, as no command: exit 2.
+err=$(iccctl frobnicate db 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$err" = 'iccctl: unknown command "frobnicate" (see iccctl --help)' ]; then
+	pass "an unknown command: exit 2: $err"
+else
+	fail "an unknown command: expected exit 2 and one line; got exit $rc: $err"
+fi
+
 # A name that runs under another id is not taken over; the refusal is
 # logged.  Stopped, the name may go to the newcomer.
 must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp
@@ -158,12 +186,27 @@ else
 fi
 expect_list "mine keeps its address: not taken over" \
 	"container mine running bridge br0 ip 10.88.0.7 expose 80/tcp"
+# A start without an id would clear aaa111 and free the name: refused.
+expect_line "iccctl: mine: runs as id aaa111 (stop it first)" \
+	start mine --bridge br0 --ip 10.88.0.7 --expose 80/tcp
 must start mine --bridge br0 --ip 10.88.0.7 --id aaa111 --expose 80/tcp
 must stop mine
 must start mine --bridge br0 --ip 10.88.0.8 --id bbb222
 expect_list "a stopped mine went to the newcomer (its address)" \
 	"container mine running bridge br0 ip 10.88.0.8"
 must rm mine
+
+# A start that takes an address over says so on stderr, and succeeds.
+must start old1 --bridge br0 --ip 10.88.0.9 --ip6 fd88::9
+err=$(iccctl start new1 --bridge br0 --ip 10.88.0.9 --ip6 fd88::9 2>&1 >/dev/null)
+rc=$?
+same "a takeover: exit 0, one line naming the old holder" \
+	"0 iccctl: took 10.88.0.9 over from old1, now stopped; took fd88::9 over from old1, now stopped" "$rc $err"
+expect_list "the takeover stopped old1" \
+	"container new1 running bridge br0 ip 10.88.0.9 ip6 fd88::9" \
+	"container old1 stopped bridge br0 ip 10.88.0.9 ip6 fd88::9"
+must rm new1
+must rm old1
 
 # The link still works: nothing above touched it.
 expect_tcp_ok web 10.88.0.2 3306

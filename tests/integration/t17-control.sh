@@ -198,7 +198,8 @@ chmod 0666 "$ICC_SOCK" || fatal "chmod 0666 $ICC_SOCK"
 before=$(snapshot)
 # What it reads is what root reads (status: its model and table figures;
 # the rest byte for byte), not merely an exit status of 0.
-for cmd in "status --json" "list" "list --json" "env web" "hosts web"; do
+for cmd in "status --json" "list" "list --json" "env web" "hosts web" \
+	"check web srv 8080" "log --json"; do
 	# shellcheck disable=SC2086
 	if out=$(as "$U_OTHER" $cmd 2>&1); then
 		# shellcheck disable=SC2086
@@ -270,6 +271,17 @@ if out=$(as "$U_MEMBER" status 2>&1); then
 	fail "without --group a member of $GRP still connects: $out"
 else
 	pass "without --group a member of $GRP cannot connect: $out"
+fi
+# Root's group may connect, and read; a write needs root (no iccd group
+# to name).
+out=$(setpriv --reuid "$U_OTHER" --regid 0 --clear-groups \
+	env ICCD_SOCKET="$ICC_SOCK" timeout 20 "$PUB/iccctl" stop web 2>&1)
+rc=$?
+want="iccctl: permission denied: stop needs root"
+if [ "$rc" -eq 1 ] && [ "$out" = "$want" ]; then
+	pass "without --group: a write by root's group: $out"
+else
+	fail "without --group: a write by root's group: expected exit 1 and '$want'; got exit $rc: $out"
 fi
 stop_iccd
 

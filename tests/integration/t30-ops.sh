@@ -153,6 +153,43 @@ else
 	fail "iccd_drops_total{bridge=\"br0\"}: $(metric "$m2" 'iccd_drops_total{bridge="br0"}')"
 fi
 
+log "== drop log: a connection's retransmits are one entry"
+# A connect left to retransmit its SYN (at 1 s, 3 s, ...): each SYN is
+# "new" to conntrack again, but iccd keeps one entry and counts them.
+p0=$(metric "$(iccctl metrics)" iccd_drop_packets_total)
+d0=$(metric "$(iccctl metrics)" 'iccd_drops_total{bridge="br0"}')
+in_ctr cache timeout 20 bash -c 'exec 3<>/dev/tcp/10.88.0.2/3307' >/dev/null 2>&1 &
+SYNS=$!
+ICC_PIDS+=("$SYNS")
+pk=0
+for _ in $(seq 1 150); do
+	pk=$(iccctl log --json | jq '[.[] | select(.port == 3307)] | map(.packets) | max // 0')
+	[ "$pk" -ge 2 ] && break
+	sleep 0.1
+done
+kill "$SYNS" 2>/dev/null
+same "the retransmitted connection is one entry" 1 \
+	"$(iccctl log --json | jq '[.[] | select(.port == 3307)] | length')"
+if [ "$pk" -ge 2 ]; then
+	pass "its entry counts the retransmits: $pk packets"
+	line=$(iccctl log | grep -F -- "tcp/3307 blocked: ")
+	if [[ $line =~ \ blocked:\ no\ link\ from\ cache\ to\ db\ on\ closed\ bridge\ br0\ \([0-9]+\ packets\)$ ]]; then
+		pass "iccctl log shows the count: $line"
+	else
+		fail "iccctl log does not show the count: $line"
+	fi
+else
+	fail "the entry never counted a second packet: $(iccctl log --json | jq -c '.[] | select(.port == 3307)')"
+fi
+m3=$(iccctl metrics)
+same "iccd_drops_total counts the connection once" "$((d0 + 1))" "$(metric "$m3" 'iccd_drops_total{bridge="br0"}')"
+if [ "$(metric "$m3" iccd_drop_packets_total)" -ge $((p0 + 2)) ]; then
+	pass "iccd_drop_packets_total counts its packets: $p0 -> $(metric "$m3" iccd_drop_packets_total)"
+else
+	fail "iccd_drop_packets_total: $p0 -> $(metric "$m3" iccd_drop_packets_total), expected 2 more at least"
+fi
+m2=$m3
+
 log "== drop log --follow"
 ICCD_SOCKET=$ICC_SOCK "$ICCCTL_BIN" log --follow --json >"$ICC_TMP/follow" 2>&1 &
 FOLLOW=$!
@@ -203,9 +240,19 @@ if h=$(in_host curl -sS --max-time 10 "http://$METRICS_ADDR/metrics"); then
 	fi
 	# The HTTP scrape is no control request; iccctl metrics is, and its
 	# own reply time and client: those lines aside, both are the same.
+	# Drops may still come in from the flood above (the kernel batches
+	# nflog messages): the scrape, taken second, may only count more.
 	strip_self() { grep -v -e '^iccd_requests_total{command="metrics"' -e '^iccd_reply_seconds' \
-		-e '^iccd_control_clients'; }
+		-e '^iccd_control_clients' -e '^iccd_drops_total{'; }
 	same "HTTP and iccctl metrics agree" "$(strip_self <<<"$a")" "$(strip_self <<<"$h")"
+	drops_of() { sed -n 's/^iccd_drops_total{bridge="br0"} //p'; }
+	da=$(drops_of <<<"$a")
+	dh=$(drops_of <<<"$h")
+	if [ -n "$da" ] && [ -n "$dh" ] && [ "$dh" -ge "$da" ]; then
+		pass "drops over HTTP ($dh) are at least iccctl's, read before ($da)"
+	else
+		fail "drops over HTTP ($dh) fewer than iccctl's, read before ($da)"
+	fi
 else
 	fail "GET http://$METRICS_ADDR/metrics failed"
 fi
@@ -279,11 +326,49 @@ fi
 n=$(grep -c '(rebuilt)' "$ICC_ICCD_LOG")
 same "the restart adopted the table in place (one rebuild in the log: the first start's)" 1 "$n"
 same "the table's elements survived the restart" "$e0" "$(kernel_elems closed links4 ranges4 links6 ranges6)"
+
+log "== the log group in use by another process"
+# A second iccd on a table of its own: the first one has group 31.
+mkdir -p "$ICC_TMP/g-state"
+ip netns exec "$HOST" "$ICCD_BIN" --foreground --socket "$ICC_TMP/g.sock" \
+	--state-dir "$ICC_TMP/g-state" --table iccg >"$ICC_TMP/g.log" 2>&1 &
+G=$!
+ICC_PIDS+=("$G")
+for _ in $(seq 1 100); do
+	ICCD_SOCKET=$ICC_TMP/g.sock "$ICCCTL_BIN" status >/dev/null 2>&1 && break
+	sleep 0.1
+done
+if grep -qx "iccd: drop log: log group 31 is in use by another process (another iccd?): blocked connections will not be logged" "$ICC_TMP/g.log"; then
+	pass "a second iccd says the log group is in use"
+else
+	fail "a second iccd: no 'log group 31 is in use' line: $(cat "$ICC_TMP/g.log")"
+fi
+out=$(ICCD_SOCKET=$ICC_TMP/g.sock "$ICCCTL_BIN" log 2>&1)
+rc=$?
+same "its iccctl log: exit 1 and why" "1 iccctl: iccd's drop log is off (log group 31 is in use by another process)" "$rc $out"
+kill "$G"
+wait "$G" 2>/dev/null
+in_host nft delete table inet iccg || fail "cannot delete table inet iccg"
+in_host nft delete table bridge iccg 2>/dev/null
 stop_iccd
 if in_host nft delete table inet icc; then
 	pass "with iccd stopped, the admin deletes the table"
 else
 	fail "with iccd stopped, nft delete table inet icc failed"
 fi
+
+log "== --log-group none: iccctl log says the drop log is off"
+ICC_ICCD_ARGS=(--log-group none)
+start_iccd
+for args in "" "--follow" "--json"; do
+	# shellcheck disable=SC2086 # no option, or one
+	out=$(iccctl log $args 2>&1 >/dev/null)
+	rc=$?
+	same "iccctl log $args with --log-group none: exit 1, one line" \
+		"1 iccctl: iccd's drop log is off (--log-group none)" "$rc $out"
+done
+stop_iccd
+in_host nft delete table inet icc 2>/dev/null
+in_host nft delete table bridge icc 2>/dev/null
 
 finish

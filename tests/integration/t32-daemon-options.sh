@@ -6,9 +6,11 @@
 #     with one line naming the sysctl, and creates no table.
 #   - a second iccd on the same state directory, or on the same table of
 #     the same network namespace, exits 1 on the lock with one line, and
-#     the first goes on unharmed.
+#     the first goes on unharmed.  One that fails on the control socket
+#     creates no table and leaves no lock file.
 #   - --table NAME: the table is inet NAME, laid out as rules/icc.nft,
-#     and no inet icc appears.
+#     and no inet icc appears; a name nft cannot write unquoted is
+#     refused with one line.
 #   - --icc on: a bridge iccd learns of is open (no closed element, any
 #     traffic between its containers), until `bridge --icc off`.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
@@ -63,6 +65,20 @@ expect_exit "read-only /proc/sys" "$out" \
 	"iccd: cannot set net.bridge.bridge-nf-call-iptables = 1: Read-only file system"
 same "read-only /proc/sys: the sysctls are untouched" "0 0" "$(sysctls)"
 same "read-only /proc/sys: no table was created" "" "$(tables)"
+if [ -e "$ICC_TMP/ro.sock" ]; then
+	fail "read-only /proc/sys: the refused iccd left its socket"
+else
+	pass "read-only /proc/sys: no socket left"
+fi
+
+# ---- --table: a name nft can write -------------------------------------------
+
+for name in 'a b' '1abc' '' 'a-b' "$(printf 'a%.0s' {1..64})"; do
+	run_iccd out --socket "$ICC_TMP/bad.sock" --state-dir "$ICC_TMP/bad-state" --table "$name"
+	expect_exit "--table '$name'" "$out" \
+		"iccd: --table: expected a letter, then letters, digits or _ (63 at most)"
+done
+same "bad --table names: no table was created" "" "$(tables)"
 
 # ---- iccd sets them itself ------------------------------------------------------
 
@@ -91,6 +107,15 @@ if [ -e "$ICC_TMP/second.sock" ]; then
 else
 	pass "the second iccd made no socket"
 fi
+# A start that fails on the socket (the first one's, live) creates
+# nothing in the kernel and leaves no lock file.
+tables_before=$(tables)
+run_iccd out --socket "$ICC_SOCK" --state-dir "$ICC_TMP/third-state" --table icc2
+expect_exit "third iccd, on the first one's live socket" "$out" \
+	"iccd: --socket: $ICC_SOCK: Address already in use"
+same "the failed start created no table" "$tables_before" "$(tables)"
+left=$(ls "$ICC_TMP/third-state/lock" "/run/iccd/inet-icc2-netns$ino.lock" 2>/dev/null)
+same "the failed start left no lock file" "" "$left"
 same "after the second iccd: the first one's elements are untouched" "$before" "$(kernel_elems)"
 expect_status_matches "after the second iccd"
 expect_tcp_ok web 10.88.0.2 3306

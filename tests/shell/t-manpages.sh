@@ -6,8 +6,9 @@
 #    COMMANDS section are the same, and so are the options of each command
 #    and the global options (SYNOPSIS and the list in DESCRIPTION);
 #    --help and --version, which the usage does not list, must work.
-#  - iccd and icc-docker: the options of `PROG --help`, of PROG(8)'s
-#    SYNOPSIS and of its OPTIONS section are the same.
+#  - iccd, icc-docker and icc-oci-hook: the options of `PROG --help`, of
+#    PROG(8)'s SYNOPSIS and of its OPTIONS section are the same.
+#  - every iccd page another page refers to (.Xr) exists.
 #  - `groff -ww -z -mandoc` has nothing to say about any page in doc/.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -18,6 +19,7 @@ ICC_BUILDDIR=${ICC_BUILDDIR:-$ICC_SRCDIR}
 ICCCTL=$ICC_BUILDDIR/src/iccctl/iccctl
 ICCD=$ICC_BUILDDIR/src/iccd/iccd
 ICC_DOCKER=$ICC_BUILDDIR/src/docker/icc-docker
+ICC_OCI_HOOK=$ICC_BUILDDIR/src/oci/icc-oci-hook
 DOC=$ICC_SRCDIR/doc
 
 failures=0
@@ -29,7 +31,7 @@ fail() {
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/icc-manpages.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-for f in "$ICCCTL" "$ICCD" "$ICC_DOCKER"; do
+for f in "$ICCCTL" "$ICCD" "$ICC_DOCKER" "$ICC_OCI_HOOK"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built"; exit 1; }
 done
 
@@ -183,6 +185,12 @@ check_prog() {
 
 check_prog iccd "$ICCD" "$DOC/iccd.8" 8
 check_prog icc-docker "$ICC_DOCKER" "$DOC/icc-docker.8" 5
+check_prog icc-oci-hook "$ICC_OCI_HOOK" "$DOC/icc-oci-hook.8" 4
+
+# Every page another page refers to (Xr NAME 8 or 5) exists, for ours.
+while read -r ref; do
+	[ -e "$DOC/$ref" ] || fail "a page refers to $ref, which doc/ lacks"
+done < <(grep -ho '^\.Xr icc[a-z.-]* [0-9]' "$DOC"/*.[1-9] | awk '{ print $2 "." $3 }' | sort -u)
 
 # ---- troff -------------------------------------------------------------------
 
@@ -202,5 +210,6 @@ fi
 echo "t-manpages: iccctl $(wc -l <"$TMP/help-cmds") commands," \
     "$(wc -l <"$TMP/help-opts") command options; iccd" \
     "$(wc -l <"$TMP/help-iccd") options, icc-docker" \
-    "$(wc -l <"$TMP/help-icc-docker") options: all documented"
+    "$(wc -l <"$TMP/help-icc-docker") options, icc-oci-hook" \
+    "$(wc -l <"$TMP/help-icc-oci-hook") options: all documented"
 exit 0

@@ -45,10 +45,14 @@ START_TEST(t_name_held)
 	/* The same id again (a restart of the same container): admitted. */
 	snprintf(c->id, sizeof(c->id), "aaa");
 	ck_assert_int_eq(admit_start(m, c, err, sizeof(err)), 0);
-	/* No id in the request, or none on the holder: the name decides. */
+	/* No id in the request: refused too (it would clear aaa and
+	 * free the name for anyone). */
 	c->id[0] = '\0';
-	ck_assert_int_eq(admit_start(m, c, err, sizeof(err)), 0);
+	ck_assert_int_eq(admit_start(m, c, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "db: runs as id aaa (stop it first)");
+	/* No id on the holder: the name decides, with or without an id. */
 	model_find(m, "db")->id[0] = '\0';
+	ck_assert_int_eq(admit_start(m, c, err, sizeof(err)), 0);
 	snprintf(c->id, sizeof(c->id), "bbb");
 	ck_assert_int_eq(admit_start(m, c, err, sizeof(err)), 0);
 	/* A stopped holder is replaced. */

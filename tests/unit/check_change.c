@@ -3,10 +3,12 @@
  * JSON requests through daemon_handle, against the fake kernel
  * (fake_kernel.c): the exact batch a request commits, takeover, a kernel
  * refusal in the middle of a batch, a failed state write (the journal's:
- * a file size limit makes it fail), the undo of a bridge change, reload,
- * repair after foreign changes, and the retry after a drifted table.  A
- * refused change must leave the model (list), the durable state (what
- * state_load reads) and the kernel's table as they were.
+ * a file size limit makes it fail), group commit taking a round back, the
+ * undo of a bridge change, reload, repair after foreign changes, and the
+ * retry after a drifted table.  A refused change must leave the model
+ * (list), the durable state (what state_load reads) and the kernel's
+ * table as they were.  The daemon and what the tests compare are
+ * change_fixture.c's.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -15,275 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "fake_kernel.h"
-#include "parse.h"
-#include "state.h"
+#include "change_fixture.h"
 #include "suites.h"
-
-static struct iccd d;
-static char state[64], rules[64];
-
-static void
-rm_rf(const char *path)
-{
-	char cmd[160];
-
-	/* Test cleanup only: the paths are our own mkdtemp results. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void
-setup(void)
-{
-	char err[512];
-
-	fake_reset();
-	snprintf(state, sizeof(state), "/tmp/iccd-change-XXXXXX");
-	snprintf(rules, sizeof(rules), "/tmp/iccd-rules-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state));
-	ck_assert_ptr_nonnull(mkdtemp(rules));
-	/* Bridges first seen have icc off: they go in the closed set. */
-	ck_assert_msg(daemon_init(&d, "icctest", state, rules, NULL, 0, false, err,
-	    sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(daemon_sync(&d, err, sizeof(err)), 0);
-}
-
-static void
-teardown(void)
-{
-	daemon_free(&d);
-	rm_rf(state);
-	rm_rf(rules);
-	fake_reset();
-}
-
-/* ask: daemon_handle of the request printf makes; the reply (owned). */
-static json_t *ask(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-ask(const char *fmt, ...)
-{
-	char buf[1024];
-	json_error_t jerr;
-	json_t *req, *rep;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	req = json_loads(buf, 0, &jerr);
-	ck_assert_msg(req != NULL, "bad test request %s: %s", buf, jerr.text);
-	rep = daemon_handle(&d, req, true, NULL);
-	json_decref(req);
-	ck_assert_ptr_nonnull(rep);
-	return rep;
-}
-
-/* ok: the request succeeds. */
-#define ok(...) do {							\
-	json_t *rep_ = ask(__VA_ARGS__);				\
-	ck_assert_msg(json_is_true(json_object_get(rep_, "ok")),	\
-	    "refused: %s", json_string_value(json_object_get(rep_,	\
-	    "error")));							\
-	json_decref(rep_);						\
-} while (0)
-
-/* refused: the request fails with exactly the error line `want`. */
-static void
-refused(const char *want, const char *req)
-{
-	json_t *rep = ask("%s", req);
-
-	ck_assert(json_is_false(json_object_get(rep, "ok")));
-	ck_assert_str_eq(json_string_value(json_object_get(rep, "error")),
-	    want);
-	json_decref(rep);
-}
-
-/* e4: the element letting receiver `recv` reach `src` on ports. */
-static struct icc_elem
-e4(const char *recv, const char *src, const char *ports)
-{
-	struct icc_elem e;
-	struct in_addr r, s;
-	struct icc_ports p;
-	const char *why;
-
-	ck_assert_int_eq(inet_pton(AF_INET, recv, &r), 1);
-	ck_assert_int_eq(inet_pton(AF_INET, src, &s), 1);
-	ck_assert_int_eq(parse_ports(ports, &p, &why), 0);
-	elem_init4(&e, r, s, &p);
-	return e;
-}
-
-/* expect_elems: v holds exactly want[0..n-1], in any order. */
-static void
-expect_elems(const struct elemvec *v, const struct icc_elem *want, size_t n)
-{
-	char buf[ELEM_FMT_LEN];
-
-	ck_assert_uint_eq(v->n, n);
-	for (size_t i = 0; i < n; i++) {
-		size_t j = 0;
-
-		while (j < v->n && elem_cmp(&v->v[j], &want[i]) != 0)
-			j++;
-		ck_assert_msg(j < v->n, "missing %s",
-		    elem_format(&want[i], buf, sizeof(buf)));
-	}
-}
-
-/* expect_table: the fake kernel's table holds exactly want[0..n-1]. */
-static void
-expect_table(const struct icc_elem *want, size_t n)
-{
-	struct elemvec t = { 0 };
-
-	fake_table_elems(&t);
-	expect_elems(&t, want, n);
-	elemvec_free(&t);
-}
-
-static size_t
-ncommits(void)
-{
-	size_t n;
-
-	fake_commits(&n);
-	return n;
-}
-
-static const struct fake_commit *
-commit_at(size_t i)
-{
-	size_t n;
-	const struct fake_commit *c = fake_commits(&n);
-
-	ck_assert_uint_lt(i, n);
-	return &c[i];
-}
-
-/* ---- what the daemon is: model, state directory, kernel table ----------- */
-
-static int
-state_bridge_cb(const struct icc_bridge *b, void *arg)
-{
-	json_object_set_new(arg, b->name, json_boolean(b->icc));
-	return 0;
-}
-
-static int
-state_container_cb(const struct icc_container *c, void *arg)
-{
-	json_t *o = state_container_json(c, 0, NULL);
-
-	json_object_del(o, "seq");
-	json_object_set_new(arg, c->name, o);
-	return 0;
-}
-
-/* state_json: the durable state, as a start would load it (files, then
- * the journal), without sequence numbers. */
-static json_t *
-state_json(void)
-{
-	struct icc_model *m = model_new(false);
-	json_t *all = json_object(), *cs = json_object(), *bs = json_object();
-	char err[512];
-	uint64_t seq;
-
-	ck_assert_msg(state_load(state, m, &seq, NULL, NULL, err,
-	    sizeof(err)) == 0, "%s", err);
-	model_foreach(m, state_container_cb, cs);
-	model_bridges(m, state_bridge_cb, bs);
-	json_object_set_new(all, "containers", cs);
-	json_object_set_new(all, "bridges", bs);
-	model_free(m);
-	return all;
-}
-
-/*
- * journal_breaks: from now on (on true) every write to the journal fails
- * (EFBIG: a file size limit at its present size), until called with
- * false.  Check runs each test in a child process of its own.
- */
-static void
-journal_breaks(bool on)
-{
-	struct rlimit rl;
-	char path[PATH_MAX];
-	struct stat st;
-
-	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-	snprintf(path, sizeof(path), "%s/%s", state, STATE_JOURNAL);
-	ck_assert_int_eq(stat(path, &st), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	rl.rlim_cur = on ? (rlim_t)st.st_size : rl.rlim_max;
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
-}
-
-struct snapshot {
-	json_t		*list, *state;
-	struct elemvec	 table;
-	size_t		 nclosed;
-};
-
-static void
-snap(struct snapshot *s)
-{
-	json_t *rep = ask("{\"cmd\":\"list\"}");
-
-	memset(s, 0, sizeof(*s));
-	s->list = rep;
-	s->state = state_json();
-	fake_table_elems(&s->table);
-	s->nclosed = fake_table_nclosed();
-}
-
-/* expect_unchanged: model, state directory and table are as in *s. */
-static void
-expect_unchanged(struct snapshot *s)
-{
-	struct snapshot now;
-	char *a, *b;
-
-	snap(&now);
-	a = json_dumps(s->list, JSON_SORT_KEYS);
-	b = json_dumps(now.list, JSON_SORT_KEYS);
-	ck_assert_str_eq(b, a);
-	free(a);
-	free(b);
-	a = json_dumps(s->state, JSON_SORT_KEYS);
-	b = json_dumps(now.state, JSON_SORT_KEYS);
-	ck_assert_str_eq(b, a);
-	free(a);
-	free(b);
-	expect_elems(&now.table, s->table.v, s->table.n);
-	ck_assert_uint_eq(now.nclosed, s->nclosed);
-	for (struct snapshot *p = s; p != NULL; p = p == s ? &now : NULL) {
-		json_decref(p->list);
-		json_decref(p->state);
-		elemvec_free(&p->table);
-	}
-}
-
-/* Two containers: db exposes 3306/tcp and 53/udp, web links to it. */
-static void
-start_db_web(void)
-{
-	ok("{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
-	    "\"ip\":\"10.0.0.2\",\"expose\":[\"3306/tcp\",\"53/udp\"]}");
-	ok("{\"cmd\":\"start\",\"name\":\"web\",\"bridge\":\"br0\","
-	    "\"ip\":\"10.0.0.3\",\"links\":[\"db:db\"]}");
-}
 
 /* ---- requests ----------------------------------------------------------- */
 
@@ -338,6 +77,7 @@ START_TEST(test_stop_removes_elements)
 	expect_elems(&commit_at(2)->dels, want, 2);
 	ck_assert_uint_eq(commit_at(2)->adds.n, 0);
 	expect_table(NULL, 0);
+	/* The flows of both removed elements are cut after the replies. */
 }
 END_TEST
 
@@ -419,8 +159,9 @@ START_TEST(test_state_write_fails)
 	start_db_web();
 	snap(&before);
 	journal_breaks(true);
-	snprintf(want, sizeof(want), "state: %s: %s", state, strerror(EFBIG));
-	refused(want, "{\"cmd\":\"stop\",\"name\":\"db\"}");
+	snprintf(want, sizeof(want), "state: %s: %s", chg_state,
+	    strerror(EFBIG));
+	req_refused(want, "{\"cmd\":\"stop\",\"name\":\"db\"}");
 	/* The kernel took the batch, then its inverse. */
 	ck_assert_uint_eq(ncommits(), 4);
 	ck_assert_uint_eq(commit_at(2)->dels.n, 2);
@@ -444,8 +185,10 @@ START_TEST(test_state_write_fails_new_bridge)
 	/* A start on a new bridge: its container and bridges.json are one
 	 * group in the journal, written whole or not at all. */
 	journal_breaks(true);
-	snprintf(want, sizeof(want), "state: %s: %s", state, strerror(EFBIG));
-	refused(want, "{\"cmd\":\"start\",\"name\":\"lone\",\"bridge\":\"br1\","
+	snprintf(want, sizeof(want), "state: %s: %s", chg_state,
+	    strerror(EFBIG));
+	req_refused(want,
+	    "{\"cmd\":\"start\",\"name\":\"lone\",\"bridge\":\"br1\","
 	    "\"ip\":\"10.1.0.2\"}");
 	/* br1 went in the closed set and out again. */
 	ck_assert_uint_eq(ncommits(), 4);
@@ -463,12 +206,12 @@ START_TEST(test_group_commit_takes_the_round_back)
 {
 	char want[PATH_MAX + 64];
 	struct snapshot before;
-	json_t *r1, *r2;
+	json_t *r1, *r2, *st, *cs;
 
 	start_db_web();
 	snap(&before);
 	/* Two requests of one round: applied at once, durable together. */
-	d.group_commit = true;
+	chg_d.group_commit = true;
 	r1 = ask("{\"cmd\":\"unlink\",\"name\":\"web\",\"alias\":\"db\"}");
 	r2 = ask("{\"cmd\":\"stop\",\"name\":\"db\"}");
 	ck_assert(json_is_true(json_object_get(r1, "ok")));
@@ -477,29 +220,25 @@ START_TEST(test_group_commit_takes_the_round_back)
 	/* The round's one write fails: both are taken back, their replies
 	 * (not sent yet) become errors. */
 	journal_breaks(true);
-	daemon_round(&d);
+	daemon_round(&chg_d);
 	journal_breaks(false);
 	snprintf(want, sizeof(want), "state: %s: %s (the change was taken "
-	    "back)", state, strerror(EFBIG));
+	    "back)", chg_state, strerror(EFBIG));
 	ck_assert(json_is_false(json_object_get(r1, "ok")));
 	ck_assert_str_eq(json_string_value(json_object_get(r1, "error")), want);
 	ck_assert(json_is_false(json_object_get(r2, "ok")));
 	json_decref(r1);
 	json_decref(r2);
 	expect_unchanged(&before);
-	/* The same round again, written: durable. */
+	/* One request alone, its round written: durable. */
 	ok("{\"cmd\":\"stop\",\"name\":\"db\"}");
-	daemon_round(&d);
-	d.group_commit = false;
-	snap(&before);
-	ck_assert(json_object_get(json_object_get(before.state, "containers"),
-	    "db") != NULL);
-	ck_assert(json_is_false(json_object_get(json_object_get(json_object_get(
-	    before.state, "containers"), "db"), "running")));
+	daemon_round(&chg_d);
+	chg_d.group_commit = false;
+	cs = json_object_get(st = state_json(), "containers");
+	ck_assert(json_is_false(json_object_get(json_object_get(cs, "db"),
+	    "running")));
+	json_decref(st);
 	expect_table(NULL, 0);
-	json_decref(before.list);
-	json_decref(before.state);
-	elemvec_free(&before.table);
 }
 END_TEST
 
@@ -512,7 +251,7 @@ START_TEST(test_bridge_refused_by_kernel)
 	start_db_web();
 	snap(&before);
 	fake_refuse(1, 0, ENOBUFS);
-	refused("kernel: del element closed br0 . br0: No buffer space "
+	req_refused("kernel: del element closed br0 . br0: No buffer space "
 	    "available", "{\"cmd\":\"bridge\",\"bridge\":\"br0\","
 	    "\"icc\":\"on\"}");
 	expect_unchanged(&before);
@@ -520,7 +259,7 @@ START_TEST(test_bridge_refused_by_kernel)
 	/* A bridge the request would have made is forgotten again. */
 	snap(&before);
 	fake_refuse(1, 0, ENOBUFS);
-	refused("kernel: add element closed br9 . br9: No buffer space "
+	req_refused("kernel: add element closed br9 . br9: No buffer space "
 	    "available", "{\"cmd\":\"bridge\",\"bridge\":\"br9\","
 	    "\"icc\":\"off\"}");
 	expect_unchanged(&before);
@@ -535,8 +274,10 @@ START_TEST(test_bridge_undo)
 	start_db_web();
 	snap(&before);
 	journal_breaks(true);
-	snprintf(want, sizeof(want), "state: %s: %s", state, strerror(EFBIG));
-	refused(want, "{\"cmd\":\"bridge\",\"bridge\":\"br0\",\"icc\":\"on\"}");
+	snprintf(want, sizeof(want), "state: %s: %s", chg_state,
+	    strerror(EFBIG));
+	req_refused(want,
+	    "{\"cmd\":\"bridge\",\"bridge\":\"br0\",\"icc\":\"on\"}");
 	ck_assert_uint_eq(ncommits(), 4);
 	ck_assert_uint_eq(commit_at(2)->nclosed_dels, 1);
 	ck_assert_uint_eq(commit_at(3)->nclosed_adds, 1);
@@ -560,7 +301,7 @@ write_rules(const char *text)
 	char path[PATH_MAX];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/test.rules", rules);
+	snprintf(path, sizeof(path), "%s/test.rules", chg_rules);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fputs(text, f);
 	fclose(f);
@@ -576,7 +317,7 @@ START_TEST(test_reload)
 
 	start_db_web();
 	write_rules("expose db 8080\nbridge br0 icc on\n");
-	ck_assert_msg(daemon_reload(&d, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(daemon_reload(&chg_d, err, sizeof(err)) == 0, "%s", err);
 	/* One batch: the new element and br0 out of the closed set. */
 	ck_assert_uint_eq(ncommits(), 3);
 	expect_elems(&commit_at(2)->adds, &extra, 1);
@@ -596,14 +337,14 @@ START_TEST(test_reload)
 	/* A bad file, or a kernel refusal, changes nothing. */
 	snap(&before);
 	write_rules("expose db 8080\nbridge br0 icc maybe\n");
-	ck_assert_int_eq(daemon_reload(&d, err, sizeof(err)), -1);
+	ck_assert_int_eq(daemon_reload(&chg_d, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "test.rules:2:"));
 	write_rules("expose db 8080\n");
 	fake_refuse(1, 0, EPERM);
-	ck_assert_int_eq(daemon_reload(&d, err, sizeof(err)), -1);
+	ck_assert_int_eq(daemon_reload(&chg_d, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "kernel: add element links4"));
 	expect_unchanged(&before);
-	ck_assert_msg(daemon_reload(&d, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(daemon_reload(&chg_d, err, sizeof(err)) == 0, "%s", err);
 	expect_table((struct icc_elem[]){ tcp, udp, extra }, 3);
 }
 END_TEST
@@ -620,8 +361,8 @@ START_TEST(test_repair)
 	long us;
 
 	start_db_web();
-	ck_assert_int_ge(kernel_monitor_open(d.k, 0), 0);
-	ck_assert_int_eq(kernel_monitor_read(d.k, cause, sizeof(cause)), 0);
+	ck_assert_int_ge(kernel_monitor_open(chg_d.k, 0), 0);
+	ck_assert_int_eq(kernel_monitor_read(chg_d.k, cause, sizeof(cause)), 0);
 	fake_foreign_del_elem(&tcp);
 	fake_foreign_add_elem(&alien);
 	fake_foreign_del_closed("br0");
@@ -629,11 +370,11 @@ START_TEST(test_repair)
 	ck_assert(json_is_false(json_object_get(rep, "matches")));
 	json_decref(rep);
 
-	ck_assert_int_eq(kernel_monitor_read(d.k, cause, sizeof(cause)), 1);
+	ck_assert_int_eq(kernel_monitor_read(chg_d.k, cause, sizeof(cause)), 1);
 	syncs = fake_syncs();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_msg(daemon_repair(&d, cause, &t0, &us, err, sizeof(err)) ==
-	    0, "%s", err);
+	ck_assert_msg(daemon_repair(&chg_d, cause, &t0, &us, err,
+	    sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(fake_syncs(), syncs + 1);
 	expect_table((struct icc_elem[]){ tcp, udp }, 2);
 	ck_assert(fake_table_closed("br0"));
@@ -693,7 +434,7 @@ START_TEST(test_bindings)
 	const struct fake_commit *c;
 	json_t *rep;
 
-	d.no_port_check = true;		/* no veth1 on a test machine */
+	chg_d.no_port_check = true;		/* no veth1 on a test machine */
 	ok(DB_BOUND);
 	ck_assert_uint_eq(ncommits(), 1);
 	c = commit_at(0);
@@ -721,7 +462,7 @@ START_TEST(test_bindings)
 	ck_assert_uint_eq(nbelems(), 8);
 	/* A refused batch leaves the bindings as they were. */
 	fake_refuse(1, 0, EPERM);
-	refused("kernel: del element links4 10.0.0.3 . 10.0.0.2 . tcp . "
+	req_refused("kernel: del element links4 10.0.0.3 . 10.0.0.2 . tcp . "
 	    "3306: Operation not permitted", "{\"cmd\":\"stop\","
 	    "\"name\":\"db\"}");
 	ck_assert_uint_eq(nbelems(), 8);
@@ -733,7 +474,7 @@ START_TEST(test_bindings)
 	ck_assert_uint_eq(nbelems(), 0);
 	/* A resync rebuilds the same from the model. */
 	ok(DB_BOUND);
-	ck_assert_int_eq(daemon_sync(&d, (char[256]){ 0 }, 256), 0);
+	ck_assert_int_eq(daemon_sync(&chg_d, (char[256]){ 0 }, 256), 0);
 	ck_assert_uint_eq(nbelems(), 8);
 	/* status sees someone emptying the bridge table; a repair fixes
 	 * it. */
@@ -743,7 +484,7 @@ START_TEST(test_bindings)
 	ck_assert_int_eq(json_integer_value(json_object_get(rep,
 	    "bridge_missing")), 8);
 	json_decref(rep);
-	ck_assert_int_eq(daemon_repair(&d, "test", &(struct timespec){ 0 },
+	ck_assert_int_eq(daemon_repair(&chg_d, "test", &(struct timespec){ 0 },
 	    NULL, (char[256]){ 0 }, 256), 0);
 	rep = ask("{\"cmd\":\"status\"}");
 	ck_assert(json_is_true(json_object_get(rep, "matches")));
@@ -760,7 +501,7 @@ change_suite(void)
 
 	tc = tcase_create("requests");
 	tcase_set_timeout(tc, CHANGE_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, chg_setup, chg_teardown);
 	tcase_add_test(tc, test_start_link_one_batch);
 	tcase_add_test(tc, test_stop_removes_elements);
 	tcase_add_test(tc, test_takeover);
@@ -772,7 +513,7 @@ change_suite(void)
 
 	tc = tcase_create("bridges");
 	tcase_set_timeout(tc, CHANGE_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, chg_setup, chg_teardown);
 	tcase_add_test(tc, test_bridge_refused_by_kernel);
 	tcase_add_test(tc, test_bridge_undo);
 	tcase_add_test(tc, test_bindings);
@@ -780,7 +521,7 @@ change_suite(void)
 
 	tc = tcase_create("reload-repair");
 	tcase_set_timeout(tc, CHANGE_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, chg_setup, chg_teardown);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_repair);
 	tcase_add_test(tc, test_drift_resync_retry);

@@ -1,11 +1,12 @@
 /*
- * check_linkdata.h: model helpers of check_linkdata.c that check_hosts.c
- * uses too.  Each asserts with Check.
+ * check_linkdata.h: helpers of check_linkdata.c that check_linkenv.c and
+ * check_hosts.c use too.  Each asserts with Check.
  */
 #ifndef ICCD_CHECK_LINKDATA_H
 #define ICCD_CHECK_LINKDATA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "model.h"
 #include "util.h"
@@ -20,5 +21,10 @@ void cput(struct icc_model *m, struct icc_container *c);
  * what names the case in messages. */
 void expect(const char *what, const struct strvec *sv,
     const char *const *want);
+/* ports_of: NULL-terminated "PORT[-END][/proto]" strings parsed into
+ * out[0..max); returns how many. */
+size_t ports_of(const char *const *spec, struct icc_ports *out, size_t max);
+/* count: the strings of v before its NULL. */
+size_t count(const char *const *v);
 
 #endif

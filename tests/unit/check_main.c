@@ -13,10 +13,14 @@ main(void)
 	SRunner *sr = srunner_create(parse_suite());
 	int failed;
 
+	srunner_add_suite(sr, parse_opts_suite());
 	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, container_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, elemset_suite());
 	srunner_add_suite(sr, bind_suite());
 	srunner_add_suite(sr, linkdata_suite());
+	srunner_add_suite(sr, linkenv_suite());
 	srunner_add_suite(sr, hosts_suite());
 	srunner_add_suite(sr, safefile_suite());
 	srunner_add_suite(sr, proto_suite());
@@ -30,6 +34,7 @@ main(void)
 	srunner_add_suite(sr, control_limits_suite());
 	srunner_add_suite(sr, ocihook_suite());
 	srunner_add_suite(sr, cni_suite());
+	srunner_add_suite(sr, cnireply_suite());
 	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, portlost_suite());
 	srunner_add_suite(sr, docker_suite());

@@ -73,9 +73,12 @@ START_TEST(droplog_ring)
 	ck_assert_str_eq(e->to, "db");
 	ck_assert_str_eq(e->reason, "no link from cache to db on closed bridge "
 	    "br0");
-	/* ten in a ring of four: the last four stay, oldest first */
-	for (int i = 0; i < 9; i++)
+	/* ten connections (source ports) in a ring of four: the last four
+	 * stay, oldest first */
+	for (int i = 0; i < 9; i++) {
+		p.sport = (uint16_t)(40000 + i);
 		droplog_record(l, m, &p, &t);
+	}
 	ck_assert_uint_eq(droplog_last(l), 10);
 	ck_assert_ptr_nonnull(a = droplog_json(l, 0));
 	ck_assert_uint_eq(json_array_size(a), 4);
@@ -107,6 +110,47 @@ START_TEST(droplog_ring)
 	    0), "proto")), "icmp");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(a,
 	    0), "from")), "cache");
+	json_decref(a);
+	droplog_free(l);
+	model_free(m);
+}
+END_TEST
+
+/* A blocked connection's retransmits: one entry, counted. */
+START_TEST(droplog_retransmits)
+{
+	struct icc_model *m = model_new(false);
+	struct droplog *l = droplog_new(8);
+	struct timespec t = { 1764963002, 0 };
+	struct kdrop p = pkt("10.0.0.4", "10.0.0.2", IPPROTO_TCP, 3306);
+	const struct drop_entry *e;
+	json_t *a;
+
+	ck_assert_ptr_nonnull(l);
+	p.sport = 40000;
+	e = droplog_record(l, m, &p, &t);
+	ck_assert_uint_eq(e->packets, 1);
+	t.tv_sec += 3;		/* SYN retransmits at 1 s, 3 s, ... */
+	e = droplog_record(l, m, &p, &t);
+	ck_assert_uint_eq(e->seq, 1);
+	ck_assert_uint_eq(e->packets, 2);
+	t.tv_sec += DROPLOG_SAME_S;	/* within 60 s of the last one */
+	e = droplog_record(l, m, &p, &t);
+	ck_assert_uint_eq(e->packets, 3);
+	/* Another source port is another connection; so is the same flow
+	 * after a minute of quiet. */
+	p.sport = 40001;
+	e = droplog_record(l, m, &p, &t);
+	ck_assert_uint_eq(e->seq, 2);
+	p.sport = 40000;
+	t.tv_sec += DROPLOG_SAME_S + 1;
+	e = droplog_record(l, m, &p, &t);
+	ck_assert_uint_eq(e->seq, 3);
+	ck_assert_uint_eq(e->packets, 1);
+	ck_assert_ptr_nonnull(a = droplog_json(l, 0));
+	ck_assert_uint_eq(json_array_size(a), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(a,
+	    0), "packets")), 3);
 	json_decref(a);
 	droplog_free(l);
 	model_free(m);
@@ -149,6 +193,8 @@ START_TEST(metrics_counters)
 	HAS("iccd_links{state=\"pending\"} 1");
 	HAS("iccd_repairs_total 4");
 	HAS("iccd_table_owned 0");
+	HAS("# HELP iccd_containers Containers by state (declared: declared "
+	    "by a rules file, never started).");
 	HAS("iccd_drops_total{bridge=\"br0\"} 2");
 	HAS("iccd_control_clients 2");
 	free(text);
@@ -328,6 +374,8 @@ START_TEST(requests_counted)
 	ck_assert_uint_eq(d.metrics.requests[REQ_START][0], 0);
 	rep = req("{\"cmd\":\"log\"}");
 	ck_assert(json_is_false(json_object_get(rep, "enabled")));
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "off")),
+	    "--log-group none");
 	ck_assert_uint_eq(json_array_size(json_object_get(rep, "entries")), 0);
 	json_decref(rep);
 	ck_assert_uint_eq(d.metrics.requests[REQ_LOG][0], 1);
@@ -342,6 +390,7 @@ ops_suite(void)
 	TCase *td = tcase_create("daemon");
 
 	tcase_add_test(tc, droplog_ring);
+	tcase_add_test(tc, droplog_retransmits);
 	tcase_add_test(tc, metrics_counters);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(td, daemon_setup, daemon_teardown);

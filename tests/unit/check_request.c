@@ -129,6 +129,23 @@ START_TEST(test_start_round_trip)
 }
 END_TEST
 
+/* --expose 80 --expose 80/tcp: one port (Docker takes it too). */
+START_TEST(test_start_expose_twice)
+{
+	json_t *o = json_loads("{\"cmd\":\"start\",\"name\":\"db\","
+	    "\"bridge\":\"br0\",\"ip\":\"10.0.0.2\",\"expose\":[\"80\","
+	    "\"80/tcp\",\"80/udp\"]}", 0, NULL);
+	struct request r;
+	char err[256];
+
+	ck_assert_int_eq(request_parse(o, &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r.c->nports, 2);
+	ck_assert_uint_eq(r.c->ports[1].proto, IPPROTO_UDP);
+	request_clear(&r);
+	json_decref(o);
+}
+END_TEST
+
 Suite *
 request_suite(void)
 {
@@ -138,6 +155,7 @@ request_suite(void)
 	tcase_add_test(tc, test_errors_name_the_field);
 	tcase_add_test(tc, test_good_requests);
 	tcase_add_test(tc, test_start_round_trip);
+	tcase_add_test(tc, test_start_expose_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -468,6 +468,14 @@ START_TEST(test_examples)
 }
 END_TEST
 
+/* The default directory follows configure's --sysconfdir (Makefile.am
+ * passes it as ICC_SYSCONFDIR), not a fixed /etc. */
+START_TEST(test_dir_default)
+{
+	ck_assert_str_eq(ICC_RULES_DIR, ICC_SYSCONFDIR "/iccd/rules.d");
+}
+END_TEST
+
 Suite *
 rules_dir_suite(void)
 {
@@ -477,6 +485,7 @@ rules_dir_suite(void)
 	tc = tcase_create("dir");
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, test_dir_order);
+	tcase_add_test(tc, test_dir_default);
 	tcase_add_test(tc, test_dir_slash);
 	tcase_add_test(tc, test_dir_conflict);
 	tcase_add_test(tc, test_dir_bad_file);

@@ -5,10 +5,14 @@
 #include <check.h>
 
 Suite *parse_suite(void);
+Suite *parse_opts_suite(void);
 Suite *model_suite(void);
+Suite *container_suite(void);
 Suite *engine_suite(void);
+Suite *elemset_suite(void);
 Suite *bind_suite(void);
 Suite *linkdata_suite(void);
+Suite *linkenv_suite(void);
 Suite *hosts_suite(void);
 Suite *safefile_suite(void);
 Suite *proto_suite(void);
@@ -22,6 +26,7 @@ Suite *control_suite(void);
 Suite *control_limits_suite(void);
 Suite *ocihook_suite(void);
 Suite *cni_suite(void);
+Suite *cnireply_suite(void);
 Suite *change_suite(void);
 Suite *portlost_suite(void);
 Suite *docker_suite(void);
