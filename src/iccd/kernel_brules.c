@@ -140,6 +140,22 @@ x_ethertype(struct nftnl_rule *r, uint16_t type)
 	return 0;
 }
 
+/* meta protocol T: the frame's protocol after the kernel took an 802.1Q
+ * or 802.1ad tag off (it does so before the bridge sees the frame; the
+ * payload is then the tag's inner frame, and that is what the host stack
+ * takes a priority-tagged (VID 0) frame for).  `ether type` reads the tag
+ * instead: identity checks keyed on it miss tagged frames. */
+static int
+x_proto(struct nftnl_rule *r, uint16_t type)
+{
+	uint16_t n = htons(type);
+
+	if (x_meta(r, NFT_META_PROTOCOL, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &n, sizeof(n)) < 0)
+		return -1;
+	return 0;
+}
+
 /* iifname (or oifname) into R0-R3 */
 static int
 x_port(struct nftnl_rule *r, bool out)
@@ -217,7 +233,7 @@ p_mac(struct nftnl_rule *r)
 static int
 p_ip4(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP) < 0 || x_load(r, NET, 12, 4, R0) < 0 ||
+	return x_proto(r, ETH_IP) < 0 || x_load(r, NET, 12, 4, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -225,7 +241,7 @@ p_ip4(struct nftnl_rule *r)
 static int
 p_arp(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_ARP) < 0 || x_load(r, NET, 14, 4, R0) < 0 ||
+	return x_proto(r, ETH_ARP) < 0 || x_load(r, NET, 14, 4, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -233,7 +249,7 @@ p_arp(struct nftnl_rule *r)
 static int
 p_ip6(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -242,7 +258,7 @@ p_ip6(struct nftnl_rule *r)
 static int
 p_na(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
 	    x_load(r, TH, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
@@ -255,7 +271,7 @@ p_dad(struct nftnl_rule *r)
 {
 	static const uint8_t any[16];
 
-	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
 	    x_cmp(r, NFT_CMP_EQ, any, sizeof(any)) < 0 ||
 	    x_icmp6(r, ICMP6_NS) < 0 || x_load(r, TH, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
