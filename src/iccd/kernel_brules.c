@@ -17,7 +17,7 @@
 #include <libnftnl/rule.h>
 
 const char *const bchain_names[BC_NR] = {
-	"prerouting", "forward", "port", "port6", "na", "ns", "guard"
+	"prerouting", "forward", "port", "port6", "na", "ns", "out", "guard"
 };
 
 /* Registers: R0 holds an interface name (16 bytes, R0-R3), R4 what
@@ -419,12 +419,12 @@ m_opt(struct nftnl_rule *r)
 	return nd_opt_type(r, 1);	/* source link-layer address */
 }
 
-/* forward: oifname @ports jump guard; iifname @ports jump guard */
+/* forward: oifname @ports jump out; iifname @ports jump guard */
 static int
 f_out(struct nftnl_rule *r)
 {
 	return x_port(r, true) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
-	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+	    x_verdict(r, NFT_JUMP, BC_OUT) < 0 ? -1 : 0;
 }
 
 static int
@@ -432,6 +432,56 @@ f_in(struct nftnl_rule *r)
 {
 	return x_port(r, false) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
 	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+/* oifname . <len bytes of the network header at off> != @s drop */
+static int
+x_oport_not(struct nftnl_rule *r, uint32_t off, uint32_t len,
+    enum icc_bset s)
+{
+	return x_port(r, true) < 0 || x_load(r, NET, off, len, R4) < 0 ||
+	    x_lookup(r, s, true) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* out: ether type ip oifname . ip daddr != @port4 drop.  The inet table
+ * judges addresses, the bridge delivers by MAC: a linked packet to s's
+ * address with m's MAC (or a broadcast MAC) as its destination would
+ * reach m.  Out of a bound port goes IP to its own address only. */
+static int
+o_ip4(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP) < 0 ||
+	    x_oport_not(r, 16, 4, ICC_BSET_PORT4);
+}
+
+/* neighbour discovery (to solicited-node and all-nodes multicast too),
+ * then ether type ip6 oifname . ip6 daddr != @port6 drop */
+static int
+o_ns(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NS) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+static int
+o_na(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+static int
+o_ip6(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 ||
+	    x_oport_not(r, 24, 16, ICC_BSET_PORT6);
+}
+
+/* jump guard: the rest of the checks, which decide */
+static int
+o_guard(struct nftnl_rule *r)
+{
+	return x_verdict(r, NFT_JUMP, BC_GUARD);
 }
 
 /* guard: ether type arp accept; IP only with iccd's mark */
@@ -502,6 +552,11 @@ const struct brule brules[] = {
 	{ BC_NS, m_opt },
 	{ BC_NS, nd_opt_mac },
 	{ BC_NS, x_accept },
+	{ BC_OUT, o_ip4 },
+	{ BC_OUT, o_ns },
+	{ BC_OUT, o_na },
+	{ BC_OUT, o_ip6 },
+	{ BC_OUT, o_guard },
 	{ BC_GUARD, g_arp },
 	{ BC_GUARD, g_ns },
 	{ BC_GUARD, g_na },
