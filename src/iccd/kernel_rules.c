@@ -238,32 +238,35 @@ r_ct_related(struct nftnl_rule *r)
 	return r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-/* ct original KEY into dreg */
+/* ct KEY into dreg; reply: of the reply direction (else no direction) */
 static int
-r_ct_original(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+r_ct(struct nftnl_rule *r, uint32_t key, bool reply, uint32_t dreg)
 {
 	struct nftnl_expr *e;
 
 	if ((e = rule_expr(r, "ct")) == NULL)
 		return -1;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 0);	/* IP_CT_DIR_ORIGINAL */
+	if (reply)
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 1); /* IP_CT_DIR_REPLY */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
 	return 0;
 }
 
 /*
- * ct state related ip daddr . ip saddr . ct original protocol .
- * ct original proto-dst @links4 accept (reverse: ip saddr . ip daddr),
+ * ct state related ip daddr . ip saddr . ct protocol . ct reply proto-src
+ * @links4 accept (reverse: ip saddr . ip daddr),
  * and the same for the other link sets.  Conntrack ties an ICMP error to
  * a flow by the header the error quotes, whoever sends it: without this
  * check any container could send a's flow to s a port unreachable or a
  * fragmentation needed.  An error passes only between two containers
  * that a link joins for the flow's protocol and port: from the source to
  * the receiver (reverse false: the receiver is the packet's destination)
- * or from the receiver to the source (reverse true).  nft 1.0.6 cannot
- * write proto-dst in a concatenation (it has no type without a protocol),
- * so rules/icc.nft shows these rules as comments.
+ * or from the receiver to the source (reverse true).  The port is the
+ * reply's source port: the flow's destination port after DNAT (hairpin
+ * NAT), as the link rules saw it.  nft 1.0.6 cannot read proto-src in
+ * a concatenation back (it has no type without a protocol), so
+ * rules/icc.nft shows these rules as "#=" comments.
  */
 static int
 rule_related(struct nftnl_rule *r, enum kset s, bool reverse)
@@ -286,9 +289,9 @@ rule_related(struct nftnl_rule *r, enum kset s, bool reverse)
 	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
 	    NFT_REG_1) < 0 ||
 	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen, rsrc) < 0 ||
-	    r_ct_original(r, NFT_CT_PROTOCOL, rproto) < 0 ||
+	    r_ct(r, NFT_CT_PROTOCOL, false, rproto) < 0 ||
 	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
-	    r_ct_original(r, NFT_CT_PROTO_DST, rport) < 0 ||
+	    r_ct(r, NFT_CT_PROTO_SRC, true, rport) < 0 ||
 	    r_lookup(r, setspecs[s].name) < 0 ||
 	    r_mark_accept(r) < 0)
 		return -1;

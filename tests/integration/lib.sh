@@ -511,9 +511,9 @@ stop_iccd() {
 nft_table() { in_host nft list table inet "${ICC_TABLE:-icc}"; }
 
 # nft_table_readable: nft_table without the rules nft lists but cannot
-# read back (`ct original proto-dst` in a concatenation: the related
+# read back (`ct reply proto-src` in a concatenation: the related
 # rules, "#=" in rules/icc.nft), for tests that load a copy with nft.
-nft_table_readable() { nft_table | grep -v 'ct original proto-dst'; }
+nft_table_readable() { nft_table | grep -v 'ct reply proto-src'; }
 
 # owner_marks_off: iccd's table is owned (owner + persist flags, see
 # iccd(8)); nft 1.0.6 prints that as "# progname iccd" (memcheck's name

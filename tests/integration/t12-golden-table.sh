@@ -71,10 +71,10 @@ new_netns "$SCRATCH"
 ip netns exec "$SCRATCH" nft -f "$GOLDEN" || fatal "nft -f rules/icc.nft failed"
 want=$(bytecode "$SCRATCH")
 [ "$(grep -c '^  \[' <<<"$want")" -gt 20 ] || fatal "nft --debug=netlink printed no bytecode: $want"
-# The "#=" rules (ct original proto-dst: the related rules) are left out
+# The "#=" rules (ct reply proto-src: the related rules) are left out
 # of iccd's side; their listing was compared above.
-have=$(bytecode "$HOST" | awk 'BEGIN { RS = ""; ORS = "\n\n" } !/proto_dst/' | sed '$d')
-nrel=$(bytecode "$HOST" | grep -c 'ct load proto_dst => reg [0-9]* , dir original')
+have=$(bytecode "$HOST" | awk 'BEGIN { RS = ""; ORS = "\n\n" } !/proto_src/' | sed '$d')
+nrel=$(bytecode "$HOST" | grep -c 'ct load proto_src => reg [0-9]* , dir reply')
 same "iccd's bytecode has the 8 related rules of rules/icc.nft's #= lines" 8 "$nrel"
 same "iccd's bytecode equals that of rules/icc.nft loaded by nft ($(grep -c '^  \[' <<<"$want") expressions)" \
 	"$want" "$have"
