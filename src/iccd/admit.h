@@ -15,6 +15,10 @@
 #define ICC_MAX_PER_BRIDGE	4096	/* started containers on one bridge */
 #define ICC_MAX_BRIDGES		1024	/* bridges iccd keeps a mode for */
 #define ICC_MAX_REQ_ELEMS	65536	/* kernel elements one request adds */
+#define ICC_MAX_HOSTS_PER_UID	64	/* hosts files one uid but root has
+					 * iccd keep written (hostsfiles.c):
+					 * each is rewritten on every change
+					 * of a source it names */
 
 /*
  * admit_start: may c (a parsed start request, not yet in m) be declared?

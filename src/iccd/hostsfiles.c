@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "hostswrite.h"
 #include "linkdata.h"
 #include "log.h"
@@ -211,6 +212,51 @@ hosts_restore(const char *name, const json_t *hosts, void *arg)
 }
 
 
+/* The registrations a uid holds, but the one of container `except`. */
+struct uid_count {
+	uid_t		 uid;
+	const char	*except;
+	size_t		 n;
+};
+
+static int
+uid_count_cb(const char *name, void *val, void *arg)
+{
+	const struct hostsfile *hf = val;
+	struct uid_count *uc = arg;
+
+	if (hf->who_known && hf->who.uid == uc->uid &&
+	    strcmp(name, uc->except) != 0)
+		uc->n++;
+	return 0;
+}
+
+/*
+ * hosts_admit: may who register a hosts file for container name?  Root
+ * always; any other uid while it holds fewer than ICC_MAX_HOSTS_PER_UID
+ * registrations (name's own, which this one would replace, aside): every
+ * change of a source rewrites each file that names it, so a member with
+ * many large files could keep iccd busy.  Returns 0, or -1 with one line
+ * in err.
+ */
+static int
+hosts_admit(const struct iccd *d, const char *name,
+    const struct peer_cred *who, char *err, size_t len)
+{
+	struct uid_count uc = { 0, name, 0 };
+
+	if (who == NULL || who->uid == 0)
+		return 0;
+	uc.uid = who->uid;
+	hmap_foreach(&d->hostsfiles, uid_count_cb, &uc);
+	if (uc.n < ICC_MAX_HOSTS_PER_UID)
+		return 0;
+	snprintf(err, len, "hosts: uid %lu already keeps %d hosts files "
+	    "written (the limit)", (unsigned long)who->uid,
+	    ICC_MAX_HOSTS_PER_UID);
+	return -1;
+}
+
 /*
  * hosts_register: r's hosts file at path, written at once with who's
  * rights; kept only when that write succeeds, else refused with err.
@@ -265,6 +311,11 @@ cmd_hosts(struct iccd *d, struct request *r, const struct peer_cred *who)
 	if (c == NULL)
 		return no_such(r->name);
 	if (r->path[0] != '\0') {
+		if (hosts_admit(d, c->name, who, err, sizeof(err)) == -1) {
+			log_warnx("hosts file %s of %s refused: %s", r->path,
+			    c->name, err);
+			return reply_err("%s", err);
+		}
 		if (hosts_register(d, c, r->path, who, err, sizeof(err)) == -1) {
 			log_warnx("hosts file %s of %s refused (uid %ld): %s",
 			    r->path, c->name, who ? (long)who->uid : -1L, err);

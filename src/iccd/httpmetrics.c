@@ -133,6 +133,7 @@ http_open(const void *sa, size_t salen, char *(*render)(void *), void *arg,
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h,
 	    MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {

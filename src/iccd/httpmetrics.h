@@ -13,6 +13,9 @@
 
 #define HTTP_MAX_CONNS		8
 #define HTTP_TIMEOUT_S		10
+#define HTTP_MAX_CONNS_PER_IP	2	/* so one client cannot hold all
+					 * HTTP_MAX_CONNS and starve the
+					 * others' scrapes */
 
 struct httpmetrics;
 

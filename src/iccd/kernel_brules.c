@@ -5,7 +5,7 @@
  * fields into consecutive 4-byte registers from NFT_REG32_00, laid out as
  * bind.c lays out the elements.
  */
-#include "kernel_int.h"
+#include "kernel_bexpr.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -17,184 +17,12 @@
 #include <libnftnl/rule.h>
 
 const char *const bchain_names[BC_NR] = {
-	"prerouting", "forward", "port", "port6", "na", "ns", "guard"
+	"prerouting", "forward", "port", "port6", "na", "ns", "arpshape",
+	"ndshape", "out", "guard"
 };
-
-/* Registers: R0 holds an interface name (16 bytes, R0-R3), R4 what
- * follows it in a concatenation, R6 a third field after a padded MAC. */
-#define R0	NFT_REG32_00
-#define R4	NFT_REG32_04
-#define R6	NFT_REG32_06
-
-#define ETH_IP		0x0800
-#define ETH_ARP		0x0806
-#define ETH_IP6		0x86dd
-#define ICMP6_RA	134
-#define ICMP6_NS	135
-#define ICMP6_NA	136
-#define ICMP6_REDIRECT	137
-
-/* ---- expressions --------------------------------------------------------- */
-
-static struct nftnl_expr *
-x_new(struct nftnl_rule *r, const char *name)
-{
-	struct nftnl_expr *e;
-
-	if ((e = nftnl_expr_alloc(name)) != NULL)
-		nftnl_rule_add_expr(r, e);
-	return e;
-}
-
-static int
-x_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e;
-
-	if ((e = x_new(r, "meta")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	return 0;
-}
-
-static int
-x_load(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-    uint32_t dreg)
-{
-	struct nftnl_expr *e;
-
-	if ((e = x_new(r, "payload")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	return 0;
-}
-
-static int
-x_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e;
-
-	if ((e = x_new(r, "cmp")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, R0);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	return 0;
-}
-
-/* x_lookup: the key from R0 in set s; inv: match when it is absent. */
-static int
-x_lookup(struct nftnl_rule *r, enum icc_bset s, bool inv)
-{
-	struct nftnl_expr *e;
-
-	if ((e = x_new(r, "lookup")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, bset_name(s));
-	if (inv)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
-		    NFT_LOOKUP_F_INV);
-	return 0;
-}
-
-static int
-x_verdict(struct nftnl_rule *r, int verdict, enum bchain to)
-{
-	struct nftnl_expr *e;
-
-	if ((e = x_new(r, "immediate")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-	if (verdict == NFT_JUMP)
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, bchain_names[to]);
-	return 0;
-}
-
-static int
-x_drop(struct nftnl_rule *r)
-{
-	return x_verdict(r, NF_DROP, 0);
-}
-
-static int
-x_accept(struct nftnl_rule *r)
-{
-	return x_verdict(r, NF_ACCEPT, 0);
-}
-
-/* ether type T */
-static int
-x_ethertype(struct nftnl_rule *r, uint16_t type)
-{
-	uint16_t n = htons(type);
-
-	if (x_load(r, NFT_PAYLOAD_LL_HEADER, 12, 2, R0) < 0 ||
-	    x_cmp(r, NFT_CMP_EQ, &n, sizeof(n)) < 0)
-		return -1;
-	return 0;
-}
-
-/* iifname (or oifname) into R0-R3 */
-static int
-x_port(struct nftnl_rule *r, bool out)
-{
-	return x_meta(r, out ? NFT_META_OIFNAME : NFT_META_IIFNAME, R0);
-}
-
-/* meta l4proto ipv6-icmp icmpv6 type T */
-static int
-x_icmp6(struct nftnl_rule *r, uint8_t type)
-{
-	uint8_t proto = IPPROTO_ICMPV6;
-
-	if (x_meta(r, NFT_META_L4PROTO, R0) < 0 ||
-	    x_cmp(r, NFT_CMP_EQ, &proto, 1) < 0 ||
-	    x_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R0) < 0 ||
-	    x_cmp(r, NFT_CMP_EQ, &type, 1) < 0)
-		return -1;
-	return 0;
-}
-
-/* iifname . <len bytes of base at off> @s (inv: != @s) */
-static int
-x_port_and(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-    enum icc_bset s, bool inv)
-{
-	if (x_port(r, false) < 0 || x_load(r, base, off, len, R4) < 0 ||
-	    x_lookup(r, s, inv) < 0)
-		return -1;
-	return 0;
-}
-
-/* meta mark & ICC_MARK == ICC_MARK */
-static int
-x_marked(struct nftnl_rule *r)
-{
-	uint32_t bit = ICC_MARK, zero = 0;
-	struct nftnl_expr *e;
-
-	if (x_meta(r, NFT_META_MARK, R0) < 0 ||
-	    (e = x_new(r, "bitwise")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R0);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R0);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &bit, sizeof(bit));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	return x_cmp(r, NFT_CMP_EQ, &bit, sizeof(bit));
-}
 
 /* ---- the rules, chain by chain (rules/icc-bridge.nft) ------------------- */
 
-#define NET	NFT_PAYLOAD_NETWORK_HEADER
-#define TH	NFT_PAYLOAD_TRANSPORT_HEADER
-#define LL	NFT_PAYLOAD_LL_HEADER
 
 
 /* prerouting: iifname @ports jump port */
@@ -217,7 +45,7 @@ p_mac(struct nftnl_rule *r)
 static int
 p_ip4(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP) < 0 || x_load(r, NET, 12, 4, R0) < 0 ||
+	return x_proto(r, ETH_IP) < 0 || x_load(r, NET, 12, 4, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -225,7 +53,7 @@ p_ip4(struct nftnl_rule *r)
 static int
 p_arp(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_ARP) < 0 || x_load(r, NET, 14, 4, R0) < 0 ||
+	return x_proto(r, ETH_ARP) < 0 || x_load(r, NET, 14, 4, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS4, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -233,7 +61,7 @@ p_arp(struct nftnl_rule *r)
 static int
 p_ip6(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
 
@@ -242,7 +70,7 @@ p_ip6(struct nftnl_rule *r)
 static int
 p_na(struct nftnl_rule *r)
 {
-	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
 	    x_load(r, TH, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
 }
@@ -255,7 +83,7 @@ p_dad(struct nftnl_rule *r)
 {
 	static const uint8_t any[16];
 
-	return x_ethertype(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
+	return x_proto(r, ETH_IP6) < 0 || x_load(r, NET, 8, 16, R0) < 0 ||
 	    x_cmp(r, NFT_CMP_EQ, any, sizeof(any)) < 0 ||
 	    x_icmp6(r, ICMP6_NS) < 0 || x_load(r, TH, 8, 16, R0) < 0 ||
 	    x_lookup(r, ICC_BSET_ADDRS6, false) < 0 || x_drop(r) < 0 ? -1 : 0;
@@ -403,12 +231,12 @@ m_opt(struct nftnl_rule *r)
 	return nd_opt_type(r, 1);	/* source link-layer address */
 }
 
-/* forward: oifname @ports jump guard; iifname @ports jump guard */
+/* forward: oifname @ports jump out; iifname @ports jump guard */
 static int
 f_out(struct nftnl_rule *r)
 {
 	return x_port(r, true) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
-	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+	    x_verdict(r, NFT_JUMP, BC_OUT) < 0 ? -1 : 0;
 }
 
 static int
@@ -416,6 +244,248 @@ f_in(struct nftnl_rule *r)
 {
 	return x_port(r, false) < 0 || x_lookup(r, ICC_BSET_PORTS, false) < 0 ||
 	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+/* ---- the shape of ARP and neighbour discovery ---------------------------
+ * ARP and neighbour discovery pass between containers no link joins:
+ * bytes a receiver ignores (a trailer, padding, reserved fields, more
+ * options) would be a channel between them.  What remains is
+ * documented in iccd(8): the fields the protocols need (an NS target, an
+ * ARP request's target address, the padding's absence or presence). */
+
+/* meta len (skb->len: from the network header on) into R0, compared */
+static int
+x_len(struct nftnl_rule *r, uint32_t op, uint32_t len)
+{
+	return x_meta(r, NFT_META_LEN, R0) < 0 ||
+	    x_cmp(r, op, &len, sizeof(len)) < 0 ? -1 : 0;
+}
+
+/* arpshape: @nh,0,48 != 0x000108000604 drop: Ethernet, IPv4, 6, 4 */
+static int
+a_hdr(struct nftnl_rule *r)
+{
+	static const uint8_t hdr[6] = { 0, 1, 8, 0, 6, 4 };
+
+	return x_load(r, NET, 0, 6, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_NEQ, hdr, sizeof(hdr)) < 0 || x_drop(r) < 0 ?
+	    -1 : 0;
+}
+
+/* arp operation < 1 drop; arp operation > 2 drop: request or reply */
+static int
+a_op_cmp(struct nftnl_rule *r, uint32_t op, uint16_t v)
+{
+	uint16_t n = htons(v);
+
+	return x_load(r, NET, 6, 2, R0) < 0 ||
+	    x_cmp(r, op, &n, sizeof(n)) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+a_op_low(struct nftnl_rule *r)
+{
+	return a_op_cmp(r, NFT_CMP_LT, 1);
+}
+
+static int
+a_op_high(struct nftnl_rule *r)
+{
+	return a_op_cmp(r, NFT_CMP_GT, 2);
+}
+
+/* meta length 28 return: the ARP body alone (Linux on a veth) */
+static int
+a_exact(struct nftnl_rule *r)
+{
+	return x_len(r, NFT_CMP_EQ, 28) < 0 ||
+	    x_verdict(r, NFT_RETURN, 0) < 0 ? -1 : 0;
+}
+
+/* meta length != 46 drop: else padded to the 60-byte minimum frame ... */
+static int
+a_padded(struct nftnl_rule *r)
+{
+	return x_len(r, NFT_CMP_NEQ, 46) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* ... with zeros: @nh,224,128 != 0 drop; @nh,352,16 != 0 drop */
+static int
+x_zero(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	static const uint8_t zero[16];
+
+	return x_load(r, base, off, len, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_NEQ, zero, len) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+a_pad16(struct nftnl_rule *r)
+{
+	return x_zero(r, NET, 28, 16);
+}
+
+static int
+a_pad2(struct nftnl_rule *r)
+{
+	return x_zero(r, NET, 44, 2);
+}
+
+/* ndshape: ip6 length 24 meta length 64 return: no options, no trailer */
+static int
+d_bare(struct nftnl_rule *r)
+{
+	uint16_t len = htons(24);
+
+	return x_load(r, NET, 4, 2, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_EQ, &len, sizeof(len)) < 0 ||
+	    x_len(r, NFT_CMP_EQ, 64) < 0 ||
+	    x_verdict(r, NFT_RETURN, 0) < 0 ? -1 : 0;
+}
+
+/* ip6 length != 32 drop; meta length != 72 drop; @th,200,8 != 1 drop:
+ * else exactly one option of 8 bytes (a link-layer address, which na
+ * and ns check), and nothing after it */
+static int
+d_plen(struct nftnl_rule *r)
+{
+	uint16_t len = htons(32);
+
+	return x_load(r, NET, 4, 2, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_NEQ, &len, sizeof(len)) < 0 || x_drop(r) < 0 ?
+	    -1 : 0;
+}
+
+static int
+d_len(struct nftnl_rule *r)
+{
+	return x_len(r, NFT_CMP_NEQ, 72) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+static int
+d_optlen(struct nftnl_rule *r)
+{
+	uint8_t one = 1;
+
+	return x_load(r, TH, 25, 1, R0) < 0 ||
+	    x_cmp(r, NFT_CMP_NEQ, &one, 1) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* x_nd_shape: icmpv6 type T jump ndshape (ether type ip6 first when
+ * eth: in guard, which sees every ether type) */
+static int
+x_nd_shape(struct nftnl_rule *r, uint8_t type, bool eth)
+{
+	return (eth && x_ethertype(r, ETH_IP6) < 0) || x_icmp6(r, type) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_NDSHAPE) < 0 ? -1 : 0;
+}
+
+static int
+s_ns_shape(struct nftnl_rule *r)
+{
+	return x_nd_shape(r, ICMP6_NS, false);
+}
+
+static int
+s_na_shape(struct nftnl_rule *r)
+{
+	return x_nd_shape(r, ICMP6_NA, false);
+}
+
+static int
+g_ns_shape(struct nftnl_rule *r)
+{
+	return x_nd_shape(r, ICMP6_NS, true);
+}
+
+static int
+g_na_shape(struct nftnl_rule *r)
+{
+	return x_nd_shape(r, ICMP6_NA, true);
+}
+
+/* ether type arp jump arpshape (port and guard) */
+static int
+x_arp_shape(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_ARP) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_ARPSHAPE) < 0 ? -1 : 0;
+}
+
+/* ns: @th,32,32 != 0 drop: the reserved field is zero */
+static int
+m_reserved(struct nftnl_rule *r)
+{
+	return x_zero(r, TH, 4, 4);
+}
+
+/* na: @th,35,29 != 0 drop: flags R, S, O; the other 29 bits zero */
+static int
+n_reserved(struct nftnl_rule *r)
+{
+	static const uint8_t mask[4] = { 0x1f, 0xff, 0xff, 0xff };
+	static const uint8_t zero[4];
+	struct nftnl_expr *e;
+
+	if (x_load(r, TH, 4, 4, R0) < 0 || (e = x_new(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, sizeof(zero));
+	return x_cmp(r, NFT_CMP_NEQ, zero, sizeof(zero)) < 0 ||
+	    x_drop(r) < 0 ? -1 : 0;
+}
+
+/* oifname . <len bytes of the network header at off> != @s drop */
+static int
+x_oport_not(struct nftnl_rule *r, uint32_t off, uint32_t len,
+    enum icc_bset s)
+{
+	return x_port(r, true) < 0 || x_load(r, NET, off, len, R4) < 0 ||
+	    x_lookup(r, s, true) < 0 || x_drop(r) < 0 ? -1 : 0;
+}
+
+/* out: ether type ip oifname . ip daddr != @port4 drop.  The inet table
+ * judges addresses, the bridge delivers by MAC: a linked packet to s's
+ * address with m's MAC (or a broadcast MAC) as its destination would
+ * reach m.  Out of a bound port goes IP to its own address only. */
+static int
+o_ip4(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP) < 0 ||
+	    x_oport_not(r, 16, 4, ICC_BSET_PORT4);
+}
+
+/* neighbour discovery (to solicited-node and all-nodes multicast too),
+ * then ether type ip6 oifname . ip6 daddr != @port6 drop */
+static int
+o_ns(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NS) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+static int
+o_na(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 || x_icmp6(r, ICMP6_NA) < 0 ||
+	    x_verdict(r, NFT_JUMP, BC_GUARD) < 0 ? -1 : 0;
+}
+
+static int
+o_ip6(struct nftnl_rule *r)
+{
+	return x_ethertype(r, ETH_IP6) < 0 ||
+	    x_oport_not(r, 24, 16, ICC_BSET_PORT6);
+}
+
+/* jump guard: the rest of the checks, which decide */
+static int
+o_guard(struct nftnl_rule *r)
+{
+	return x_verdict(r, NFT_JUMP, BC_GUARD);
 }
 
 /* guard: ether type arp accept; IP only with iccd's mark */
@@ -467,9 +537,12 @@ const struct brule brules[] = {
 	{ BC_FORWARD, f_in },
 	{ BC_PORT, q_mac },
 	{ BC_PORT, q_ip4 },
+	{ BC_PORT, x_arp_shape },
 	{ BC_PORT, q_arp },
 	{ BC_PORT, q_ip6 },
 	{ BC_PORT, x_counter_drop },
+	{ BC_PORT6, s_ns_shape },
+	{ BC_PORT6, s_na_shape },
 	{ BC_PORT6, s_dad },
 	{ BC_PORT6, s_src },
 	{ BC_PORT6, s_na },
@@ -478,14 +551,35 @@ const struct brule brules[] = {
 	{ BC_PORT6, s_redirect },
 	{ BC_PORT6, x_accept },
 	{ BC_NA, n_target },
+	{ BC_NA, n_reserved },
 	{ BC_NA, nd_no_options },
 	{ BC_NA, n_opt },
 	{ BC_NA, nd_opt_mac },
 	{ BC_NA, x_accept },
+	{ BC_NS, m_reserved },
 	{ BC_NS, nd_no_options },
 	{ BC_NS, m_opt },
 	{ BC_NS, nd_opt_mac },
 	{ BC_NS, x_accept },
+	{ BC_ARPSHAPE, a_hdr },
+	{ BC_ARPSHAPE, a_op_low },
+	{ BC_ARPSHAPE, a_op_high },
+	{ BC_ARPSHAPE, a_exact },
+	{ BC_ARPSHAPE, a_padded },
+	{ BC_ARPSHAPE, a_pad16 },
+	{ BC_ARPSHAPE, a_pad2 },
+	{ BC_NDSHAPE, d_bare },
+	{ BC_NDSHAPE, d_plen },
+	{ BC_NDSHAPE, d_len },
+	{ BC_NDSHAPE, d_optlen },
+	{ BC_OUT, o_ip4 },
+	{ BC_OUT, o_ns },
+	{ BC_OUT, o_na },
+	{ BC_OUT, o_ip6 },
+	{ BC_OUT, o_guard },
+	{ BC_GUARD, x_arp_shape },
+	{ BC_GUARD, g_ns_shape },
+	{ BC_GUARD, g_na_shape },
 	{ BC_GUARD, g_arp },
 	{ BC_GUARD, g_ns },
 	{ BC_GUARD, g_na },

@@ -324,7 +324,7 @@ void ktxn_rules(struct ktxn *t);
 
 /* The bridge table's chains; the two base ones first. */
 enum bchain { BC_PREROUTING, BC_FORWARD, BC_PORT, BC_PORT6, BC_NA, BC_NS,
-	BC_GUARD, BC_NR };
+	BC_ARPSHAPE, BC_NDSHAPE, BC_OUT, BC_GUARD, BC_NR };
 
 /* Their names, indexed by enum bchain. */
 extern const char *const bchain_names[BC_NR];

@@ -7,7 +7,6 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/netfilter/nf_conntrack_tuple_common.h>
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -144,36 +143,12 @@ rule_forward(struct nftnl_rule *r)
 	return 0;
 }
 
-/* ct state related accept */
-static int
-rule_related(struct nftnl_rule *r)
-{
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "ct")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	if ((e = rule_expr(r, "bitwise")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
-	    r_mark_accept(r) < 0)
-		return -1;
-	return 0;
-}
-
 /* ct direction reply: the packet goes from the flow's responder back to
  * its originator. */
 static int
 r_ct_reply(struct nftnl_rule *r)
 {
-	uint8_t dir = IP_CT_DIR_REPLY;
+	uint8_t dir = 1;	/* IP_CT_DIR_REPLY */
 	struct nftnl_expr *e;
 
 	if ((e = rule_expr(r, "ct")) == NULL)
@@ -244,6 +219,88 @@ rule_link(struct nftnl_rule *r, enum kset s, bool reply)
 	return 0;
 }
 
+/* ct state related: reg 1 nonzero when the packet is related (an ICMP
+ * error conntrack tied to a flow by the header it quotes) */
+static int
+r_ct_related(struct nftnl_rule *r)
+{
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	if ((e = rule_expr(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	return r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+/* ct KEY into dreg; reply: of the reply direction (else no direction) */
+static int
+r_ct(struct nftnl_rule *r, uint32_t key, bool reply, uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = rule_expr(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	if (reply)
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 1); /* IP_CT_DIR_REPLY */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	return 0;
+}
+
+/*
+ * ct state related ip daddr . ip saddr . ct protocol . ct reply proto-src
+ * @links4 accept (reverse: ip saddr . ip daddr),
+ * and the same for the other link sets.  Conntrack ties an ICMP error to
+ * a flow by the header the error quotes, whoever sends it: without this
+ * check any container could send a's flow to s a port unreachable or a
+ * fragmentation needed.  An error passes only between two containers
+ * that a link joins for the flow's protocol and port: from the source to
+ * the receiver (reverse false: the receiver is the packet's destination)
+ * or from the receiver to the source (reverse true).  The port is the
+ * reply's source port: the flow's destination port after DNAT (hairpin
+ * NAT), as the link rules saw it.  nft 1.0.6 cannot read proto-src in
+ * a concatenation back (it has no type without a protocol), so
+ * rules/icc.nft shows these rules as "#=" comments.
+ */
+static int
+rule_related(struct nftnl_rule *r, enum kset s, bool reverse)
+{
+	bool v6 = set_addr_len(s) == 16;
+	uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	uint32_t alen = v6 ? 16 : 4;
+	uint32_t rsrc = v6 ? NFT_REG_2 : NFT_REG32_01;
+	uint32_t rproto = v6 ? NFT_REG_3 : NFT_REG32_02;
+	uint32_t rport = v6 ? NFT_REG32_09 : NFT_REG32_03;
+	uint32_t recv = reverse ? 8 : 24, src = reverse ? 24 : 8;
+
+	if (!v6) {
+		recv = reverse ? 12 : 16;
+		src = reverse ? 16 : 12;
+	}
+	if (r_ct_related(r) < 0 ||
+	    r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
+	    NFT_REG_1) < 0 ||
+	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen, rsrc) < 0 ||
+	    r_ct(r, NFT_CT_PROTOCOL, false, rproto) < 0 ||
+	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
+	    r_ct(r, NFT_CT_PROTO_SRC, true, rport) < 0 ||
+	    r_lookup(r, setspecs[s].name) < 0 ||
+	    r_mark_accept(r) < 0)
+		return -1;
+	return 0;
+}
+
 /*
  * ct state new limit rate 10/second burst 20 packets log group 31: the
  * drop log (kernel_nflog.c).  The limit is the kernel's, so a container
@@ -292,11 +349,11 @@ rule_drop(struct nftnl_rule *r)
 }
 
 /*
- * The order of rules/icc.nft: the lookups first, as nearly every packet
- * is accepted by one of them; of each pair the reply's first, as a packet
- * the other way fails it at its first compare (ct direction), while a
- * reply tried against the other lookup first would cost a hash lookup
- * that misses.
+ * The order of rules/icc.nft: the link lookups first, as nearly every
+ * packet is accepted by one of them; of each pair the reply's first, as a
+ * packet the other way fails it at its first compare (ct direction),
+ * while a reply tried against the other lookup first would cost a hash
+ * lookup that misses.
  */
 enum rule_kind {
 	RULE_FORWARD,
@@ -308,13 +365,32 @@ enum rule_kind {
 	RULE_LINKS6,
 	RULE_RANGES6_REPLY,
 	RULE_RANGES6,
-	RULE_RELATED,
+	RULE_RELATED_LINKS4,
+	RULE_RELATED_RANGES4,
+	RULE_RELATED_LINKS6,
+	RULE_RELATED_RANGES6,
+	RULE_RELATED_LINKS4_REV,
+	RULE_RELATED_RANGES4_REV,
+	RULE_RELATED_LINKS6_REV,
+	RULE_RELATED_RANGES6_REV,
 	RULE_ND_SOLICIT,
 	RULE_ND_ADVERT,
 	RULE_LOG,
 	RULE_DROP,
 	RULE_NR
 };
+
+/* the related rules: the link sets in order, then reversed */
+static int
+rule_related_kind(struct nftnl_rule *r, enum rule_kind kind)
+{
+	static const enum kset sets[] = {
+		KSET_LINKS4, KSET_RANGES4, KSET_LINKS6, KSET_RANGES6
+	};
+	int i = kind - RULE_RELATED_LINKS4;
+
+	return rule_related(r, sets[i % 4], i >= 4);
+}
 
 static int
 rule_build(struct nftnl_rule *r, enum rule_kind kind, int log_group)
@@ -334,8 +410,15 @@ rule_build(struct nftnl_rule *r, enum rule_kind kind, int log_group)
 	case RULE_RANGES6:
 	case RULE_RANGES6_REPLY:
 		return rule_link(r, KSET_RANGES6, kind == RULE_RANGES6_REPLY);
-	case RULE_RELATED:
-		return rule_related(r);
+	case RULE_RELATED_LINKS4:
+	case RULE_RELATED_RANGES4:
+	case RULE_RELATED_LINKS6:
+	case RULE_RELATED_RANGES6:
+	case RULE_RELATED_LINKS4_REV:
+	case RULE_RELATED_RANGES4_REV:
+	case RULE_RELATED_LINKS6_REV:
+	case RULE_RELATED_RANGES6_REV:
+		return rule_related_kind(r, kind);
 	case RULE_ND_SOLICIT:
 		return rule_icmpv6(r, 135);	/* ND_NEIGHBOR_SOLICIT */
 	case RULE_ND_ADVERT:

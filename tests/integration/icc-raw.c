@@ -10,13 +10,22 @@
  *            --qinq VID (an 802.1ad outer tag) --count N (default 3)
  *     udp4:  --saddr A --daddr A --dport P --token T
  *     udp6:  --saddr A6 --daddr A6 --dport P --token T
+ *            (udp4, udp6: --sport P, default 40000)
  *     pppoe: udp4 inside a PPPoE session frame (0x8864)
  *     arp:   --op request|reply --sha MAC --spa A --tha MAC --tpa A
  *     ns|na: --saddr A6 --daddr A6 --target A6 --lladdr MAC
  *            (na: solicited and override flags set)
+ *            (arp, ns, na: --trailer T: the bytes of T after the body)
+ *     icmp4err|icmp6err: --saddr A --daddr A (the error's sender and
+ *            receiver) --inner-saddr A --inner-daddr A --sport P --dport P
+ *            --token T: a port unreachable quoting that UDP datagram
+ *            (whose payload is T); --mtu N: fragmentation needed (IPv4),
+ *            packet too big (IPv6) with that MTU instead
  *   icc-raw recv -i IF --ms N --token T [--token T ...] [--ready FILE]
- *     counts, for N ms, the frames entering or leaving IF that contain
- *     each token; prints "T=count" per token, one a line.  A token
+ *            [--in]
+ *     counts, for N ms, the frames entering or leaving IF (--in: only
+ *     those entering) that contain each token; prints "T=count" per
+ *     token, one a line.  A token
  *     "hex:0a1b..." stands for those bytes (an ARP sender MAC and address,
  *     an ND target and option).  FILE is created once the socket is bound
  *     (tests wait for it, not for a time).
@@ -53,7 +62,11 @@ struct opts {
 	int		 count;
 	const char	*saddr, *daddr, *target, *spa, *tpa;
 	uint8_t		 sha[6], tha[6], lladdr[6];
-	int		 dport;
+	int		 dport, sport;
+	const char	*isaddr, *idaddr;	/* an ICMP error's quoted flow */
+	int		 mtu;			/* 0: port unreachable */
+	const char	*trailer;		/* bytes after an ARP or ND body */
+	int		 in_only;		/* recv: arriving frames only */
 	int		 reply;			/* arp --op reply */
 	const char	*token;
 	int		 ms;
@@ -176,11 +189,40 @@ udp4(const struct opts *o, uint8_t *p)
 	addr4(o->saddr, p + 12);
 	addr4(o->daddr, p + 16);
 	put16(p + 10, csum(p, 20));
-	put16(p + 20, 40000);
+	put16(p + 20, (uint16_t)o->sport);
 	put16(p + 22, (uint16_t)o->dport);
 	put16(p + 24, (uint16_t)(8 + tlen));
 	memcpy(p + 28, o->token, tlen);	/* UDP checksum 0: none */
 	return len;
+}
+
+/* icmp4err: an ICMP error from saddr to daddr quoting the UDP datagram
+ * isaddr:sport -> idaddr:dport carrying the token */
+static size_t
+icmp4err(const struct opts *o, uint8_t *p)
+{
+	struct opts in = *o;
+	uint8_t *m = p + 20;
+	size_t qlen, mlen;
+
+	in.saddr = o->isaddr;
+	in.daddr = o->idaddr;
+	qlen = udp4(&in, m + 8);
+	mlen = 8 + qlen;
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	put16(p + 2, (uint16_t)(20 + mlen));
+	p[8] = 64;
+	p[9] = 1;
+	addr4(o->saddr, p + 12);
+	addr4(o->daddr, p + 16);
+	put16(p + 10, csum(p, 20));
+	memset(m, 0, 8);
+	m[0] = 3;			/* destination unreachable */
+	m[1] = o->mtu > 0 ? 4 : 3;	/* fragmentation needed, port */
+	put16(m + 6, (uint16_t)o->mtu);
+	put16(m + 2, csum(m, mlen));
+	return 20 + mlen;
 }
 
 static size_t
@@ -205,12 +247,45 @@ udp6(const struct opts *o, uint8_t *p)
 
 	ip6hdr(p, o->saddr, o->daddr, 17, ulen, 64);
 	memset(u, 0, 8);
-	put16(u, 40000);
+	put16(u, (uint16_t)o->sport);
 	put16(u + 2, (uint16_t)o->dport);
 	put16(u + 4, (uint16_t)ulen);
 	memcpy(u + 8, o->token, tlen);
 	put16(u + 6, csum6(p + 8, p + 24, 17, u, ulen));
 	return 40 + ulen;
+}
+
+/* icmp6err: icmp4err's IPv6 twin (port unreachable, packet too big) */
+static size_t
+icmp6err(const struct opts *o, uint8_t *p)
+{
+	struct opts in = *o;
+	uint8_t *m = p + 40;
+	size_t qlen, mlen;
+
+	in.saddr = o->isaddr;
+	in.daddr = o->idaddr;
+	qlen = udp6(&in, m + 8);
+	mlen = 8 + qlen;
+	ip6hdr(p, o->saddr, o->daddr, 58, mlen, 64);
+	memset(m, 0, 8);
+	m[0] = o->mtu > 0 ? 2 : 1;	/* packet too big, unreachable */
+	m[1] = o->mtu > 0 ? 0 : 4;	/* port unreachable */
+	if (o->mtu > 0)
+		put16(m + 6, (uint16_t)o->mtu);
+	put16(m + 2, csum6(p + 8, p + 24, 58, m, mlen));
+	return 40 + mlen;
+}
+
+/* trailer: the --trailer bytes after an ARP or ND body (a covert
+ * channel the bridge table must not carry) */
+static size_t
+trailer(const struct opts *o, uint8_t *p)
+{
+	size_t n = o->trailer != NULL ? strlen(o->trailer) : 0;
+
+	memcpy(p, o->trailer != NULL ? o->trailer : "", n);
+	return n;
 }
 
 static size_t
@@ -228,6 +303,8 @@ nd(const struct opts *o, uint8_t *p, int advert)
 	m[24] = advert ? 2 : 1;		/* target / source link-layer */
 	m[25] = 1;			/* 8 bytes */
 	memcpy(m + 26, o->lladdr, 6);
+	mlen += trailer(o, m + mlen);
+	put16(p + 4, (uint16_t)mlen);
 	put16(m + 2, csum6(p + 8, p + 24, 58, m, mlen));
 	return 40 + mlen;
 }
@@ -244,7 +321,7 @@ arp(const struct opts *o, uint8_t *p)
 	addr4(o->spa, p + 14);
 	memcpy(p + 18, o->tha, 6);
 	addr4(o->tpa, p + 24);
-	return 28;
+	return 28 + trailer(o, p + 28);
 }
 
 static size_t
@@ -298,6 +375,10 @@ do_send(struct opts *o, const char *kind)
 		len = eth(o, f, 0x8864), len += pppoe(o, f + len);
 	else if (strcmp(kind, "arp") == 0)
 		len = eth(o, f, 0x0806), len += arp(o, f + len);
+	else if (strcmp(kind, "icmp4err") == 0)
+		len = eth(o, f, 0x0800), len += icmp4err(o, f + len);
+	else if (strcmp(kind, "icmp6err") == 0)
+		len = eth(o, f, 0x86dd), len += icmp6err(o, f + len);
 	else if (strcmp(kind, "ns") == 0 || strcmp(kind, "na") == 0)
 		len = eth(o, f, 0x86dd), len += nd(o, f + len, kind[1] == 'a');
 	else
@@ -373,11 +454,16 @@ do_recv(const struct opts *o)
 	end = now_ms() + o->ms;
 	for (long left; (left = end - now_ms()) > 0;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
 		ssize_t n;
 
 		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
-		if ((n = recv(fd, f, sizeof(f), MSG_DONTWAIT)) <= 0)
+		if ((n = recvfrom(fd, f, sizeof(f), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &flen)) <= 0)
+			continue;
+		if (o->in_only && from.sll_pkttype == PACKET_OUTGOING)
 			continue;
 		for (int t = 0; t < o->ntokens; t++)
 			if (memmem(f, (size_t)n, tok[t], tlen[t]) != NULL)
@@ -411,9 +497,16 @@ main(int argc, char **argv)
 		{ "tpa", required_argument, NULL, 'B' },
 		{ "ms", required_argument, NULL, 'm' },
 		{ "ready", required_argument, NULL, 'r' },
+		{ "sport", required_argument, NULL, 'P' },
+		{ "inner-saddr", required_argument, NULL, 'x' },
+		{ "inner-daddr", required_argument, NULL, 'y' },
+		{ "mtu", required_argument, NULL, 'M' },
+		{ "trailer", required_argument, NULL, 'L' },
+		{ "in", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .vlan = -1, .qinq = -1, .count = 3, .token = "",
+	    .sport = 40000,
 	    .dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	const char *mode;
 	int c;
@@ -448,6 +541,12 @@ main(int argc, char **argv)
 		case 'B': o.tpa = optarg; break;
 		case 'm': o.ms = atoi(optarg); break;
 		case 'r': o.ready = optarg; break;
+		case 'P': o.sport = atoi(optarg); break;
+		case 'x': o.isaddr = optarg; break;
+		case 'y': o.idaddr = optarg; break;
+		case 'M': o.mtu = atoi(optarg); break;
+		case 'L': o.trailer = optarg; break;
+		case 'I': o.in_only = 1; break;
 		default: usage("bad option");
 		}
 	}

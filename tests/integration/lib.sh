@@ -317,7 +317,8 @@ raw_send() {
 }
 
 # raw_recv_start NAME MS TOKEN...: count, for MS ms, the frames on NAME's
-# eth0 carrying each token; returns once the counter listens.
+# eth0 carrying each token (a "--in" among them: entering eth0 only);
+# returns once the counter listens.
 # raw_recv_result: waits for it; ICC_RECV_OUT gets its "TOKEN=count"
 # lines (not a $(...): the counter is this shell's child).
 ICC_RECV_PID=
@@ -326,7 +327,10 @@ raw_recv_start() {
 	shift 2
 	[ -x "$ICC_RAW" ] || fatal "$ICC_RAW is missing: build with make check"
 	for t in "$@"; do
-		args+=(--token "$t")
+		case $t in
+		--in) args+=(--in) ;;	# only frames entering NAME
+		*) args+=(--token "$t") ;;
+		esac
 	done
 	rm -f "$ICC_TMP/recv.ready" "$ICC_TMP/recv.out"
 	ip netns exec "$(ns_of "$name")" "$ICC_RAW" recv -i eth0 --ms "$ms" \
@@ -505,6 +509,11 @@ stop_iccd() {
 # nft_table: the whole table as the kernel dumps it (ICC_TABLE: the name
 # a test gave iccd with --table).
 nft_table() { in_host nft list table inet "${ICC_TABLE:-icc}"; }
+
+# nft_table_readable: nft_table without the rules nft lists but cannot
+# read back (`ct reply proto-src` in a concatenation: the related
+# rules, "#=" in rules/icc.nft), for tests that load a copy with nft.
+nft_table_readable() { nft_table | grep -v 'ct reply proto-src'; }
 
 # owner_marks_off: iccd's table is owned (owner + persist flags, see
 # iccd(8)); nft 1.0.6 prints that as "# progname iccd" (memcheck's name

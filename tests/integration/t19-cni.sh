@@ -272,7 +272,7 @@ ICC_PIDS+=("$OWNER_PID")
 exec {OWN_FD}>"$OWN_FIFO"
 {
 	echo "delete table inet icc"
-	nft_table | grep -vxF "		elements = { $WEB4 . $DB4 . tcp . 3306 }" |
+	nft_table_readable | grep -vxF "		elements = { $WEB4 . $DB4 . tcp . 3306 }" |
 		sed '1a\	flags owner'
 } >"$ICC_TMP/owned.nft" || fatal "cannot dump the table"
 grep -qF "$WEB4 . $DB4" "$ICC_TMP/owned.nft" && fatal "the element is still in owned.nft"

@@ -17,7 +17,7 @@
 # A restart whose state file registers a path that now goes through a
 # symbolic link drops that registration at load; the target is unchanged.
 # Registrations from an older iccd's state (no "peer") are kept only
-# beneath a --hosts-dir.
+# beneath a --hosts-dir.  A uid but root keeps at most 64 registrations.
 # make check runs tests with $(SHELL), which may be a POSIX sh: need bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
@@ -288,5 +288,38 @@ must link web api
 same "older state, under --hosts-dir: followed afterwards" "127.0.0.1${TAB}localhost
 10.88.0.2${TAB}db
 10.88.0.4${TAB}api" "$(cat "$ALLOWED/c1/hosts")"
+
+# ---- at most 64 registrations per uid but root ------------------------------
+# Each is rewritten on every change of a source it names: without a limit
+# a member could keep iccd busy with many large files.
+L=$(member_dir lim)
+for i in $(seq 1 65); do
+	must start "h$i" --bridge brlim --ip "10.89.0.$i"
+	mkdir "$L/h$i" && : >"$L/h$i/hosts" && chown -R "$U_MEMBER" "$L/h$i"
+done
+nok=0
+for i in $(seq 1 64); do
+	as_member hosts "h$i" --write "$L/h$i/hosts" >/dev/null 2>&1 && nok=$((nok + 1))
+done
+same "limit: the member's first 64 registrations" 64 "$nok"
+out=$(as_member hosts h65 --write "$L/h65/hosts" 2>&1) && rc=0 || rc=$?
+want="hosts: uid $(id -u "$U_MEMBER") already keeps 64 hosts files written (the limit)"
+if [ "$rc" -ne 0 ] && [[ "$out" == *"$want" ]] && [ "$(wc -l <<<"$out")" -eq 1 ]; then
+	pass "limit: the 65th refused ($out)"
+else
+	fail "limit: expected the one line '$want'; got exit $rc: $out"
+fi
+same "limit: the refused file untouched" "" "$(cat "$L/h65/hosts")"
+if out=$(as_member hosts h1 --write "$L/h1/hosts" 2>&1); then
+	pass "limit: a registration replaced at the limit"
+else
+	fail "limit: replacing h1's registration refused: $out"
+fi
+printf '127.0.0.1\tlocalhost\n' >"$ALLOWED/c1/hosts"
+if out=$(iccctl hosts h65 --write "$ALLOWED/c1/hosts" 2>&1); then
+	pass "limit: root is not limited"
+else
+	fail "limit: root's registration refused: $out"
+fi
 
 finish

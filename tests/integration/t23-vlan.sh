@@ -6,7 +6,9 @@
 # 0), so iccd's bridge table drops them when they enter from a bound port
 # or leave by one (rules/icc-bridge.nft).  Untagged linked traffic still
 # passes, and a permitted untagged frame sent the same raw way arrives
-# (the control that makes "no frame arrived" mean something).
+# (the control that makes "no frame arrived" mean something).  And an
+# unbound container cannot claim a bound one's address to the host with a
+# priority-tagged (VID 0, or 802.1ad VID 0) ARP reply or NA.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -59,5 +61,43 @@ expect_tcp_ok b fd88::2 80
 expect_udp_ok a 10.88.0.3 9998
 expect_tcp_fail c 10.88.0.2 80
 expect_ping_ok a 10.88.0.1
+
+# The kernel takes a tag off before the bridge sees the frame, and the
+# host takes a priority-tagged (VID 0) frame for an untagged one: an
+# unbound container must not claim a bound one's address that way.  The
+# identity checks read the protocol under the tag (meta protocol).
+BR=$(in_host cat /sys/class/net/br0/address)
+# locktime 0: the host takes every update (else only one a second).
+in_host sysctl -qw net.ipv4.neigh.br0.locktime=0 net.ipv6.neigh.br0.locktime=0
+in_host ping -c1 -W1 10.88.0.3 >/dev/null
+in_host ping -c1 -W1 fd88::3 >/dev/null
+in_host ping -c1 -W1 10.88.0.4 >/dev/null
+host_maps() {	# host_maps WHAT ADDR: the host's entry for ADDR is b's MAC
+	local out
+	out=$(in_host ip neigh show "$2" dev br0)
+	if printf '%s\n' "$out" | grep -qi "lladdr ${ICC_MAC[b]}"; then
+		pass "$1: host maps $2 to b's MAC: $out"
+	else
+		fail "$1: host's entry for $2 is not b's MAC: '${out:-none}'"
+	fi
+}
+host_maps "before" 10.88.0.3
+host_maps "before" fd88::3
+raw_send c --dst "$BR" --vlan 0 arp --op reply --sha "${ICC_MAC[c]}" \
+	--spa 10.88.0.3 --tha "$BR" --tpa 10.88.0.1
+raw_send c --dst "$BR" --qinq 0 arp --op reply --sha "${ICC_MAC[c]}" \
+	--spa 10.88.0.3 --tha "$BR" --tpa 10.88.0.1
+raw_send c --dst "$BR" --vlan 0 na --saddr fd88::4 --daddr fd88::1 \
+	--target fd88::3 --lladdr "${ICC_MAC[c]}"
+host_maps "VID 0 ARP reply and NA from unbound c claiming b's addresses" 10.88.0.3
+host_maps "VID 0 NA from unbound c claiming b's address" fd88::3
+# The control: c's own address, moved the same way to another MAC, is.
+raw_send c --dst "$BR" --vlan 0 arp --op reply --sha 02:00:00:00:0c:0c \
+	--spa 10.88.0.4 --tha "$BR" --tpa 10.88.0.1
+if in_host ip neigh show 10.88.0.4 dev br0 | grep -qi "lladdr 02:00:00:00:0c:0c"; then
+	pass "VID 0 ARP reply from c for its own address reaches the host (control)"
+else
+	fail "VID 0 ARP reply from c for its own address: host has '$(in_host ip neigh show 10.88.0.4 dev br0)'"
+fi
 
 finish

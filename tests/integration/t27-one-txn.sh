@@ -28,6 +28,21 @@ ip netns exec "$HOST" nft monitor >"$MON" 2>&1 &
 ICC_PIDS+=("$!")
 MARKS=0
 
+# The monitor subscribes some time after it starts, and an event before
+# that is never shown: add and delete tables until one shows up.
+monitor_ready() {
+	local i
+	for i in $(seq 1 $((100 * ICC_SLOW))); do
+		in_host nft add table inet t27ready$i &&
+			in_host nft delete table inet t27ready$i ||
+			fatal "cannot add and delete table inet t27ready$i"
+		grep -q "^delete table inet t27ready" "$MON" && return 0
+		sleep 0.05
+	done
+	fatal "nft monitor never showed any event"
+}
+monitor_ready
+
 # mark: a change of a table of our own, and wait until the monitor shows
 # it; everything committed before it is then in $MON too.
 mark() {

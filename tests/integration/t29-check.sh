@@ -141,7 +141,7 @@ ICC_PIDS+=("$OWNER_PID")
 exec {OWN_FD}>"$OWN_FIFO"
 {
 	echo "delete table inet icc"
-	nft_table | sed '1a\	flags owner'
+	nft_table_readable | sed '1a\	flags owner'
 	echo "delete element inet icc links4 { 10.88.0.3 . 10.88.0.2 . tcp . 3306 }"
 } >"$ICC_TMP/owned.nft" || fatal "cannot dump the table"
 echo "include \"$ICC_TMP/owned.nft\"" >&"$OWN_FD"

@@ -259,6 +259,34 @@ fi
 code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$METRICS_ADDR/other")
 same "GET /other is 404" 404 "$code"
 
+# At most 2 connections from one address: a client holding them open
+# cannot starve another address's scrape.  The holder keeps two idle
+# connections from 127.0.0.1; a scrape from 127.0.0.2 is served (and,
+# queued behind them, proves iccd accepted both); a third from 127.0.0.1
+# is closed unanswered.
+# ip netns exec and bash exec in place: $! holds the connections.
+ip netns exec "$HOST" bash -c "exec 3<>/dev/tcp/${METRICS_ADDR%:*}/${METRICS_ADDR#*:} \
+	4<>/dev/tcp/${METRICS_ADDR%:*}/${METRICS_ADDR#*:}; exec sleep 8" &
+HOLDER=$!
+ICC_PIDS+=("$HOLDER")
+for _ in $(seq 1 50); do
+	[ "$(in_host ss -Htn state established "dport = :${METRICS_ADDR#*:}" | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
+code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+	--interface 127.0.0.2 "http://$METRICS_ADDR/metrics")
+same "per address limit: another address is served" 200 "$code"
+code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$METRICS_ADDR/metrics")
+same "per address limit: a 3rd connection from 127.0.0.1 is refused" 000 "$code"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+for _ in $(seq 1 50); do	# until iccd saw them close
+	code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$METRICS_ADDR/metrics")
+	[ "$code" = 200 ] && break
+	sleep 0.1
+done
+same "per address limit: 127.0.0.1 served once it let go" 200 "$code"
+
 log "== list --dot"
 if dotsrc=$(iccctl list --dot) && dot -Tcanon <<<"$dotsrc" >"$ICC_TMP/canon" 2>"$ICC_TMP/dot.err"; then
 	pass "iccctl list --dot parses with dot"

@@ -132,7 +132,7 @@ start_iccd
 # Its two tables (inet, and bridge for port bindings) and no other.
 same "--table $ICC_TABLE: the only tables" "bridge $ICC_TABLE
 inet $ICC_TABLE" "$(tables)"
-golden=$(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' \
+golden=$(sed -e 's/^\([[:space:]]*\)#= /\1/' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' \
 	-e "s/^table inet icc {\$/table inet $ICC_TABLE {/" "$ICC_SRCDIR/rules/icc.nft")
 same "--table $ICC_TABLE: laid out as rules/icc.nft" "$golden" \
 	"$(nft_table | owner_marks_off | sed '/^[[:space:]]*$/d' | zero_counters)"

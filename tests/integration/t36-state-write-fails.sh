@@ -1,5 +1,5 @@
 #!/bin/bash
-# t34-state-write-fails: a change whose state record cannot be made
+# t36-state-write-fails: a change whose state record cannot be made
 # durable is refused and changes nothing.  iccd journals each round's
 # changes and makes them durable with one write before any reply goes out
 # (group commit); when that write fails, the round's changes are taken
