@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "droplog.h"
 #include "httpmetrics.h"
+#include "locks.h"
 #include "log.h"
 #include "ops.h"
 #include "parse.h"
@@ -198,80 +199,6 @@ handle(const json_t *req, bool may_write, const struct peer_cred *who,
     void *arg)
 {
 	return ops_handle(arg, req, may_write, who);
-}
-
-/*
- * The lock files this run holds and the socket it bound: removed at
- * every exit (locks_unlink, an atexit handler), a failed start included.
- * Only this run's: another iccd's lock or socket is never removed.
- */
-static char held_locks[2][PATH_MAX];
-static char own_socket[PATH_MAX];
-
-static void
-locks_unlink(void)
-{
-	for (size_t i = 0; i < 2; i++)
-		if (held_locks[i][0] != '\0')
-			unlink(held_locks[i]);	/* held: nobody else uses it */
-	if (own_socket[0] != '\0')
-		unlink(own_socket);
-}
-
-/* lock_held: note path as held, to be removed at exit. */
-static void
-lock_held(const char *path)
-{
-	for (size_t i = 0; i < 2; i++)
-		if (held_locks[i][0] == '\0') {
-			snprintf(held_locks[i], sizeof(held_locks[i]), "%s",
-			    path);
-			return;
-		}
-}
-
-/*
- * lock_or_die: hold an exclusive lock on DIR/NAME for the life of the
- * process, so that a second iccd on the same state or table fails at once
- * instead of both fighting over it (two daemons on one table would repair
- * each other's changes forever).  The lock dies with the process, even
- * on SIGKILL; its file is removed at exit (locks_unlink).
- */
-static void
-lock_or_die(const char *dir, const char *name, const char *what)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		fatal("%s: %s", what, dir);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1)
-		fatal("%s: %s", what, path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			fatalx("%s: %s is in use by another iccd", what, path);
-		fatal("%s: lock %s", what, path);
-	}
-	lock_held(path);
-	/* fd stays open on purpose: it holds the lock. */
-}
-
-/* lock_table_or_die: one iccd per table and network namespace. */
-static void
-lock_table_or_die(const char *table)
-{
-	char name[128];
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st) == -1)
-		fatal("/proc/self/ns/net");
-	if (mkdir(ICC_LOCK_DIR, 0755) == -1 && errno != EEXIST)
-		fatal("%s", ICC_LOCK_DIR);
-	snprintf(name, sizeof(name), "inet-%s-netns%llu.lock", table,
-	    (unsigned long long)st.st_ino);
-	lock_or_die(ICC_LOCK_DIR, name, "--table");
 }
 
 /* signals_block: signals arrive on a signalfd, read in the main loop. */
@@ -688,7 +615,7 @@ main(int argc, char **argv)
 	 * made before any of their replies goes out (d.group_commit is set
 	 * once daemon_init has made d). */
 	control_on_round(ctl, round_end, &d);
-	snprintf(own_socket, sizeof(own_socket), "%s", o.socket);
+	locks_own_socket(o.socket);
 	/* Before daemon(3): a port in use is said on the terminal.  No
 	 * thread: the epoll descriptor survives the fork as it is. */
 	if (o.metrics_listen != NULL && (lf.http = http_open(&ms, mslen,
