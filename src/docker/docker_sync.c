@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "docker_hosts.h"
 #include "docker_map.h"
 #include "client.h"
 #include "log.h"
@@ -238,6 +239,31 @@ image_of(struct dk_ctx *x, const json_t *c, json_t **img, char *err,
 }
 
 /*
+ * keep_hosts: after the start of d (container c), have iccd keep its
+ * hosts file when it receives links.  A bad HostsPath or iccd's refusal
+ * is logged: the container stays declared, only its names are missing.
+ * -1 only when iccd cannot be reached.
+ */
+static int
+keep_hosts(struct dk_ctx *x, const json_t *c, const struct dk_decl *d,
+    char *err, size_t len)
+{
+	char why[ERRLEN], what[ICC_NAME_MAX + 64];
+	json_t *req;
+
+	if (dk_hosts_request(c, d, &req, why, sizeof(why)) == -1) {
+		log_warnx("container %s (%.12s): %s: its hosts file is not "
+		    "kept", d->name, d->id, why);
+		return 0;
+	}
+	if (req == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "hosts file of %s (%.12s)", d->name,
+	    d->id);
+	return ask(x, req, what, err, len);
+}
+
+/*
  * declare: container c (an inspect reply) into iccd, given iccd's
  * current entries.  -1 only when the engine or iccd cannot be reached.
  */
@@ -273,6 +299,8 @@ declare(struct dk_ctx *x, const json_t *c, const json_t *entries, char *err,
 	    d.network);
 	if ((rv = rm_entries(x, entries, d.id, d.name, err, len)) == 0)
 		rv = ask(x, json_incref(d.req), what, err, len);
+	if (rv == 0)
+		rv = keep_hosts(x, c, &d, err, len);
 clear:
 	dk_decl_clear(&d);
 out:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docker_hosts.h"
 #include "docker_map.h"
 #include "docker_stream.h"
 #include "request.h"
@@ -519,6 +520,91 @@ START_TEST(test_stream_too_long)
 }
 END_TEST
 
+#define WEB_HOSTS	"/var/lib/docker/containers/" WEB_ID "/hosts"
+
+/* hosts_req: dk_hosts_request of container c (after dk_map). */
+static int
+hosts_req(json_t *c, json_t **req, char *err, size_t len)
+{
+	struct dk_decl d;
+	int rv;
+
+	ck_assert_msg(map(c, NULL, &d, err, len) == 0, "dk_map: %s", err);
+	rv = dk_hosts_request(c, &d, req, err, len);
+	dk_decl_clear(&d);
+	return rv;
+}
+
+/* A receiver of links: its HostsPath, to be kept by iccd. */
+START_TEST(test_hosts_receiver)
+{
+	char err[DK_ERRLEN];
+	json_t *c = load_file("web.json"), *req, *want;
+	char *got;
+
+	set(c, "HostsPath", "\"" WEB_HOSTS "\"");
+	ck_assert_msg(hosts_req(c, &req, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(req);
+	want = load("{\"cmd\":\"hosts\",\"name\":\"web\",\"write\":\""
+	    WEB_HOSTS "\"}");
+	got = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_msg(json_equal(req, want), "request: got %s", got);
+	free(got);
+	json_decref(want);
+	json_decref(req);
+	json_decref(c);
+}
+END_TEST
+
+/* No links, or not declared: no hosts request, HostsPath unread. */
+START_TEST(test_hosts_none)
+{
+	char err[DK_ERRLEN];
+	json_t *c = load_file("db.json"), *req = NULL;
+	struct dk_decl d = { 0 };
+
+	set(c, "HostsPath", "\"relative/hosts\"");
+	ck_assert_int_eq(hosts_req(c, &req, err, sizeof(err)), 0);
+	ck_assert_ptr_null(req);
+	ck_assert_int_eq(dk_hosts_request(c, &d, &req, err, sizeof(err)), 0);
+	ck_assert_ptr_null(req);
+	json_decref(c);
+}
+END_TEST
+
+static const struct {
+	const char *value, *err;
+} bad_hosts[] = {
+	{ "-", "HostsPath: missing" },
+	{ "\"\"", "HostsPath: not a non-empty string" },
+	{ "7", "HostsPath: not a non-empty string" },
+	{ "\"var/hosts\"", "HostsPath: var/hosts: not an absolute path" },
+	{ "\"/var/lib/docker/../hosts\"", "HostsPath: /var/lib/docker/../"
+	    "hosts: has a \".\" or \"..\" component" },
+	{ "\"/var/./hosts\"", "HostsPath: /var/./hosts: has a \".\" or "
+	    "\"..\" component" },
+	{ "\"/var/lib/docker/containers/x/hostname\"", "HostsPath: "
+	    "/var/lib/docker/containers/x/hostname: the file is not named "
+	    "\"hosts\"" },
+	{ "\"/etc/ld.so.preload\"", "HostsPath: /etc/ld.so.preload: the "
+	    "file is not named \"hosts\"" },
+	{ "\"/\"", "HostsPath: /: the file is not named \"hosts\"" },
+};
+
+/* A bad HostsPath: refused, the field named, no request. */
+START_TEST(test_hosts_bad)
+{
+	char err[DK_ERRLEN];
+	json_t *c = load_file("web.json"), *req = NULL;
+
+	set(c, "HostsPath", bad_hosts[_i].value);
+	ck_assert_int_eq(hosts_req(c, &req, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, bad_hosts[_i].err);
+	ck_assert_ptr_null(req);
+	json_decref(c);
+}
+END_TEST
+
 Suite *
 docker_suite(void)
 {
@@ -540,6 +626,10 @@ docker_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_bad_network);
 	tcase_add_test(tc, test_network_ids);
+	tcase_add_test(tc, test_hosts_receiver);
+	tcase_add_test(tc, test_hosts_none);
+	tcase_add_loop_test(tc, test_hosts_bad, 0,
+	    sizeof(bad_hosts) / sizeof(bad_hosts[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stream");
 	tcase_add_loop_test(tc, test_stream_chunks, 0, 40);
