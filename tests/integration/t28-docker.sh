@@ -17,6 +17,8 @@
 #   - docker rm -f: nothing of the containers stays in iccd;
 #   - a user-defined bridge network with io.iccd.links labels; the same
 #     label brought by an image is refused;
+#   - /etc/hosts of web (legacy link) and app (label link): exactly one
+#     line for the alias, iccd's, which follows the source's new address;
 #   - icc-docker stopped while containers start and go: started again, it
 #     reconciles; dockerd restarted: icc-docker reconnects and reconciles;
 #     docker rename: the old name goes.
@@ -317,6 +319,35 @@ wait_log() {
 	fail "$1: icc-docker logged no line matching '$2'"
 }
 
+# hosts_lines NAME ALIAS: the lines of container NAME's /etc/hosts (read
+# with docker exec) whose first name is ALIAS.
+hosts_lines() {
+	dk exec "$1" cat /etc/hosts 2>/dev/null | awk -v a="$2" '$2 == a'
+}
+
+# hosts_one OUT IP: OUT is exactly one line, at address IP.
+hosts_one() {
+	[ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] &&
+		[ "$(printf '%s\n' "$1" | awk '{ print $1 }')" = "$2" ]
+}
+
+# wait_hosts WHAT NAME ALIAS IP: NAME's /etc/hosts comes to hold exactly
+# one line for ALIAS, at address IP (checked when it does, or after
+# $WAIT * 10 tries).
+wait_hosts() {
+	local what=$1 name=$2 alias=$3 ip=$4 i out=
+	for i in $(seq 1 $((WAIT * 10))); do
+		out=$(hosts_lines "$name" "$alias")
+		hosts_one "$out" "$ip" && break
+		sleep 0.1
+	done
+	if hosts_one "$out" "$ip"; then
+		pass "$what: $name's /etc/hosts: $out"
+	else
+		fail "$what: $name's /etc/hosts: expected one line '$ip $alias ...', got: ${out:-nothing}"
+	fi
+}
+
 # ---- the world ---------------------------------------------------------------
 
 # As the README says: docker0 closed by a rules file from iccd's start.
@@ -357,6 +388,9 @@ links4 $WEB . $DB1 . tcp . 3306
 links4 $WEB . $DB1 . tcp . 5432
 ranges4 $WEB . $DB1 . udp . 7000-7002
 EOF
+# Docker wrote a line for aliasdb at create; iccd's replaces it.
+wait_log "web's hosts file kept by iccd" "hosts file of web "
+wait_hosts "legacy link's name" web aliasdb "$DB1"
 
 # ---- db restarted at a new address, another container on the old one -----
 
@@ -388,6 +422,7 @@ links4 $WEB . $DB2 . tcp . 3306
 links4 $WEB . $DB2 . tcp . 5432
 ranges4 $WEB . $DB2 . udp . 7000-7002
 EOF
+wait_hosts "legacy link's name follows db" web aliasdb "$DB2"
 
 # ---- docker rm -f leaves nothing ---------------------------------------------
 
@@ -421,6 +456,25 @@ expect_tcp_ok app "$DBN" 3306
 expect_tcp_fail stranger "$DBN" 3306
 expect_tcp_fail evil "$DBN" 3306
 expect_tcp_fail db2 "${ICC_IP4[app]}" 8080 --sport 5432
+# No line from Docker for a label link: iccd's is the only one, and it
+# follows db2 to a new address (filler2 takes the old one).
+wait_log "app's hosts file kept by iccd" "hosts file of app "
+wait_hosts "label link's name" app pg "$DBN"
+log "+ docker stop db2; docker run filler2; docker start db2"
+dk stop -t 1 db2 >/dev/null || fatal "docker stop db2 failed"
+detach db2
+run filler2 --network t28net "$IMAGE" sleep 100000
+dk start db2 >/dev/null || fatal "docker start db2 failed"
+attach db2
+echo_server db2
+if [ "${ICC_IP4[filler2]}" = "$DBN" ] && [ "${ICC_IP4[db2]}" != "$DBN" ]; then
+	pass "filler2 holds db2's old address $DBN, db2 came back at ${ICC_IP4[db2]}"
+else
+	fail "expected filler2 at db2's old address $DBN; got filler2 ${ICC_IP4[filler2]}, db2 ${ICC_IP4[db2]}"
+fi
+DBN=${ICC_IP4[db2]}
+wait_hosts "label link's name follows db2" app pg "$DBN"
+expect_tcp_ok app "$DBN" 3306
 
 # ---- icc-docker down while containers start and go --------------------------
 
@@ -459,13 +513,13 @@ expect_tcp_ok late "$DBN" 3306
 log "+ restart dockerd"
 from=$(($(wc -l <"$ICD_LOG") + 1))
 stop_pid "$DK_PID"
-for c in db2 late late2 evil; do detach "$c"; done
+for c in db2 late late2 evil filler2; do detach "$c"; done
 start_dockerd
 wait_log "reconnected to the engine" "reconciled iccd with docker" "$from"
 run back --network t28net "$IMAGE" sleep 100000
 wait_list "declared after dockerd came back" \
 	"container back running bridge br-t28 ip ${ICC_IP4[back]}"
-wait_list_none "containers stopped with the engine" '^container (db2|late|late2|evil) running '
+wait_list_none "containers stopped with the engine" '^container (db2|late|late2|evil|filler2) running '
 expect_list "db2 stopped, its declaration kept" \
 	"container db2 stopped bridge br-t28 ip $DBN expose 3306/tcp,5432/tcp" \
 	"link late db2 alias pg pending"
