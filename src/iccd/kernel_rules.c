@@ -299,25 +299,13 @@ ktxn_rule(struct ktxn *t, enum rule_kind kind)
 	const char *chain = kind == RULE_FORWARD ? FORWARD_CHAIN :
 	    ISOLATE_CHAIN;
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 
-	if ((r = nftnl_rule_alloc()) == NULL) {
-		t->nomem = true;
+	if ((r = ktxn_rule_new(t, NFPROTO_INET, chain)) == NULL)
 		return;
-	}
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (rule_build(r, kind, t->k->log_group) < 0)
 		t->nomem = true;
-	/* NLM_F_APPEND: in order, as `nft add rule`. */
-	nlh = ktxn_msg(t, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-	    "add rule %s #%d", chain, kind == RULE_FORWARD ? 1 : (int)kind);
-	if (nlh != NULL) {
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		ktxn_next(t);
-	}
-	nftnl_rule_free(r);
+	ktxn_rule_send(t, NFPROTO_INET, r, "add rule %s #%d", chain,
+	    kind == RULE_FORWARD ? 1 : (int)kind);
 }
 
 void
