@@ -132,32 +132,17 @@ static void
 b_chain(struct ktxn *t, enum bchain i)
 {
 	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
 
-	if ((c = nftnl_chain_alloc()) == NULL) {
-		t->nomem = true;
+	if ((c = ktxn_chain_new(t, NFPROTO_BRIDGE, bchain_names[i])) == NULL)
 		return;
-	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, t->k->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bchain_names[i]);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
-	if (i == BC_PREROUTING || i == BC_FORWARD) {
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, i == BC_PREROUTING ?
-		    NF_BR_PRE_ROUTING : NF_BR_FORWARD);
-		/* Before the bridge learns the source MAC; after
-		 * br_netfilter's own forward hook (priority 0). */
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, i == BC_PREROUTING ?
-		    -300 : 100);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
-	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
-	    "add chain bridge %s", bchain_names[i]);
-	if (nlh != NULL) {
-		nftnl_chain_nlmsg_build_payload(nlh, c);
-		ktxn_next(t);
-	}
-	nftnl_chain_free(c);
+	/* Before the bridge learns the source MAC; after br_netfilter's
+	 * own forward hook (priority 0). */
+	if (i == BC_PREROUTING)
+		ktxn_chain_hook(c, NF_BR_PRE_ROUTING, -300);
+	else if (i == BC_FORWARD)
+		ktxn_chain_hook(c, NF_BR_FORWARD, 100);
+	ktxn_chain_send(t, NFPROTO_BRIDGE, c, "add chain bridge %s",
+	    bchain_names[i]);
 }
 
 static void
@@ -165,24 +150,13 @@ b_rule(struct ktxn *t, size_t i)
 {
 	const char *chain = bchain_names[brules[i].chain];
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 
-	if ((r = nftnl_rule_alloc()) == NULL) {
-		t->nomem = true;
+	if ((r = ktxn_rule_new(t, NFPROTO_BRIDGE, chain)) == NULL)
 		return;
-	}
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
 	if (brules[i].build(r) < 0)
 		t->nomem = true;
-	nlh = ktxn_fmsg(t, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE |
-	    NLM_F_APPEND, "add rule bridge %s #%zu", chain, i + 1);
-	if (nlh != NULL) {
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		ktxn_next(t);
-	}
-	nftnl_rule_free(r);
+	ktxn_rule_send(t, NFPROTO_BRIDGE, r, "add rule bridge %s #%zu", chain,
+	    i + 1);
 }
 
 /* b_elems: v's elements of set s, BELEMS_PER_MSG per element list. */

@@ -5,7 +5,7 @@
  * fields into consecutive 4-byte registers from NFT_REG32_00, laid out as
  * bind.c lays out the elements.
  */
-#include "kernel_bexpr.h"
+#include "kernel_expr.h"
 
 #include <arpa/inet.h>
 #include <string.h>

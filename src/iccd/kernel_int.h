@@ -309,6 +309,27 @@ void ktxn_set(struct ktxn *t, enum kset i);
 void ktxn_chain_flush(struct ktxn *t, const char *name);
 /* ktxn_chain_add: a regular chain, or with base the forward hook's. */
 void ktxn_chain_add(struct ktxn *t, const char *name, bool base);
+/* ktxn_chain_new: chain name (copied) of t's table, in family
+ * (NFPROTO_INET, NFPROTO_BRIDGE); NULL when out of memory (t->nomem is
+ * then set).  The caller may ktxn_chain_hook it, then ktxn_chain_send. */
+struct nftnl_chain *ktxn_chain_new(struct ktxn *t, uint16_t family,
+    const char *name);
+/* ktxn_chain_hook: make c a base chain: type filter, hook hooknum
+ * (NF_INET_*, NF_BR_*), priority prio, policy accept. */
+void ktxn_chain_hook(struct nftnl_chain *c, uint32_t hooknum, int32_t prio);
+/* ktxn_chain_send: add c to the transaction (NEWCHAIN, NLM_F_CREATE of
+ * family), named by fmt for errors; frees c. */
+void ktxn_chain_send(struct ktxn *t, uint16_t family, struct nftnl_chain *c,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* ktxn_rule_new: an empty rule of chain (copied) in t's table, in family;
+ * NULL when out of memory (t->nomem is then set).  The caller appends the
+ * expressions (kernel_expr.h), then ktxn_rule_send. */
+struct nftnl_rule *ktxn_rule_new(struct ktxn *t, uint16_t family,
+    const char *chain);
+/* ktxn_rule_send: add r at the end of its chain (NEWRULE, NLM_F_CREATE |
+ * NLM_F_APPEND, as `nft add rule`), named by fmt for errors; frees r. */
+void ktxn_rule_send(struct ktxn *t, uint16_t family, struct nftnl_rule *r,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* ktxn_elem: add or delete ke (which must live until the commit). */
 void ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke);
 /* ktxn_commit: send the batch and read every answer; 0 or the first

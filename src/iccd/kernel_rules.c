@@ -3,107 +3,13 @@
  * nft --debug=netlink shows them for rules/icc.nft, and added to a
  * transaction in order (ktxn_rules).
  */
-#include "kernel_int.h"
+#include "kernel_expr.h"
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
-
-/* ---- rules: the expressions nft --debug=netlink shows for rules/icc.nft */
-
-static struct nftnl_expr *
-rule_expr(struct nftnl_rule *r, const char *name)
-{
-	struct nftnl_expr *e;
-
-	if ((e = nftnl_expr_alloc(name)) != NULL)
-		nftnl_rule_add_expr(r, e);
-	return e;
-}
-
-static int
-r_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "meta")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	return 0;
-}
-
-static int
-r_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "cmp")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	return 0;
-}
-
-static int
-r_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-    uint32_t dreg)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "payload")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	return 0;
-}
-
-static int
-r_byteorder_hton(struct nftnl_rule *r, uint32_t reg, uint32_t len,
-    uint32_t size)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "byteorder")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, size);
-	return 0;
-}
-
-static int
-r_lookup(struct nftnl_rule *r, const char *set)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "lookup")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	return 0;
-}
-
-static int
-r_verdict(struct nftnl_rule *r, int verdict, const char *chain)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "immediate")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-	if (chain != NULL)
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	return 0;
-}
 
 /*
  * meta mark set meta mark | ICC_MARK accept: what isolate lets through
@@ -114,31 +20,22 @@ static int
 r_mark_accept(struct nftnl_rule *r)
 {
 	uint32_t mask = ~(uint32_t)ICC_MARK, bit = ICC_MARK;
-	struct nftnl_expr *e;
 
-	if (r_meta(r, NFT_META_MARK, NFT_REG_1) < 0 ||
-	    (e = rule_expr(r, "bitwise")) == NULL)
+	if (x_meta(r, NFT_META_MARK, NFT_REG_1) < 0 ||
+	    x_bitwise(r, NFT_REG_1, &mask, &bit, sizeof(mask)) < 0 ||
+	    x_meta_set(r, NFT_META_MARK, NFT_REG_1) < 0)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bit, sizeof(bit));
-	if ((e = rule_expr(r, "meta")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
-	return r_verdict(r, NF_ACCEPT, NULL);
+	return x_accept(r);
 }
 
 /* iifname . oifname @closed jump isolate */
 static int
 rule_forward(struct nftnl_rule *r)
 {
-	if (r_meta(r, NFT_META_IIFNAME, NFT_REG_1) < 0 ||
-	    r_meta(r, NFT_META_OIFNAME, NFT_REG_2) < 0 ||
-	    r_lookup(r, setspecs[KSET_CLOSED].name) < 0 ||
-	    r_verdict(r, NFT_JUMP, ISOLATE_CHAIN) < 0)
+	if (x_meta(r, NFT_META_IIFNAME, NFT_REG_1) < 0 ||
+	    x_meta(r, NFT_META_OIFNAME, NFT_REG_2) < 0 ||
+	    x_lookup_set(r, NFT_REG_1, setspecs[KSET_CLOSED].name, false) < 0 ||
+	    x_imm(r, NFT_JUMP, ISOLATE_CHAIN) < 0)
 		return -1;
 	return 0;
 }
@@ -149,13 +46,10 @@ static int
 r_ct_reply(struct nftnl_rule *r)
 {
 	uint8_t dir = 1;	/* IP_CT_DIR_REPLY */
-	struct nftnl_expr *e;
 
-	if ((e = rule_expr(r, "ct")) == NULL)
+	if (x_ct(r, NFT_CT_DIRECTION, false, NFT_REG_1) < 0)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	return r_cmp(r, NFT_CMP_EQ, &dir, 1);
+	return x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &dir, 1);
 }
 
 /* icmpv6 type <type> accept */
@@ -164,12 +58,12 @@ rule_icmpv6(struct nftnl_rule *r, uint8_t type)
 {
 	uint8_t nfproto = NFPROTO_IPV6, l4proto = IPPROTO_ICMPV6;
 
-	if (r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
-	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
-	    r_meta(r, NFT_META_L4PROTO, NFT_REG_1) < 0 ||
-	    r_cmp(r, NFT_CMP_EQ, &l4proto, 1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) < 0 ||
-	    r_cmp(r, NFT_CMP_EQ, &type, 1) < 0 ||
+	if (x_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    x_meta(r, NFT_META_L4PROTO, NFT_REG_1) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &l4proto, 1) < 0 ||
+	    x_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &type, 1) < 0 ||
 	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
@@ -203,17 +97,17 @@ rule_link(struct nftnl_rule *r, enum kset s, bool reply)
 	uint32_t rport = v6 ? NFT_REG32_09 : NFT_REG32_03;
 
 	if ((reply && r_ct_reply(r) < 0) ||
-	    r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
-	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? daddr : saddr,
+	    x_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? daddr : saddr,
 	    alen, NFT_REG_1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? saddr : daddr,
+	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? saddr : daddr,
 	    alen, rdst) < 0 ||
-	    r_meta(r, NFT_META_L4PROTO, rproto) < 0 ||
-	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
-	    r_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, reply ? 0 : 2, 2,
+	    x_meta(r, NFT_META_L4PROTO, rproto) < 0 ||
+	    (set_is_interval(s) && x_byteorder_hton(r, rproto, 1, 2) < 0) ||
+	    x_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, reply ? 0 : 2, 2,
 	    rport) < 0 ||
-	    r_lookup(r, setspecs[s].name) < 0 ||
+	    x_lookup_set(r, NFT_REG_1, setspecs[s].name, false) < 0 ||
 	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
@@ -225,35 +119,11 @@ static int
 r_ct_related(struct nftnl_rule *r)
 {
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-	struct nftnl_expr *e;
 
-	if ((e = rule_expr(r, "ct")) == NULL)
+	if (x_ct(r, NFT_CT_STATE, false, NFT_REG_1) < 0 ||
+	    x_bitwise(r, NFT_REG_1, &mask, &zero, sizeof(mask)) < 0)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	if ((e = rule_expr(r, "bitwise")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	return r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
-}
-
-/* ct KEY into dreg; reply: of the reply direction (else no direction) */
-static int
-r_ct(struct nftnl_rule *r, uint32_t key, bool reply, uint32_t dreg)
-{
-	struct nftnl_expr *e;
-
-	if ((e = rule_expr(r, "ct")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	if (reply)
-		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 1); /* IP_CT_DIR_REPLY */
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
-	return 0;
+	return x_cmp_reg(r, NFT_REG_1, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
 /*
@@ -287,15 +157,15 @@ rule_related(struct nftnl_rule *r, enum kset s, bool reverse)
 		src = reverse ? 16 : 12;
 	}
 	if (r_ct_related(r) < 0 ||
-	    r_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
-	    r_cmp(r, NFT_CMP_EQ, &nfproto, 1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
+	    x_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
 	    NFT_REG_1) < 0 ||
-	    r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen, rsrc) < 0 ||
-	    r_ct(r, NFT_CT_PROTOCOL, false, rproto) < 0 ||
-	    (set_is_interval(s) && r_byteorder_hton(r, rproto, 1, 2) < 0) ||
-	    r_ct(r, NFT_CT_PROTO_SRC, true, rport) < 0 ||
-	    r_lookup(r, setspecs[s].name) < 0 ||
+	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen, rsrc) < 0 ||
+	    x_ct(r, NFT_CT_PROTOCOL, false, rproto) < 0 ||
+	    (set_is_interval(s) && x_byteorder_hton(r, rproto, 1, 2) < 0) ||
+	    x_ct(r, NFT_CT_PROTO_SRC, true, rport) < 0 ||
+	    x_lookup_set(r, NFT_REG_1, setspecs[s].name, false) < 0 ||
 	    r_mark_accept(r) < 0)
 		return -1;
 	return 0;
@@ -313,26 +183,17 @@ rule_log(struct nftnl_rule *r, uint16_t group)
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
 	struct nftnl_expr *e;
 
-	if ((e = rule_expr(r, "ct")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	if ((e = rule_expr(r, "bitwise")) == NULL)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	if (r_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
-	    (e = rule_expr(r, "limit")) == NULL)
+	if (x_ct(r, NFT_CT_STATE, false, NFT_REG_1) < 0 ||
+	    x_bitwise(r, NFT_REG_1, &mask, &zero, sizeof(mask)) < 0 ||
+	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_NEQ, &zero, sizeof(zero)) < 0 ||
+	    (e = x_new(r, "limit")) == NULL)
 		return -1;
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, KERNEL_LOG_RATE);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* second */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, KERNEL_LOG_BURST);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
-	if ((e = rule_expr(r, "log")) == NULL)
+	if ((e = x_new(r, "log")) == NULL)
 		return -1;
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
 	return 0;
@@ -342,8 +203,8 @@ rule_log(struct nftnl_rule *r, uint16_t group)
 static int
 rule_drop(struct nftnl_rule *r)
 {
-	if (rule_expr(r, "counter") == NULL ||
-	    r_verdict(r, NF_DROP, NULL) < 0)
+	if (x_new(r, "counter") == NULL ||
+	    x_drop(r) < 0)
 		return -1;
 	return 0;
 }
@@ -438,25 +299,13 @@ ktxn_rule(struct ktxn *t, enum rule_kind kind)
 	const char *chain = kind == RULE_FORWARD ? FORWARD_CHAIN :
 	    ISOLATE_CHAIN;
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 
-	if ((r = nftnl_rule_alloc()) == NULL) {
-		t->nomem = true;
+	if ((r = ktxn_rule_new(t, NFPROTO_INET, chain)) == NULL)
 		return;
-	}
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (rule_build(r, kind, t->k->log_group) < 0)
 		t->nomem = true;
-	/* NLM_F_APPEND: in order, as `nft add rule`. */
-	nlh = ktxn_msg(t, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-	    "add rule %s #%d", chain, kind == RULE_FORWARD ? 1 : (int)kind);
-	if (nlh != NULL) {
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		ktxn_next(t);
-	}
-	nftnl_rule_free(r);
+	ktxn_rule_send(t, NFPROTO_INET, r, "add rule %s #%d", chain,
+	    kind == RULE_FORWARD ? 1 : (int)kind);
 }
 
 void

@@ -293,27 +293,87 @@ void
 ktxn_chain_add(struct ktxn *t, const char *name, bool base)
 {
 	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
+
+	if ((c = ktxn_chain_new(t, NFPROTO_INET, name)) == NULL)
+		return;
+	if (base)
+		ktxn_chain_hook(c, NF_INET_FORWARD, 0);
+	ktxn_chain_send(t, NFPROTO_INET, c, "add chain %s", name);
+}
+
+struct nftnl_chain *
+ktxn_chain_new(struct ktxn *t, uint16_t family, const char *name)
+{
+	struct nftnl_chain *c;
 
 	if ((c = nftnl_chain_alloc()) == NULL) {
 		t->nomem = true;
-		return;
+		return NULL;
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, t->k->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (base) {
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
-	nlh = ktxn_msg(t, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "add chain %s", name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
+	return c;
+}
+
+void
+ktxn_chain_hook(struct nftnl_chain *c, uint32_t hooknum, int32_t prio)
+{
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+}
+
+void
+ktxn_chain_send(struct ktxn *t, uint16_t family, struct nftnl_chain *c,
+    const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, family, NFT_MSG_NEWCHAIN, NLM_F_CREATE, fmt, ap);
+	va_end(ap);
 	if (nlh != NULL) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
 		ktxn_next(t);
 	}
 	nftnl_chain_free(c);
+}
+
+struct nftnl_rule *
+ktxn_rule_new(struct ktxn *t, uint16_t family, const char *chain)
+{
+	struct nftnl_rule *r;
+
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		t->nomem = true;
+		return NULL;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->k->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	return r;
+}
+
+void
+ktxn_rule_send(struct ktxn *t, uint16_t family, struct nftnl_rule *r,
+    const char *fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	va_list ap;
+
+	/* NLM_F_APPEND: in order, as `nft add rule`. */
+	va_start(ap, fmt);
+	nlh = ktxn_vmsg(t, family, NFT_MSG_NEWRULE,
+	    NLM_F_CREATE | NLM_F_APPEND, fmt, ap);
+	va_end(ap);
+	if (nlh != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		ktxn_next(t);
+	}
+	nftnl_rule_free(r);
 }
 
 /* ---- element lists ------------------------------------------------------ */

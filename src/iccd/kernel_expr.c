@@ -1,8 +1,8 @@
 /*
- * kernel_bexpr.c: the expressions of iccd's bridge table rules (see
- * kernel_bexpr.h).
+ * kernel_expr.c: the expressions of iccd's rules, of both tables (see
+ * kernel_expr.h).
  */
-#include "kernel_bexpr.h"
+#include "kernel_expr.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -48,28 +48,86 @@ x_load(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
 }
 
 int
-x_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+x_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "meta")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	return 0;
+}
+
+int
+x_cmp_reg(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *data,
+    uint32_t len)
 {
 	struct nftnl_expr *e;
 
 	if ((e = x_new(r, "cmp")) == NULL)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, R0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 	return 0;
 }
 
-/* x_lookup: the key from R0 in set s; inv: match when it is absent. */
 int
-x_lookup(struct nftnl_rule *r, enum icc_bset s, bool inv)
+x_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask,
+    const void *xor, uint32_t len)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "bitwise")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	return 0;
+}
+
+int
+x_byteorder_hton(struct nftnl_rule *r, uint32_t reg, uint32_t len,
+    uint32_t size)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "byteorder")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, size);
+	return 0;
+}
+
+int
+x_ct(struct nftnl_rule *r, uint32_t key, bool reply, uint32_t dreg)
+{
+	struct nftnl_expr *e;
+
+	if ((e = x_new(r, "ct")) == NULL)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	if (reply)	/* IP_CT_DIR_REPLY */
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	return 0;
+}
+
+int
+x_lookup_set(struct nftnl_rule *r, uint32_t sreg, const char *set, bool inv)
 {
 	struct nftnl_expr *e;
 
 	if ((e = x_new(r, "lookup")) == NULL)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R0);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, bset_name(s));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	if (inv)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
 		    NFT_LOOKUP_F_INV);
@@ -77,7 +135,7 @@ x_lookup(struct nftnl_rule *r, enum icc_bset s, bool inv)
 }
 
 int
-x_verdict(struct nftnl_rule *r, int verdict, enum bchain to)
+x_imm(struct nftnl_rule *r, int verdict, const char *chain)
 {
 	struct nftnl_expr *e;
 
@@ -85,21 +143,43 @@ x_verdict(struct nftnl_rule *r, int verdict, enum bchain to)
 		return -1;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-	if (verdict == NFT_JUMP)
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, bchain_names[to]);
+	if (chain != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 	return 0;
 }
 
 int
 x_drop(struct nftnl_rule *r)
 {
-	return x_verdict(r, NF_DROP, 0);
+	return x_imm(r, NF_DROP, NULL);
 }
 
 int
 x_accept(struct nftnl_rule *r)
 {
-	return x_verdict(r, NF_ACCEPT, 0);
+	return x_imm(r, NF_ACCEPT, NULL);
+}
+
+/* ---- the bridge table's */
+
+int
+x_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	return x_cmp_reg(r, R0, op, data, len);
+}
+
+/* x_lookup: the key from R0 in set s; inv: match when it is absent. */
+int
+x_lookup(struct nftnl_rule *r, enum icc_bset s, bool inv)
+{
+	return x_lookup_set(r, R0, bset_name(s), inv);
+}
+
+int
+x_verdict(struct nftnl_rule *r, int verdict, enum bchain to)
+{
+	return x_imm(r, verdict, verdict == NFT_JUMP ? bchain_names[to] :
+	    NULL);
 }
 
 /* ether type T */
@@ -167,16 +247,9 @@ int
 x_marked(struct nftnl_rule *r)
 {
 	uint32_t bit = ICC_MARK, zero = 0;
-	struct nftnl_expr *e;
 
 	if (x_meta(r, NFT_META_MARK, R0) < 0 ||
-	    (e = x_new(r, "bitwise")) == NULL)
+	    x_bitwise(r, R0, &bit, &zero, sizeof(bit)) < 0)
 		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R0);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R0);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &bit, sizeof(bit));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	return x_cmp(r, NFT_CMP_EQ, &bit, sizeof(bit));
 }
-
