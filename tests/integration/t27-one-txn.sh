@@ -24,8 +24,11 @@ add_container app 10.88.0.5 fd88::5
 start_iccd
 
 MON=$ICC_TMP/monitor.log
-ip netns exec "$HOST" nft monitor >"$MON" 2>&1 &
-ICC_PIDS+=("$!")
+# Line-buffered: nft flushes its output after some events only, and a
+# marker must show up as soon as nft has it.
+ip netns exec "$HOST" stdbuf -oL nft monitor >"$MON" 2>&1 &
+MON_PID=$!
+ICC_PIDS+=("$MON_PID")
 MARKS=0
 
 # The monitor subscribes some time after it starts, and an event before
@@ -50,10 +53,15 @@ mark() {
 	MARKS=$((MARKS + 1))
 	in_host nft add table inet "$t" || fatal "cannot add table inet $t"
 	in_host nft delete table inet "$t" || fatal "cannot delete table inet $t"
-	for i in $(seq 1 $((100 * ICC_SLOW))); do
+	# A bound on the wait only (a loaded machine, valgrind): the marker
+	# normally shows within milliseconds.
+	for i in $(seq 1 $((600 * ICC_SLOW))); do
 		grep -q "^delete table inet $t\$" "$MON" && return 0
 		sleep 0.05
 	done
+	kill -0 "$MON_PID" 2>/dev/null || log "nft monitor (pid $MON_PID) has exited"
+	log "the monitor's last lines:"
+	tail -n 5 "$MON" | sed 's/^/  monitor| /'
 	fatal "nft monitor never showed the marker table $t"
 }
 
