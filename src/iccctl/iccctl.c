@@ -145,6 +145,22 @@ name_arg(int argc, char **argv, const char *what)
 	return argv[optind];
 }
 
+/* strings_json: a new array of v[0..n-1]; dies when out of memory. */
+static json_t *
+strings_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+	if (a == NULL)
+		die("out of memory");
+	return a;
+}
+
 static int
 cmd_start(int argc, char **argv)
 {
@@ -162,12 +178,13 @@ cmd_start(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct msg_start s = { 0 };
-	json_t *expose = json_array(), *links = json_array();
-	json_t *env = json_array(), *req, *rep;
+	/* The repeatable values point into argv until parsing is over: a
+	 * bad option then exits with nothing allocated. */
+	const char *ex[argc], *ln[argc], *ev[argc];
+	size_t nex = 0, nln = 0, nev = 0;
+	json_t *req, *rep, *expose, *links, *env;
 	int ch;
 
-	if (expose == NULL || links == NULL || env == NULL)
-		die("out of memory");
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'b': once(&s.bridge, "bridge", optarg); break;
@@ -177,19 +194,16 @@ cmd_start(int argc, char **argv)
 		case 'H': once(&s.hostname, "hostname", optarg); break;
 		case 'p': once(&s.port, "port", optarg); break;
 		case 'm': once(&s.mac, "mac", optarg); break;
-		case 'e': json_array_append_new(expose, json_string(optarg));
-			break;
-		case 'l': json_array_append_new(links, json_string(optarg));
-			break;
-		case 'E': json_array_append_new(env, json_string(optarg));
-			break;
+		case 'e': ex[nex++] = optarg; break;
+		case 'l': ln[nln++] = optarg; break;
+		case 'E': ev[nev++] = optarg; break;
 		default: bad_option(argv);
 		}
 	}
 	s.name = name_arg(argc, argv, "name");
-	s.expose = expose;
-	s.links = links;
-	s.env = env;
+	s.expose = expose = strings_json(ex, nex);
+	s.links = links = strings_json(ln, nln);
+	s.env = env = strings_json(ev, nev);
 	req = msg_start(&s);
 	json_decref(expose);
 	json_decref(links);
@@ -206,12 +220,14 @@ cmd_start(int argc, char **argv)
 static int
 cmd_name_only(const char *cmd, int argc, char **argv)
 {
-	json_t *req = new_req(cmd);
+	const char *name;
+	json_t *req;
 
 	if (getopt_long(argc, argv, "", (struct option[]){ { 0 } }, NULL) != -1)
 		bad_option(argv);
-	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
-	    "name")));
+	name = name_arg(argc, argv, "name");
+	req = new_req(cmd);
+	json_object_set_new(req, "name", json_string(name));
 	json_decref(call(req));
 	return 0;
 }
@@ -219,13 +235,14 @@ cmd_name_only(const char *cmd, int argc, char **argv)
 static int
 cmd_link(const char *cmd, int argc, char **argv)
 {
-	json_t *req = new_req(cmd);
+	json_t *req;
 
 	if (getopt_long(argc, argv, "", (struct option[]){ { 0 } }, NULL) != -1)
 		bad_option(argv);
 	if (argc - optind != 2)
 		die("%s: expected RECEIVER %s", cmd, strcmp(cmd, "link") == 0 ?
 		    "SOURCE[:ALIAS]" : "ALIAS");
+	req = new_req(cmd);
 	json_object_set_new(req, "name", json_string(argv[optind]));
 	json_object_set_new(req, strcmp(cmd, "link") == 0 ? "link" : "alias",
 	    json_string(argv[optind + 1]));
@@ -240,18 +257,21 @@ cmd_bridge(int argc, char **argv)
 		{ "icc", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t *req = new_req("bridge");
-	const char *icc = NULL;
+	const char *icc = NULL, *bridge;
+	json_t *req;
 	int ch;
 
+	/* Parsed first: a bad word exits with nothing allocated. */
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'i')
 			bad_option(argv);
 		once(&icc, "icc", optarg);
-		json_object_set_new(req, "icc", json_string(optarg));
 	}
-	json_object_set_new(req, "bridge", json_string(name_arg(argc, argv,
-	    "bridge")));
+	bridge = name_arg(argc, argv, "bridge");
+	req = new_req("bridge");
+	if (icc != NULL)
+		json_object_set_new(req, "icc", json_string(icc));
+	json_object_set_new(req, "bridge", json_string(bridge));
 	json_decref(call(req));
 	return 0;
 }
@@ -465,22 +485,24 @@ cmd_env(int argc, char **argv)
 		{ "link", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t *req = new_req("env"), *rep;
-	const char *alias = NULL;
+	const char *alias = NULL, *name;
+	json_t *req, *rep;
 	bool json = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'j')
 			json = true;
-		else if (ch == 'l') {
+		else if (ch == 'l')
 			once(&alias, "link", optarg);
-			json_object_set_new(req, "alias", json_string(optarg));
-		} else
+		else
 			bad_option(argv);
 	}
-	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
-	    "name")));
+	name = name_arg(argc, argv, "name");
+	req = new_req("env");
+	if (alias != NULL)
+		json_object_set_new(req, "alias", json_string(alias));
+	json_object_set_new(req, "name", json_string(name));
 	rep = call(req);
 	if (json)
 		print_env_json(rep);
@@ -497,9 +519,9 @@ cmd_hosts(int argc, char **argv)
 		{ "write", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t *req = new_req("hosts"), *rep;
 	char cwd[PATH_MAX], abs[2 * PATH_MAX];
-	const char *write = NULL;
+	const char *write = NULL, *name;
+	json_t *req, *rep;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -513,10 +535,12 @@ cmd_hosts(int argc, char **argv)
 			snprintf(abs, sizeof(abs), "%s/%s", cwd, optarg);
 		else
 			die("write: %s", strerror(errno));
-		json_object_set_new(req, "write", json_string(abs));
 	}
-	json_object_set_new(req, "name", json_string(name_arg(argc, argv,
-	    "name")));
+	name = name_arg(argc, argv, "name");
+	req = new_req("hosts");
+	if (write != NULL)
+		json_object_set_new(req, "write", json_string(abs));
+	json_object_set_new(req, "name", json_string(name));
 	rep = call(req);
 	print_lines(rep);
 	json_decref(rep);
