@@ -436,6 +436,24 @@ must() {
 	return 0
 }
 
+# valgrind_wrap ARRAY [NAME]: with ICC_VALGRIND=1 (set by quickstart.sh
+# test), fill ARRAY with the memcheck command a daemon of the test runs
+# under: any error or leak makes valgrind exit 99, which iccd_reap fails
+# on; its report goes to $ICC_TMP/valgrind[-NAME].PID.  Otherwise ARRAY
+# stays empty.
+valgrind_wrap() {
+	local -n _wrap=$1
+	local log=$ICC_TMP/valgrind${2:+-$2}.%p
+	_wrap=()
+	# shellcheck disable=SC2054 # commas inside valgrind's own values
+	[ "${ICC_VALGRIND:-0}" = 1 ] && _wrap=(valgrind -q --leak-check=full
+		--show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
+		"--log-file=$log")
+	return 0
+}
+
 # start_iccd: iccd in the host namespace, in the foreground of a
 # background job; returns once its socket answers `iccctl status`.
 start_iccd() {
@@ -446,12 +464,7 @@ start_iccd() {
 	# ICC_VALGRIND=1 (set by quickstart.sh test): iccd under memcheck;
 	# any error or leak makes valgrind exit 99, which iccd_reap fails on.
 	local -a wrap=()
-	# shellcheck disable=SC2054 # commas inside valgrind's own values
-	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
-		--show-leak-kinds=definite,indirect
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
-		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
-		"--log-file=$ICC_TMP/valgrind.%p")
+	valgrind_wrap wrap
 	ip netns exec "$HOST" "${wrap[@]}" "$ICCD_BIN" --foreground \
 		--socket "$ICC_SOCK" --state-dir "$ICC_STATE" \
 		"${ICC_ICCD_ARGS[@]}" >>"$ICC_ICCD_LOG" 2>&1 &

@@ -90,12 +90,7 @@ start_iccd_with() {
 	local -a wrap=()
 	mkdir -p "$ICC_STATE" || fatal "cannot create $ICC_STATE"
 	log "+ iccd --foreground $* (host namespace)"
-	# shellcheck disable=SC2054  # the commas are inside option values
-	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
-		--show-leak-kinds=definite,indirect
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
-		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
-		"--log-file=$ICC_TMP/valgrind.%p")
+	valgrind_wrap wrap
 	ip netns exec "$HOST" "${wrap[@]}" "$ICCD_BIN" --foreground \
 		--socket "$ICC_SOCK" --state-dir "$ICC_STATE" "$@" \
 		>>"$ICC_ICCD_LOG" 2>&1 &

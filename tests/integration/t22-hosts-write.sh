@@ -90,12 +90,7 @@ start_iccd_private() {
 	local -a wrap=()
 	mkdir -p "$ICC_STATE" || fatal "cannot create $ICC_STATE"
 	log "+ iccd --foreground --group $GRP --hosts-dir $ALLOWED (private mount namespace)"
-	# shellcheck disable=SC2054  # the commas are inside option values
-	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
-		--show-leak-kinds=definite,indirect
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
-		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
-		"--log-file=$ICC_TMP/valgrind.%p")
+	valgrind_wrap wrap
 	# unshare and bash exec in place: $! is iccd itself.
 	unshare -m --propagation private bash -c '
 		mount --bind "$1" /etc/hosts || exit 97

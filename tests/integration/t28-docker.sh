@@ -173,12 +173,7 @@ make_image() {
 start_icc_docker() {
 	local n i
 	local -a wrap=()
-	# shellcheck disable=SC2054 # commas inside valgrind's own values
-	[ "${ICC_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --leak-check=full
-		--show-leak-kinds=definite,indirect
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
-		"--suppressions=$ICC_SRCDIR/tests/valgrind.supp"
-		"--log-file=$ICC_TMP/valgrind-icc-docker.%p")
+	valgrind_wrap wrap icc-docker
 	n=$(grep -c 'following events' "$ICD_LOG" 2>/dev/null)
 	log "+ icc-docker --docker-host unix://\$DK_SOCK --socket \$ICC_SOCK"
 	"${wrap[@]}" "$ICC_DOCKER_BIN" --docker-host "unix://$DK_SOCK" --socket "$ICC_SOCK" \
