@@ -171,8 +171,74 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
     const char *rules_dir, char *const *hosts_dirs, size_t nhosts_dirs,
     bool default_icc, char *err, size_t errlen)
 {
-	struct elemvec all = { 0 }, none = { 0 };
+	return daemon_init_kernel(d, table, state_dir, rules_dir, hosts_dirs,
+	    nhosts_dirs, default_icc, NULL, err, errlen);
+}
+
+/* init_kernel: open the kernel handle, with ko's options. */
+static int
+init_kernel(struct iccd *d, const struct daemon_kopts *ko, char *err,
+    size_t errlen)
+{
+	if ((d->k = kernel_open(d->table)) == NULL) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	if (ko != NULL) {
+		kernel_set_log_group(d->k, ko->log_group);
+		kernel_set_owned(d->k, ko->own);
+	}
+	return 0;
+}
+
+/* init_state: the state directory (parsed by one thread while another
+ * loads the element cache, else two) and its journal. */
+static int
+init_state(struct iccd *d, bool loading, char *err, size_t errlen)
+{
+	const char *dir = d->state_dir;
 	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (state_init(dir, err, errlen) == -1 || state_load_with(dir,
+	    d->model, &d->seq, hosts_restore, d, loading ? 1 : 2, err,
+	    errlen) == -1) {
+		if (errno != 0 && err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	d->load_state_ns = elapsed_ns(&t0);
+	if ((d->slog = statelog_open(dir, err, errlen)) == NULL)
+		return -1;
+	statelog_on_compact(d->slog, startcache_write, d);
+	return 0;
+}
+
+/* init_desired: the elements the model derives. */
+static int
+init_desired(struct iccd *d, char *err, size_t errlen)
+{
+	struct elemvec all = { 0 }, none = { 0 };
+	int rv = 0;
+
+	if (engine_all(d->model, &all) == -1 ||
+	    elemset_commit(d->desired, &none, &all) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rv = -1;
+	}
+	elemvec_free(&all);
+	return rv;
+}
+
+int
+daemon_init_kernel(struct iccd *d, const char *table, const char *state_dir,
+    const char *rules_dir, char *const *hosts_dirs, size_t nhosts_dirs,
+    bool default_icc, const struct daemon_kopts *ko, char *err,
+    size_t errlen)
+{
+	struct timespec t0;
+	bool loading;
+	int rv;
 
 	err[0] = '\0';
 	memset(d, 0, sizeof(*d));
@@ -190,43 +256,37 @@ daemon_init(struct iccd *d, const char *table, const char *state_dir,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (init_kernel(d, ko, err, errlen) == -1)
+		return -1;
+	/* A cold start: the kernel loads the cache while this thread
+	 * reads the state (startcache.c). */
+	loading = startcache_begin(d, default_icc);
+	rv = state_dir != NULL ? init_state(d, loading, err, errlen) : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (state_dir != NULL && (state_init(state_dir, err, errlen) == -1 ||
-	    state_load(state_dir, d->model, &d->seq, hosts_restore, d, err,
-	    errlen) == -1)) {
-		if (errno != 0 && err[0] == '\0')
-			snprintf(err, errlen, "%s: %s", state_dir,
-			    strerror(errno));
-		return -1;
+	if (rv == 0)
+		rv = load_rules(d, err, errlen);
+	if (rv == 0) {
+		/* Restored registrations pass the same checks as new ones. */
+		hosts_follow_all(d, true);
+		/* What a crash left in the journal, and what the checks
+		 * above dropped, go to the files now: the state a start
+		 * leaves is plain files, as after a clean stop. */
+		if (d->slog != NULL && statelog_owed(d->slog) > 0 &&
+		    statelog_compact(d->slog, false) == -1)
+			log_warn("state: %s: compacting the journal",
+			    state_dir);
+		rv = init_desired(d, err, errlen);
 	}
-	d->load_state_ns = elapsed_ns(&t0);
-	if (state_dir != NULL &&
-	    (d->slog = statelog_open(state_dir, err, errlen)) == NULL)
-		return -1;
-	if (load_rules(d, err, errlen) == -1)
-		return -1;
-	/* Restored registrations pass the same checks as new ones. */
-	hosts_follow_all(d, true);
-	/* What a crash left in the journal, and what the checks above
-	 * dropped, go to the files now: the state a start leaves is plain
-	 * files, as after a clean stop. */
-	if (d->slog != NULL && statelog_owed(d->slog) > 0 &&
-	    statelog_compact(d->slog, false) == -1)
-		log_warn("state: %s: compacting the journal", state_dir);
-	if (engine_all(d->model, &all) == -1 ||
-	    elemset_commit(d->desired, &none, &all) == -1) {
-		elemvec_free(&all);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	elemvec_free(&all);
-	if ((d->k = kernel_open(table)) == NULL) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	d->load_model_ns = elapsed_ns(&t0);
+	/* Joined on failure too: the thread uses d->k. */
+	startcache_end(d);
+	if (rv == -1 && d->cache_loaded && kernel_delete_table(d->k) == 0)
+		log_warnx("table %s: deleted: loaded from the element cache, "
+		    "but the state could not be read", d->table);
+	if (d->cache_stale && d->slog != NULL)
+		statelog_cache_stale(d->slog);
+	return rv;
 }
-
 
 void
 daemon_free(struct iccd *d)
@@ -262,13 +322,16 @@ daemon_log_loaded(const struct iccd *d, const struct daemon_start *st)
 
 	kernel_sync_stats(d->k, &ks);
 	log_info("loaded %zu containers, %zu elements in %.1f ms: setup %.1f, "
-	    "state %.1f, model %.1f, sync %.1f (sort %.1f, dump %.1f, build "
-	    "%.1f, commit %.1f in %u transactions), monitor %.1f",
+	    "state %.1f, model %.1f, cache %.1f, kernel %.1f (sort %.1f, dump "
+	    "%.1f, build %.1f, commit %.1f in %u transactions), compare %.1f, "
+	    "sync %.1f, monitor %.1f%s",
 	    model_count(d->model), elemset_size(d->desired),
 	    (st->done - st->main) / 1e6, (st->init - st->main) / 1e6,
-	    d->load_state_ns / 1e6,
-	    (st->sync - st->init - d->load_state_ns) / 1e6,
+	    d->load_state_ns / 1e6, d->load_model_ns / 1e6,
+	    d->cache_read_ns / 1e6, d->cache_loaded ? d->cache_load_ns / 1e6 :
 	    (st->monitor - st->sync) / 1e6, ks.sort_ns / 1e6,
 	    ks.dump_ns / 1e6, ks.build_ns / 1e6, ks.commit_ns / 1e6, ks.ntxn,
-	    (st->done - st->monitor) / 1e6);
+	    d->cache_compare_ns / 1e6, (st->monitor - st->sync) / 1e6,
+	    (st->done - st->monitor) / 1e6, d->cache_matches ?
+	    " (from the element cache)" : "");
 }

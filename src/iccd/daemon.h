@@ -65,6 +65,19 @@ struct iccd {
 						 * unknown), for iccctl log */
 	unsigned long		 ports_lost;	/* containers stopped because
 						 * their port went away */
+	/* The start from the element cache (startcache.c). */
+	struct startcache	*sc;		/* its thread, until joined */
+	bool			 cache_stale;	/* to be written anew */
+	bool			 cache_loaded;	/* the table was built from it */
+	bool			 cache_matches;	/* ... and it is the model's */
+	long			 cache_read_ns, cache_load_ns,
+				 cache_compare_ns, load_model_ns;
+};
+
+/* The kernel options daemon_init applies before the table is loaded. */
+struct daemon_kopts {
+	int	log_group;	/* kernel_set_log_group */
+	bool	own;		/* kernel_set_owned */
 };
 
 /*
@@ -83,6 +96,28 @@ struct iccd {
 int daemon_init(struct iccd *d, const char *table, const char *state_dir,
     const char *rules_dir, char *const *hosts_dirs, size_t nhosts_dirs,
     bool default_icc, char *err, size_t errlen);
+
+/*
+ * daemon_init_kernel: daemon_init, with the kernel options ko (NULL:
+ * the kernel's defaults), and, when the state directory holds an
+ * element cache of the state (elemcache.h) and the table is missing,
+ * the table loaded from it while the state is read (startcache.c): the
+ * caller must then call daemon_start_sync before anything else touches
+ * the kernel.
+ */
+int daemon_init_kernel(struct iccd *d, const char *table,
+    const char *state_dir, const char *rules_dir, char *const *hosts_dirs,
+    size_t nhosts_dirs, bool default_icc, const struct daemon_kopts *ko,
+    char *err, size_t errlen);
+
+/*
+ * daemon_start_sync: the start's sync: nothing when the table was loaded
+ * from the cache, the cache is what the model derives and no one changed
+ * the ruleset since; else daemon_sync.  If that fails after a cache load,
+ * the table is deleted (it may hold what the state does not allow).
+ * Returns 0 or a negative errno, with a line in err.
+ */
+int daemon_start_sync(struct iccd *d, char *err, size_t errlen);
 
 /*
  * daemon_reload: read the rules directory again and apply what changed in

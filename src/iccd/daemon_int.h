@@ -182,6 +182,30 @@ struct icc_model *build_model(struct iccd *d, const struct rules *rs,
  * (out of memory). */
 struct elemset *desired_of(const struct icc_model *m);
 
+/* ---- startcache.c: a start from the element cache ----------------------- */
+
+/*
+ * startcache_begin: when d's state directory holds an element cache,
+ * start the thread that reads it and, when it is the state's and the
+ * table missing, loads the kernel from it (kernel_load on d->k, which
+ * nothing else may use until startcache_end).  icc_on: the --icc
+ * default.  Returns whether the thread runs.
+ */
+bool startcache_begin(struct iccd *d, bool icc_on);
+
+/*
+ * startcache_end: d->desired is the model's: compare it (and the closed
+ * bridges, and the bindings, which it rebuilds: d->bound) with the cache,
+ * join the thread and set d->cache_loaded, cache_matches, cache_stale and
+ * the timings; log why a cache was not used or differs.  Nothing when no
+ * thread runs.
+ */
+void startcache_end(struct iccd *d);
+
+/* startcache_write: statelog_on_compact's function (arg: d): the cache of
+ * what d derives now, for dir's files as they are.  0 or -1 with errno. */
+int startcache_write(const char *dir, void *arg);
+
 /* ---- commands: cmd_container.c, cmd_link.c, cmd_bridge.c, show.c -------- */
 
 /*

@@ -624,22 +624,23 @@ main(int argc, char **argv)
 	if (kernel_bridge_nf(err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	st.init = daemon_clock_ns();
-	if (daemon_init(&d, o.table, o.state_dir, o.rules_dir, o.hosts_dirs,
-	    o.nhosts_dirs, o.icc, err, sizeof(err)) == -1)
+	/* The kernel options first: a cold start may load the table from
+	 * the element cache while the state is read. */
+	if (daemon_init_kernel(&d, o.table, o.state_dir, o.rules_dir,
+	    o.hosts_dirs, o.nhosts_dirs, o.icc, &(struct daemon_kopts){
+	    o.log_group, !o.no_own_table }, err, sizeof(err)) == -1)
 		fatalx("table inet %s: %s", o.table, err);
 	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
 	d.write_group = group != (gid_t)-1;
 	d.group_commit = true;
-	kernel_set_log_group(d.k, o.log_group);
-	kernel_set_owned(d.k, !o.no_own_table);
 	lf.lfd = drops_open(&d, o.log_group);
 	/* The sync first, then the monitor: while a monitor listens, the
 	 * kernel builds an event per element of the load (kernel.h).  A
 	 * change by anyone in between moved the ruleset's generation: then
 	 * the sync is done again (with the monitor listening). */
 	st.sync = daemon_clock_ns();
-	if (daemon_sync(&d, err, sizeof(err)) != 0)
+	if (daemon_start_sync(&d, err, sizeof(err)) != 0)
 		fatalx("table inet %s: %s", o.table, err);
 	st.monitor = daemon_clock_ns();
 	if ((lf.mfd = monitor_open(&d)) != -1 &&

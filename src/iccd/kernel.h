@@ -77,7 +77,21 @@ int kernel_sync(struct kernel *k, const struct elemvec *elems,
     char *err, size_t errlen);
 
 /*
- * Where the last kernel_sync spent its time, in nanoseconds (monotonic
+ * kernel_load: kernel_sync into a table that is not there (or that
+ * kernel_sync would replace: not iccd's layout), with the bindings binds
+ * (kernel_set_bindings) for the bridge table; a table with iccd's layout
+ * is left untouched.  For a start from a cache of the elements, before
+ * the model is known: the caller compares afterwards (kernel_moved_since_
+ * sync tells whether the table is still what was loaded).  Returns 1
+ * when it built the table, 0 when the table was there (nothing done), or
+ * a negative errno with a line in err as kernel_sync's.
+ */
+int kernel_load(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, const struct belemvec *binds,
+    char *err, size_t errlen);
+
+/*
+ * Where the last kernel_sync (or kernel_load) spent its time, in nanoseconds (monotonic
  * clock): building and sorting the wanted elements, dumping the table,
  * sending the transactions and reading their acks (commit: the kernel's
  * part, run inside sendmsg), and the rest (building the batches).

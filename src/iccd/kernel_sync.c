@@ -241,9 +241,15 @@ sync_rest(struct kernel *k, const struct kelemvec *adds, size_t from,
 	return 0;
 }
 
+/*
+ * sync_once: one dump, diff and commit.  fresh: only into a missing
+ * table (or one a sync would rebuild): a table with iccd's layout is left
+ * as it is and 1 returned.
+ */
 static int
 sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
-    struct kelemvec *have, long *nchanged, char *err, size_t errlen)
+    struct kelemvec *have, bool fresh, long *nchanged, char *err,
+    size_t errlen)
 {
 	struct kelemvec adds = { 0 };
 	struct layout l;
@@ -257,6 +263,10 @@ sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
 	rc = genid_get(k, &genid);
 	if (rc == 0)
 		rc = layout_dump(k, &l);
+	if (rc == 0 && fresh && layout_ok(&l)) {
+		k->stats.dump_ns += mono_ns() - t0;
+		return 1;
+	}
 	if (rc == 0 && layout_ok(&l))
 		rc = have_dump(k, have, &l);
 	k->stats.dump_ns += mono_ns() - t0;
@@ -315,9 +325,9 @@ sync_once(struct kernel *k, struct kelemvec *want, bool *sorted,
 	return rc;
 }
 
-int
-kernel_sync(struct kernel *k, const struct elemvec *elems,
-    const char *const *closed, size_t nclosed, long *nchanged,
+static int
+sync_mode(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, bool fresh, long *nchanged,
     char *err, size_t errlen)
 {
 	struct kelemvec want = { 0 }, have = { 0 };
@@ -339,7 +349,7 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 	 * things stand.
 	 */
 	for (try = 0; try < SYNC_TRIES; try++) {
-		rc = sync_once(k, &want, &sorted, &have, nchanged, err,
+		rc = sync_once(k, &want, &sorted, &have, fresh, nchanged, err,
 		    errlen);
 		if (rc == -EOPNOTSUPP && k->own) {
 			/* No persist flag (before 6.9): an owned table would
@@ -349,7 +359,7 @@ kernel_sync(struct kernel *k, const struct elemvec *elems,
 			try--;
 			continue;
 		}
-		if (rc == 0)
+		if (rc >= 0)
 			errfmt(err, errlen, "%s", "");
 		if (rc != -ERESTART && rc != -EINTR && rc != -ENOBUFS)
 			goto out;
@@ -364,6 +374,30 @@ out:
 	k->stats.build_ns = mono_ns() - t0 - k->stats.sort_ns -
 	    k->stats.dump_ns - k->stats.commit_ns;
 	return rc;
+}
+
+int
+kernel_sync(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, long *nchanged,
+    char *err, size_t errlen)
+{
+	return sync_mode(k, elems, closed, nclosed, false, nchanged, err,
+	    errlen);
+}
+
+int
+kernel_load(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, const struct belemvec *binds,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = kernel_set_bindings(k, binds)) < 0) {
+		errfmt(err, errlen, "sync: %s", strerror(-rc));
+		return rc;
+	}
+	rc = sync_mode(k, elems, closed, nclosed, true, NULL, err, errlen);
+	return rc == 1 ? 0 : rc == 0 ? 1 : rc;
 }
 
 void

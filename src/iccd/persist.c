@@ -183,7 +183,7 @@ void
 daemon_after_replies(struct iccd *d)
 {
 	if (d->slog == NULL || statelog_busy(d->slog) ||
-	    statelog_owed(d->slog) == 0)
+	    (statelog_owed(d->slog) == 0 && !statelog_cache_due(d->slog)))
 		return;
 	if (statelog_compact(d->slog, true) == -1)
 		log_warn("state: %s: compacting the journal", d->state_dir);

@@ -78,8 +78,9 @@ open_temp(const char *path, char *tmp)
 	return -1;
 }
 
-int
-state_write_text(const char *path, const char *text, size_t len,
+/* write_file: len bytes at p, then the newline when nl, as path. */
+static int
+write_file(const char *path, const void *p, size_t len, bool nl,
     bool dirsync)
 {
 	char tmp[PATH_MAX];
@@ -87,8 +88,8 @@ state_write_text(const char *path, const char *text, size_t len,
 
 	if ((fd = open_temp(path, tmp)) == -1)
 		return -1;
-	if (write_all(fd, text, len) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
+	if (write_all(fd, p, len) == -1 ||
+	    (nl && write_all(fd, "\n", 1) == -1) || fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -105,6 +106,19 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+int
+state_write_text(const char *path, const char *text, size_t len,
+    bool dirsync)
+{
+	return write_file(path, text, len, true, dirsync);
+}
+
+int
+state_write_bytes(const char *path, const void *p, size_t len, bool dirsync)
+{
+	return write_file(path, p, len, false, dirsync);
 }
 
 int

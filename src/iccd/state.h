@@ -62,6 +62,10 @@ int state_write_json(const char *dir, const char *rel, const json_t *obj);
 int state_write_text(const char *path, const char *text, size_t len,
     bool dirsync);
 
+/* state_write_bytes: the same for len bytes at p, no newline added. */
+int state_write_bytes(const char *path, const void *p, size_t len,
+    bool dirsync);
+
 /* state_container_json: the object of c's file (NULL with errno ENOMEM);
  * hosts may be NULL.  The caller owns it. */
 json_t *state_container_json(const struct icc_container *c, uint64_t seq,
@@ -94,6 +98,15 @@ int state_save_bridges(const char *dir, const struct icc_model *m);
 int state_load(const char *dir, struct icc_model *m, uint64_t *seq,
     void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
     void *arg, char *err, size_t errlen);
+
+/*
+ * state_load_with: state_load with the files parsed by up to `threads`
+ * threads (1: this one alone; state_load uses 2): a start that loads the
+ * kernel from the element cache meanwhile leaves it a core of its own.
+ */
+int state_load_with(const char *dir, struct icc_model *m, uint64_t *seq,
+    void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
+    void *arg, unsigned threads, char *err, size_t errlen);
 
 /* ---- statelog.c: iccd's writes, journaled ------------------------------- */
 
@@ -165,6 +178,27 @@ bool statelog_compact_due(const struct statelog *l);
 /* statelog_owed: records written to the journal but not yet to the
  * files (a compaction under way not counted). */
 size_t statelog_owed(const struct statelog *l);
+
+/*
+ * statelog_on_compact: fn(dir, arg) writes the start's cache of the
+ * derived elements (elemcache.h) once the files are durable: in the
+ * background compaction's child (from its copy of iccd's memory: the
+ * model as the files it wrote say, no group being built) and at
+ * statelog_close.  A compaction when nothing is owed but the cache is
+ * due (statelog_cache_stale) writes the cache alone.  fn returns 0 or -1
+ * with errno (logged; the cache is then due again).  A compaction done at
+ * once (statelog_compact without background, at start) leaves the cache
+ * due: iccd's memory may not hold the derived elements yet.
+ */
+void statelog_on_compact(struct statelog *l,
+    int (*fn)(const char *dir, void *arg), void *arg);
+
+/* statelog_cache_stale: the cache on disk is missing or not the state's:
+ * the next compaction writes it, even with nothing owed. */
+void statelog_cache_stale(struct statelog *l);
+
+/* statelog_cache_due: the cache is to be written (and can be). */
+bool statelog_cache_due(const struct statelog *l);
 
 /*
  * statelog_busy: a background compaction runs; reaps it when it has

@@ -117,8 +117,8 @@ list_state_files(const char *sub, struct strvec *names, char *err,
 
 /* read_containers: every c/NAME.json into *out (n entries). */
 static int
-read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
-    size_t errlen)
+read_containers(const char *dir, unsigned threads, struct loaded **out,
+    size_t *n, char *err, size_t errlen)
 {
 	struct parse_job job[PARSE_THREADS];
 	struct strvec names = { 0 };
@@ -144,7 +144,7 @@ read_containers(const char *dir, struct loaded **out, size_t *n, char *err,
 	/* jansson seeds its hash function on the first object: not in two
 	 * threads at once. */
 	json_decref(json_object());
-	if (names.n >= PARSE_MIN_FILES)
+	if (threads > 1 && names.n >= PARSE_MIN_FILES)
 		threaded = pthread_create(&th, NULL, parse_run, &job[1]) == 0;
 	parse_run(&job[0]);
 	if (threaded)
@@ -351,13 +351,22 @@ state_load(const char *dir, struct icc_model *m, uint64_t *seq,
     void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
     void *arg, char *err, size_t errlen)
 {
+	return state_load_with(dir, m, seq, hosts_fn, arg, PARSE_THREADS, err,
+	    errlen);
+}
+
+int
+state_load_with(const char *dir, struct icc_model *m, uint64_t *seq,
+    void (*hosts_fn)(const char *name, const json_t *hosts, void *arg),
+    void *arg, unsigned threads, char *err, size_t errlen)
+{
 	struct gathered g = { .err = err, .errlen = errlen };
 	struct loaded *v;
 	size_t n;
 	int rv;
 
 	*seq = 0;
-	rv = read_containers(dir, &g.v, &g.n, err, errlen);
+	rv = read_containers(dir, threads, &g.v, &g.n, err, errlen);
 	if (rv == 0)
 		rv = gathered_index(&g);
 	/* Oldest first: a compaction that did not finish left its records

@@ -45,6 +45,10 @@ struct statelog {
 	bool		 incomplete;	/* a durable record missing from owed:
 					 * never compact (start replays it) */
 	pid_t		 child;		/* a compaction under way, or 0 */
+	int		(*cache_fn)(const char *, void *);	/* see
+					 * statelog_on_compact */
+	void		*cache_arg;
+	bool		 cache_due;	/* the cache must be written anew */
 	struct hmap	 compacting;	/* what the child writes */
 	char		*compacting_bridges;
 };
@@ -349,6 +353,23 @@ write_owed(const struct statelog *l, const struct hmap *h,
 	return fsync_dir_of(path);	/* bridges.json and the unlink */
 }
 
+/*
+ * write_cache: the start's cache (statelog_on_compact) for the files as
+ * they are now.  Only with no group being built: the model then holds
+ * what the journal and the files say, no more.  0, or -1 (logged).
+ */
+static int
+write_cache(const struct statelog *l)
+{
+	if (l->cache_fn == NULL || l->nstage > 0)
+		return 0;
+	if (l->cache_fn(l->dir, l->cache_arg) == -1) {
+		log_warn("state: %s: writing the element cache", l->dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* compact_child: the child's whole life; never returns. */
 static void __attribute__((noreturn))
 compact_child(const struct statelog *l, pid_t parent)
@@ -357,7 +378,11 @@ compact_child(const struct statelog *l, pid_t parent)
 	 * also holds iccd's lock until then). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(2);
-	_exit(write_owed(l, &l->owed, l->owed_bridges) == 0 ? 0 : 1);
+	if (write_owed(l, &l->owed, l->owed_bridges) == -1)
+		_exit(1);
+	/* The files are durable: the cache of what they derive follows.
+	 * Its failure fails no compaction: a start without it is slower. */
+	_exit(write_cache(l) == 0 ? 0 : 3);
 }
 
 /* compact_background: rotate (unless journal.old is still owed) and
@@ -371,9 +396,11 @@ compact_background(struct statelog *l)
 	path_of(l, STATE_JOURNAL_OLD, old, sizeof(old));
 	if (access(old, F_OK) == -1) {
 		if (l->owed.n == 0 && l->owed_bridges == NULL &&
-		    journal_size(l->j) == 0)
-			return 0;
-		if (journal_rotate(l->j, old) == -1)
+		    journal_size(l->j) == 0) {
+			if (!l->cache_due || l->cache_fn == NULL)
+				return 0;
+			/* Nothing owed: a child that writes the cache. */
+		} else if (journal_rotate(l->j, old) == -1)
 			return -1;
 	}
 	if ((pid = fork()) == -1)
@@ -396,7 +423,9 @@ reap(struct statelog *l, int st)
 	struct hentry *e;
 
 	l->child = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+	if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 3)) {
+		/* 3: the files are written, the cache is not (logged). */
+		l->cache_due = WEXITSTATUS(st) == 3;
 		owed_clear(&l->compacting, &l->compacting_bridges);
 		return;
 	}
@@ -462,11 +491,33 @@ statelog_compact(struct statelog *l, bool background)
 		errno = EAGAIN;
 		return -1;
 	}
+	if (statelog_owed(l) > 0)
+		l->cache_due = true;	/* the files change */
 	if (write_owed(l, &l->owed, l->owed_bridges) == -1 ||
 	    journal_truncate(l->j) == -1)
 		return -1;
 	owed_clear(&l->owed, &l->owed_bridges);
 	return 0;
+}
+
+void
+statelog_on_compact(struct statelog *l, int (*fn)(const char *, void *),
+    void *arg)
+{
+	l->cache_fn = fn;
+	l->cache_arg = arg;
+}
+
+void
+statelog_cache_stale(struct statelog *l)
+{
+	l->cache_due = true;
+}
+
+bool
+statelog_cache_due(const struct statelog *l)
+{
+	return l->cache_due && l->cache_fn != NULL && !l->incomplete;
 }
 
 bool
@@ -491,6 +542,8 @@ statelog_close(struct statelog *l)
 	if (statelog_compact(l, false) == -1)
 		log_warnx("state: %s: cannot compact the journal (%s): it is "
 		    "replayed at the next start", l->dir, strerror(errno));
+	else if (l->cache_due && write_cache(l) == 0)
+		l->cache_due = false;
 	owed_clear(&l->owed, &l->owed_bridges);
 	owed_clear(&l->compacting, &l->compacting_bridges);
 	journal_close(l->j);

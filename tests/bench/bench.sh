@@ -9,6 +9,7 @@
 #
 #   bench.sh [--smoke] [--sizes "L..."] [--cycles N] [--budget SECONDS]
 #            [--iperf-seconds S] [--out DIR]
+#   bench.sh --cold-only [--reps N] [--baseline ICCD] [--sizes "L..."] [--out DIR]
 #
 # `make bench` runs it with the defaults, `make bench-smoke` with --smoke
 # (L = 1,000, 20 event cycles, 5 s per slow method, 1 s iperf3 runs:
@@ -16,6 +17,12 @@
 # (also in DIR/summary.txt), DIR/bench.csv, DIR/events.png (names end in
 # -smoke with --smoke) and the raw samples in DIR/raw/.  DIR defaults to
 # tests/bench/out in the build tree.
+#
+# --cold-only: the cold-start rows alone (iccd-cold-*, the bare loads
+# they are paired with, the breakdown), REPS pairs per size (default 5).
+# --baseline ICCD: each pair is followed by a second one, a bare load and
+# then ICCD (another build, e.g. the previous commit's) on a copy of the
+# same state: rows base-cold-*, so that the two are compared in one run.
 #
 # The event: container bevent, linked (alias db) to bsrc, which exposes
 # 3 ports, is started, started again at another address (an IP change) and
@@ -141,9 +148,12 @@ CHURN_SECONDS=10
 CHURN_CLIENTS=16
 CHURN_L=10000
 OUT=
+COLD_ONLY=no
+BASELINE=
 
 usage() {
 	echo "usage: bench.sh [--smoke] [--sizes \"L...\"] [--cycles N] [--budget SECONDS] [--iperf-seconds S] [--out DIR]" >&2
+	echo "       bench.sh --cold-only [--reps N] [--baseline ICCD] [--sizes \"L...\"] [--out DIR]" >&2
 	exit 2
 }
 
@@ -166,6 +176,9 @@ while [ $# -gt 0 ]; do
 	--budget) [ $# -ge 2 ] || usage; positive --budget "$2"; BUDGET=$2; shift ;;
 	--iperf-seconds) [ $# -ge 2 ] || usage; positive --iperf-seconds "$2"; IPERF_SECONDS=$2; shift ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift ;;
+	--cold-only) COLD_ONLY=yes ;;
+	--reps) [ $# -ge 2 ] || usage; positive --reps "$2"; COLD_REPS=$2; shift ;;
+	--baseline) [ $# -ge 2 ] || usage; BASELINE=$2; shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -419,7 +432,7 @@ ev_iccctl_stop() { iccctl stop "$EV_NAME"; }
 # when it starts serving requests.
 iccd_start() {
 	local out
-	out=$(in_host "$CLIENT" spawn "$2" 120 "loaded " "listening on" -- "$ICCD" \
+	out=$(in_host "$CLIENT" spawn "$2" 120 "loaded " "listening on" -- "${ICCD_BIN:-$ICCD}" \
 		--foreground --socket "$SOCK" --state-dir "$1") ||
 		die "iccd did not start: $(tail -n 3 "$2")"
 	read -r _ ICCD_PID STARTED_NS READY_NS <<<"$out"
@@ -432,12 +445,18 @@ iccd_start() {
 }
 
 # breakdown LOG: the last "loaded" line of iccd's LOG as "breakdown SETUP
-# STATE MODEL SYNC SORT BUILD COMMIT MONITOR" (ms; src/iccd/iccd.c).
+# STATE MODEL CACHE KERNEL SORT BUILD COMMIT COMPARE SYNC MONITOR" (ms;
+# src/iccd/daemon.c): cache: reading the element cache; kernel: loading
+# it (or the sync without it); compare: the cache against the model;
+# sync: the start's sync after that.  An older iccd's line has no cache,
+# kernel or compare: its sync is the kernel part.
 breakdown() {
 	grep 'loaded .* ms: setup' "$1" | tail -n 1 | sed 's/[(),]/ /g' | awk '{
 		for (i = 1; i < NF; i++) v[$i] = $(i + 1)
-		printf "breakdown %s %s %s %s %s %s %s %s\n", v["setup"], v["state"],
-		    v["model"], v["sync"], v["sort"], v["build"], v["commit"], v["monitor"] }'
+		if (!("kernel" in v)) v["kernel"] = v["sync"]
+		printf "breakdown %s %s %s %s %s %s %s %s %s %s %s\n", v["setup"],
+		    v["state"], v["model"], v["cache"] + 0, v["kernel"], v["sort"],
+		    v["build"], v["commit"], v["compare"] + 0, v["sync"], v["monitor"] }'
 }
 
 # gone PID: the process has exited.  A zombie counts: bench_client spawn
@@ -644,51 +663,79 @@ nft_event_files() {
 	} >"$dir/chain/load.nft"
 }
 
+# cold_pair L DIR STATE LOG PREFIX ICCD: one cold start of ICCD on STATE,
+# just after a bare load of the same elements (bench_floor, table
+# bfloor), so that the ratio compares runs made under the same load of
+# the machine; lines into $TMP/PREFIX-{cold,pair,breakdown,rss}.
+cold_pair() {
+	local l=$1 dir=$2 st=$3 logf=$4 pre=$5 out
+	iccd_stop
+	in_host "$FLOOR" delete || die "cannot delete table icc"
+	in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
+	out=$(in_host "$FLOOR" -t bfloor load "$dir/elems.txt") ||
+		die "bench_floor load failed"
+	in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
+	ICCD_BIN=$6 iccd_start "$st" "$logf"
+	echo "cold $STARTED_NS $READY_NS" >>"$TMP/$pre-cold"
+	echo "$out" | awk -v c="$STARTED_NS" '{ print "pair", $3, c, c / $3 * 100 }' >>"$TMP/$pre-pair"
+	breakdown "$logf" >>"$TMP/$pre-breakdown"
+	log "  $pre: bare load $(ms "$(echo "$out" | awk '{ print $3 }')") ms, cold start $(ms "$STARTED_NS") ms:$(tail -n 1 "$TMP/$pre-breakdown" | cut -d' ' -f2-)"
+	awk '/^VmHWM/ { print "rss", $2 }' "/proc/$ICCD_PID/status" >>"$TMP/$pre-rss"
+	iccd_check "cold start L=$l ($6)" "$l"
+}
+
+# record_cold L PREFIX ROW: the rows of the cold_pair runs of PREFIX,
+# named ROW-cold-start, ROW-cold/PART, ...
+record_cold() {
+	local l=$1 pre=$2 row=$3 i=2 part
+	record_runs cold "$row-cold-start" "$l" "$TMP/$pre-cold" 2 ms 1e6 \
+		"exec to the table complete (\"loaded\")"
+	record_runs cold "$row-cold-ready" "$l" "$TMP/$pre-cold" 3 ms 1e6 \
+		"exec to serving requests (\"listening\")"
+	record_runs cold "floor-load-paired${row#iccd}" "$l" "$TMP/$pre-pair" 2 ms 1e6 \
+		"the bare load (kernel_sync) just before each cold start"
+	record_runs cold "cold-start-per-bare-load${row#iccd}" "$l" "$TMP/$pre-pair" 4 % 1 \
+		"$row's cold start as a percentage of the bare load just before it"
+	for part in setup state model cache kernel kernel-sort kernel-build kernel-commit compare sync monitor; do
+		record_runs cold "$row-cold/$part" "$l" "$TMP/$pre-breakdown" "$i" ms 1 \
+			"iccd's \"loaded\" line: where the start's time went"
+		i=$((i + 1))
+	done
+	record_runs cold "$row-peak-rss" "$l" "$TMP/$pre-rss" 2 MB 1024 "VmHWM once serving"
+}
+
+# bench_iccd_cold L DIR ST LOG: COLD_REPS cold starts of iccd (and of
+# BASELINE on a copy of the state, each after its own bare load).
+# Memory this VM handed back to its host makes the first big kernel
+# allocation slow (page faults in the host): runs are repeated back to
+# back, the median reported and the first named.
+bench_iccd_cold() {
+	local l=$1 dir=$2 st=$3 logf=$4 f
+	log "L=$l: iccd cold start, $COLD_REPS runs, each after a bare load${BASELINE:+, and of the baseline}"
+	for f in new base; do
+		: >"$TMP/$f-cold"; : >"$TMP/$f-rss"; : >"$TMP/$f-pair"; : >"$TMP/$f-breakdown"
+	done
+	[ -z "$BASELINE" ] || cp -a "$dir/state" "$st-base" || die "cannot copy the state"
+	for _ in $(seq 1 "$COLD_REPS"); do
+		cold_pair "$l" "$dir" "$st" "$logf" new "$ICCD"
+		[ -z "$BASELINE" ] || cold_pair "$l" "$dir" "$st-base" "$logf.base" base "$BASELINE"
+	done
+	iccd_stop
+	record_cold "$l" new iccd
+	[ -z "$BASELINE" ] || record_cold "$l" base base
+	rm -rf "$st-base"
+}
+
 # bench_iccd L DIR: iccd at size L: cold start, restarts, events, the
 # packet path, churn.  Leaves no iccd and no table behind.
 bench_iccd() {
 	local l=$1 dir=$2 st=$TMP/state-$1 logf=$TMP/iccd-$1.log out n changes
 	cp -a "$dir/state" "$st" || die "cannot copy the state"
-	# Memory this VM handed back to its host makes the first big kernel
-	# allocation slow (page faults in the host): runs are repeated back
-	# to back, the median reported and the first named.
-	# Each cold start is paired with a bare load of the same elements
-	# just before it (bench_floor, table bfloor), so that the ratio
-	# compares runs made under the same load of the machine.
-	log "L=$l: iccd cold start, $COLD_REPS runs, each after a bare load"
-	: >"$TMP/cold"
-	: >"$TMP/rss"
-	: >"$TMP/pair"
-	: >"$TMP/breakdown"
-	for _ in $(seq 1 "$COLD_REPS"); do
-		iccd_stop
+	bench_iccd_cold "$l" "$dir" "$st" "$logf"
+	if [ "$COLD_ONLY" = yes ]; then
 		in_host "$FLOOR" delete || die "cannot delete table icc"
-		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
-		out=$(in_host "$FLOOR" -t bfloor load "$dir/elems.txt") ||
-			die "bench_floor load failed"
-		in_host "$FLOOR" -t bfloor delete || die "cannot delete table bfloor"
-		iccd_start "$st" "$logf"
-		echo "cold $STARTED_NS $READY_NS" >>"$TMP/cold"
-		echo "$out" | awk -v c="$STARTED_NS" '{ print "pair", $3, c, c / $3 * 100 }' >>"$TMP/pair"
-		breakdown "$logf" >>"$TMP/breakdown"
-		awk '/^VmHWM/ { print "rss", $2 }' "/proc/$ICCD_PID/status" >>"$TMP/rss"
-		iccd_check "cold start L=$l" "$l"
-	done
-	record_runs cold iccd-cold-start "$l" "$TMP/cold" 2 ms 1e6 \
-		"exec to the table complete (\"loaded\")"
-	record_runs cold iccd-cold-ready "$l" "$TMP/cold" 3 ms 1e6 \
-		"exec to serving requests (\"listening\")"
-	record_runs cold floor-load-paired "$l" "$TMP/pair" 2 ms 1e6 \
-		"the bare load (kernel_sync) just before each cold start"
-	record_runs cold cold-start-per-bare-load "$l" "$TMP/pair" 4 % 1 \
-		"iccd's cold start as a percentage of the bare load just before it"
-	local i=2 part
-	for part in setup state model sync sync-sort sync-build sync-commit monitor; do
-		record_runs cold "iccd-cold/$part" "$l" "$TMP/breakdown" "$i" ms 1 \
-			"iccd's \"loaded\" line: where the start's time went"
-		i=$((i + 1))
-	done
-	record_runs cold iccd-peak-rss "$l" "$TMP/rss" 2 MB 1024 "VmHWM once serving"
+		return 0
+	fi
 
 	log "L=$l: iccd cold start under the commit-lock probe"
 	iccd_stop
@@ -1082,18 +1129,24 @@ LISTENERS_BEGIN=$(nft_listeners)
 log "nftables event listeners on this host: $LISTENERS_BEGIN"
 
 setup_world
-iperf_servers
-log "packet path without any table (bridge-nf-call-iptables 0, then 1)"
-bridge_nf 0
-packet_path no-table-no-brnf 0
-bridge_nf 1
-packet_path no-table 0
+if [ "$COLD_ONLY" = no ]; then
+	iperf_servers
+	log "packet path without any table (bridge-nf-call-iptables 0, then 1)"
+	bridge_nf 0
+	packet_path no-table-no-brnf 0
+	bridge_nf 1
+	packet_path no-table 0
+fi
 
 for l in $SIZES; do
 	dir=$TMP/L$l
 	log "L=$l: generating the world"
 	gen_world "$l" "$dir"
 	bench_iccd "$l" "$dir"
+	if [ "$COLD_ONLY" = yes ]; then
+		rm -rf "$dir" "$TMP/state-$l"
+		continue
+	fi
 	bench_ct_accept_path "$l" "$dir"
 	bench_floor_size "$l" "$dir"
 	bench_nft "$l" "$dir"
@@ -1102,8 +1155,10 @@ for l in $SIZES; do
 	bench_linear_path "$l" "$dir"
 	rm -rf "$dir" "$TMP/state-$l"
 done
-log "packet path without any table again (drift check)"
-packet_path no-table-again 0
+if [ "$COLD_ONLY" = no ]; then
+	log "packet path without any table again (drift check)"
+	packet_path no-table-again 0
+fi
 LISTENERS_END=$(nft_listeners)
 log "nftables event listeners on this host: $LISTENERS_END"
 printf 'env,nft-event-listeners,0,2,%s,%s,sockets,"begin: %s; end: %s"\n' "${LISTENERS_BEGIN%% *}" \
@@ -1117,5 +1172,5 @@ printf 'env,nft-event-listeners,0,2,%s,%s,sockets,"begin: %s; end: %s"\n' "${LIS
 	echo "plot: $PNG"
 	echo "took $((SECONDS - T_BEGIN)) s"
 } >"$SUMMARY"
-plot
+[ "$COLD_ONLY" = yes ] || plot
 cat "$SUMMARY"

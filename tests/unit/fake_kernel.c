@@ -75,6 +75,25 @@ fake_syncs(void)
 	return fk.syncs;
 }
 
+size_t
+fake_loads(void)
+{
+	return fk.loads;
+}
+
+void
+fake_set_moved(bool moved)
+{
+	fk.moved = moved;
+}
+
+int
+kernel_moved_since_sync(struct kernel *k)
+{
+	(void)k;
+	return fk.moved ? 1 : 0;
+}
+
 void
 fake_refuse(unsigned nth, size_t op, int err)
 {
@@ -266,6 +285,23 @@ nomem:
 }
 
 int
+kernel_load(struct kernel *k, const struct elemvec *elems,
+    const char *const *closed, size_t nclosed, const struct belemvec *binds,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if (fk.present)
+		return 0;
+	fk.loads++;
+	if (belems_copy(&fk.bwant, binds) == -1)
+		return -ENOMEM;
+	rc = kernel_sync(k, elems, closed, nclosed, NULL, err, errlen);
+	fk.syncs--;	/* counted as a load */
+	return rc < 0 ? rc : 1;
+}
+
+int
 kernel_set_bindings(struct kernel *k, const struct belemvec *all)
 {
 	return belems_copy(&fk.bwant, all) == -1 ? -ENOMEM : 0;
@@ -305,6 +341,20 @@ kernel_dump_closed(struct kernel *k, void (*fn)(const char *, void *),
 	for (size_t i = 0; i < fk.closed.n; i++)
 		fn(fk.closed.v[i], arg);
 	return 0;
+}
+
+void
+kernel_set_log_group(struct kernel *k, int group)
+{
+	(void)k;
+	(void)group;
+}
+
+void
+kernel_set_owned(struct kernel *k, bool own)
+{
+	(void)k;
+	(void)own;
 }
 
 int

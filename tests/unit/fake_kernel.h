@@ -34,6 +34,13 @@ const struct fake_commit *fake_commits(size_t *n);
 /* fake_syncs: kernel_sync calls since fake_reset. */
 size_t fake_syncs(void);
 
+/* fake_loads: kernel_load calls that built the table since fake_reset. */
+size_t fake_loads(void);
+
+/* fake_set_moved: what kernel_moved_since_sync answers (1 or 0) until
+ * the next fake_reset (someone else changed the ruleset). */
+void fake_set_moved(bool moved);
+
 /*
  * fake_refuse: the nth kbatch_commit from now (1: the next) is refused
  * at its op-th message (0-based, in the order the batch recorded them;

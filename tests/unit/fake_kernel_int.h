@@ -23,6 +23,8 @@ struct fake_state {
 	struct fake_commit	*commits;
 	size_t			 ncommits;
 	size_t			 syncs;
+	size_t			 loads;	/* kernel_load calls that built */
+	bool			 moved;	/* kernel_moved_since_sync's answer */
 	unsigned		 refuse_in;	/* commits until the refusal */
 	size_t			 refuse_op;
 	int			 refuse_err;
