@@ -27,6 +27,7 @@ main(void)
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, journal_suite());
+	srunner_add_suite(sr, elemcache_suite());
 	srunner_add_suite(sr, request_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, rules_dir_suite());

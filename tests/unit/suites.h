@@ -19,6 +19,7 @@ Suite *proto_suite(void);
 Suite *client_suite(void);
 Suite *state_suite(void);
 Suite *journal_suite(void);
+Suite *elemcache_suite(void);
 Suite *request_suite(void);
 Suite *rules_suite(void);
 Suite *rules_dir_suite(void);
