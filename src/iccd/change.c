@@ -504,13 +504,18 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 		return -1;
 	}
 	change_commit(d, ch);
-	if (grouped && round_keep(d, ch) == -1 && (ch->deferred ?
-	    persist_abort(d) : persist(d, NULL, 0, false)) == -1) {
+	if (grouped && round_keep(d, ch) == -1 && (ch->deferred ||
+	    persist(d, NULL, 0, false) == -1)) {
 		/* Could not wait for the round, nor be durable now (nor,
-		 * deferred, before the kernel has it: the round goes). */
+		 * deferred, before the kernel has it: then the round goes
+		 * too, after this change, newest first). */
 		snprintf(err, len, "state: %s: %s", d->state_dir,
 		    strerror(errno));
 		change_takeback(d, ch);
+		if (ch->deferred) {
+			errno = ENOMEM;		/* round_keep's */
+			(void)persist_abort(d);
+		}
 		if (binding_rebuild(d) == -1)
 			d->need_sync = true;
 		return -1;

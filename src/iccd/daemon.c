@@ -84,9 +84,9 @@ admit_request(struct iccd *d, const json_t *req, bool may_write,
 	return NULL;
 }
 
-/* timings: for benchmarks: request arrival to the kernel's ack (with
- * group commit: to the change's place in the round's transaction), and
- * to the reply (before the durable write). */
+/* timings: for benchmarks: request arrival to the kernel's ack, and to
+ * the reply (before the durable write).  With group commit the round's
+ * commit sets both again (round.c); the metrics keep these. */
 static void
 timings(const struct iccd *d, json_t *rep)
 {

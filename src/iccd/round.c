@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "round.h"
@@ -25,9 +26,10 @@
 
 /* A request of the round, to handle again when the round is refused. */
 struct held {
-	json_t	*req;
-	bool	 may_write;
-	json_t	*rep;		/* its reply, held by control.c */
+	json_t		*req;
+	bool		 may_write;
+	json_t		*rep;		/* its reply, held by control.c */
+	struct timespec	 t0;		/* its arrival (d->t_received) */
 };
 
 /* A hosts file registration an rm of the round set aside. */
@@ -135,6 +137,7 @@ round_note(struct iccd *d, const json_t *req, bool may_write, json_t *rep)
 	h->req = json_incref((json_t *)req);
 	h->may_write = may_write;
 	h->rep = json_incref(rep);
+	h->t0 = d->t_received;
 }
 
 void
@@ -227,6 +230,19 @@ build(struct iccd *d, size_t *nreq)
 	return b;
 }
 
+/* timed: a request's timings (daemon.c) end at the round's commit: its
+ * change reached the kernel only now. */
+static void
+timed(struct held *h)
+{
+	long ns = elapsed_ns(&h->t0);
+
+	if (json_object_get(h->rep, "apply_ns") == NULL)
+		return;		/* it changed nothing */
+	json_object_set_new(h->rep, "apply_ns", json_integer(ns));
+	json_object_set_new(h->rep, "total_ns", json_integer(ns));
+}
+
 /* committed: the kernel has the round: the hosts files follow, in the
  * order of the changes (each write sees the round's whole model). */
 static void
@@ -235,6 +251,8 @@ committed(struct iccd *d)
 	struct strvec names = { 0 };
 	bool nomem = false;
 
+	for (size_t i = 0; i < d->rtx->n; i++)
+		timed(&d->rtx->req[i]);
 	for (size_t i = d->rtx->first; i < d->nround; i++) {
 		struct change *ch = &d->round[i]->ch;
 
