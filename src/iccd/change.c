@@ -374,15 +374,16 @@ resync_before(struct iccd *d, const struct change *ch, const char *kerr)
 	return true;
 }
 
-/* change_send: commit the batch (none: nothing to send).  Returns 0 or
- * -1 with a line in err. */
+/* change_send: commit the batch (none: nothing to send; deferred: the
+ * round's transaction sends it, round.c).  Returns 0 or -1 with a line
+ * in err. */
 static int
 change_send(struct iccd *d, struct change *ch, char *err, size_t len)
 {
 	char kerr[ERRLEN];
 	int rv;
 
-	if (ch->b == NULL)
+	if (ch->b == NULL || ch->deferred)
 		return 0;
 	if ((rv = kbatch_commit(ch->b, kerr, sizeof(kerr))) == -ENOENT &&
 	    resync_before(d, ch, kerr))
@@ -408,6 +409,8 @@ change_undo(struct iccd *d, const struct change *ch)
 	char kerr[ERRLEN];
 	int rv = -ENOMEM;
 
+	if (ch->deferred)
+		return;		/* the kernel never had it */
 	if (ch->b == NULL || (b = kbatch_new(d->k)) == NULL)
 		goto out;
 	rv = 0;
@@ -449,7 +452,7 @@ change_commit(struct iccd *d, struct change *ch)
 		    ch->adds.n, ch->dels.n);
 	if (ch->swapped)
 		hosts_follow_all(d, false);
-	else
+	else if (!ch->deferred)		/* after the round's commit */
 		hosts_follow(d, ch->names, ch->n);
 }
 
@@ -461,14 +464,19 @@ change_takeback(struct iccd *d, struct change *ch)
 	    &ch->before) == -1)
 		d->need_sync = true;
 	restore(d, ch);
-	hosts_follow(d, ch->names, ch->n);
+	if (!ch->deferred)
+		hosts_follow(d, ch->names, ch->n);
 }
 
 int
 change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 {
-	bool grouped;
+	bool grouped = d->group_commit && d->slog != NULL && ch->model == NULL;
 
+	/* A request of a round defers its batch to the round's one
+	 * transaction (round.c); it plans against what the round's earlier
+	 * changes made of the model and the desired set all the same. */
+	ch->deferred = grouped && d->grouping;
 	if (change_plan(d, ch) == -1) {
 		snprintf(err, len, "%s", strerror(errno));
 		goto fail;
@@ -486,7 +494,6 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 	 * durable write (persist.c), which takes the change back if it
 	 * fails; a reload is made durable on its own.  A failed write
 	 * leaves nothing on disk (the journal ends where it began). */
-	grouped = d->group_commit && d->slog != NULL && ch->model == NULL;
 	if ((grouped ? persist_records(d, ch->names, ch->n,
 	    ch->bridges_changed) : persist(d, ch->names, ch->n,
 	    ch->bridges_changed)) == -1) {
@@ -497,12 +504,18 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 		return -1;
 	}
 	change_commit(d, ch);
-	if (grouped && round_keep(d, ch) == -1 &&
-	    persist(d, NULL, 0, false) == -1) {
-		/* Could not wait for the round, nor be durable now. */
+	if (grouped && round_keep(d, ch) == -1 && (ch->deferred ||
+	    persist(d, NULL, 0, false) == -1)) {
+		/* Could not wait for the round, nor be durable now (nor,
+		 * deferred, before the kernel has it: then the round goes
+		 * too, after this change, newest first). */
 		snprintf(err, len, "state: %s: %s", d->state_dir,
 		    strerror(errno));
 		change_takeback(d, ch);
+		if (ch->deferred) {
+			errno = ENOMEM;		/* round_keep's */
+			(void)persist_abort(d);
+		}
 		if (binding_rebuild(d) == -1)
 			d->need_sync = true;
 		return -1;

@@ -9,6 +9,7 @@
 
 #include "admit.h"
 #include "log.h"
+#include "round.h"
 
 static bool
 addr_taken(const struct icc_container *holder, const char *name)
@@ -151,7 +152,7 @@ cmd_rm(struct iccd *d, struct request *r)
 	else {
 		/* The file was that container's: a runtime removes it with
 		 * the container, even when rules files still declare it. */
-		hosts_forget(d, r->name);
+		round_forget_hosts(d, r->name);
 		rep = reply_ok();
 	}
 	change_free(&ch);

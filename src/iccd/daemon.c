@@ -12,6 +12,7 @@
 #include "log.h"
 #include "ops.h"
 #include "request.h"
+#include "round.h"
 #include "state.h"
 
 /* ---- reload ------------------------------------------------------------ */
@@ -27,6 +28,7 @@ daemon_reload(struct iccd *d, char *err, size_t len)
 	struct change ch;
 	int rv = -1;
 
+	round_flush(d);
 	if (d->rules_dir[0] == '\0') {
 		snprintf(err, len, "reload: iccd runs without --rules-dir");
 		return -1;
@@ -59,54 +61,99 @@ cmd_reload(struct iccd *d)
 
 /* ---- entry points -------------------------------------------------------- */
 
-json_t *
-daemon_handle(struct iccd *d, const json_t *req, bool may_write,
-    const struct peer_cred *who)
+/* admit_request: parse req into r and check the peer's right to it:
+ * NULL, or the error reply (r is then clear). */
+static json_t *
+admit_request(struct iccd *d, const json_t *req, bool may_write,
+    struct request *r)
 {
-	struct request r;
 	char err[ERRLEN];
-	json_t *rep;
 
 	clock_gettime(CLOCK_MONOTONIC, &d->t_received);
 	d->apply_ns = -1;
-	if (request_parse(req, &r, err, sizeof(err)) == -1)
+	if (request_parse(req, r, err, sizeof(err)) == -1)
 		return reply_err("%s", err);
-	if ((r.mutates || r.path[0] != '\0') && !may_write) {
+	if ((r->mutates || r->path[0] != '\0') && !may_write) {
 		log_warnx("refused %s from an unprivileged peer",
-		    request_cmd_name(r.cmd));
-		request_clear(&r);
+		    request_cmd_name(r->cmd));
+		request_clear(r);
 		return reply_err("permission denied: %s needs root%s",
-		    request_cmd_name(r.cmd), d->write_group ? " or the iccd "
+		    request_cmd_name(r->cmd), d->write_group ? " or the iccd "
 		    "group" : "");
 	}
-	d->requests++;
-	switch (r.cmd) {
-	case REQ_START:	 rep = cmd_start(d, &r); break;
-	case REQ_STOP:	 rep = cmd_stop(d, &r); break;
-	case REQ_RM:	 rep = cmd_rm(d, &r); break;
-	case REQ_LINK:	 rep = cmd_link(d, &r); break;
-	case REQ_UNLINK: rep = cmd_unlink(d, &r); break;
-	case REQ_BRIDGE: rep = cmd_bridge(d, &r); break;
-	case REQ_LIST:	 rep = cmd_list(d); break;
-	case REQ_STATUS: rep = cmd_status(d); break;
-	case REQ_ENV:	 rep = cmd_env(d, &r); break;
-	case REQ_HOSTS:	 rep = cmd_hosts(d, &r, who); break;
-	case REQ_RELOAD: rep = cmd_reload(d); break;
-	case REQ_CHECK:	 rep = cmd_check(d, &r); break;
-	case REQ_METRICS: rep = cmd_metrics(d); break;
-	case REQ_LOG:	 rep = cmd_log(d, &r); break;
-	default:	 rep = reply_err("cmd: not implemented"); break;
-	}
-	request_clear(&r);
-	/* The changes this request left waiting for the round's write. */
-	round_reply(d, rep);
-	/* Timings for benchmarks: request arrival to the kernel's ack, and
-	 * to the reply (with group commit, before the durable write). */
+	return NULL;
+}
+
+/* timings: for benchmarks: request arrival to the kernel's ack, and to
+ * the reply (before the durable write).  With group commit the round's
+ * commit sets both again (round.c); the metrics keep these. */
+static void
+timings(const struct iccd *d, json_t *rep)
+{
 	if (rep != NULL && d->apply_ns >= 0) {
 		json_object_set_new(rep, "apply_ns", json_integer(d->apply_ns));
 		json_object_set_new(rep, "total_ns",
 		    json_integer(elapsed_ns(&d->t_received)));
 	}
+}
+
+/* dispatch: the command's reply. */
+static json_t *
+dispatch(struct iccd *d, struct request *r, const struct peer_cred *who)
+{
+	json_t *rep;
+
+	switch (r->cmd) {
+	case REQ_START:	 rep = cmd_start(d, r); break;
+	case REQ_STOP:	 rep = cmd_stop(d, r); break;
+	case REQ_RM:	 rep = cmd_rm(d, r); break;
+	case REQ_LINK:	 rep = cmd_link(d, r); break;
+	case REQ_UNLINK: rep = cmd_unlink(d, r); break;
+	case REQ_BRIDGE: rep = cmd_bridge(d, r); break;
+	case REQ_LIST:	 rep = cmd_list(d); break;
+	case REQ_STATUS: rep = cmd_status(d); break;
+	case REQ_ENV:	 rep = cmd_env(d, r); break;
+	case REQ_HOSTS:	 rep = cmd_hosts(d, r, who); break;
+	case REQ_RELOAD: rep = cmd_reload(d); break;
+	case REQ_CHECK:	 rep = cmd_check(d, r); break;
+	case REQ_METRICS: rep = cmd_metrics(d); break;
+	case REQ_LOG:	 rep = cmd_log(d, r); break;
+	default:	 rep = reply_err("cmd: not implemented"); break;
+	}
+	request_clear(r);
+	return rep;
+}
+
+json_t *
+daemon_handle(struct iccd *d, const json_t *req, bool may_write,
+    const struct peer_cred *who)
+{
+	struct request r;
+	json_t *rep;
+
+	if ((rep = admit_request(d, req, may_write, &r)) != NULL)
+		return rep;
+	d->requests++;
+	/* Joins the round's kernel transaction, or flushes it first. */
+	round_open(d, &r);
+	rep = dispatch(d, &r, who);
+	/* The changes this request left waiting for the round's write. */
+	round_reply(d, rep);
+	round_note(d, req, may_write, rep);
+	timings(d, rep);
+	return rep;
+}
+
+json_t *
+daemon_replay(struct iccd *d, const json_t *req, bool may_write)
+{
+	struct request r;
+	json_t *rep;
+
+	if ((rep = admit_request(d, req, may_write, &r)) != NULL)
+		return rep;
+	rep = dispatch(d, &r, NULL);
+	timings(d, rep);
 	return rep;
 }
 
@@ -119,6 +166,7 @@ daemon_handle(struct iccd *d, const json_t *req, bool may_write,
 int
 daemon_sync(struct iccd *d, char *err, size_t errlen)
 {
+	round_flush(d);
 	return change_sync(d, err, errlen);
 }
 
@@ -129,6 +177,7 @@ daemon_repair(struct iccd *d, const char *cause, const struct timespec *t0,
 {
 	int rv;
 
+	round_flush(d);
 	if ((rv = change_sync(d, err, errlen)) != 0) {
 		d->need_sync = true;
 		return rv;
@@ -295,6 +344,7 @@ daemon_free(struct iccd *d)
 	hmap_clear(&d->hostsfiles);
 	hostsdirs_free(&d->hostsdirs);
 	daemon_round(d);
+	round_free(d);
 	free(d->round);
 	statelog_close(d->slog);
 	if (d->k != NULL)

@@ -42,6 +42,10 @@ struct iccd {
 						 * durable, once per round */
 	struct pending_change	**round;	/* changes waiting for it */
 	size_t			 nround, capround;
+	struct round		*rtx;		/* the round's one kernel
+						 * transaction (round.h) */
+	bool			 grouping;	/* the request being handled
+						 * defers its batch to it */
 	long			 load_state_ns;	/* daemon_init's state_load */
 	bool			 write_group;	/* --group: its members write */
 	unsigned long		 requests;	/* handled, for status */

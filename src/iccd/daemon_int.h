@@ -73,6 +73,10 @@ struct change {
 	bool			 bridges_changed;	/* save bridges.json */
 	struct bind_delta	 bind;		/* the bridge table's change */
 	struct kbatch		*b;		/* NULL: nothing to send */
+	/* Group commit (round.c): the batch waits for the round's one
+	 * transaction, and the hosts files for its commit; a takeback then
+	 * sends no inverse. */
+	bool			 deferred;
 };
 
 /*
@@ -144,6 +148,32 @@ int persist_records(struct iccd *d, const char *const *names, size_t n,
 int persist(struct iccd *d, const char *const *names, size_t n, bool bridges);
 
 /*
+ * A change whose records wait for the round's durable write: the change
+ * (what the model was, the batch) to take it back, and its reply, turned
+ * into an error if the write fails.  d->round holds them in the order
+ * they were made.
+ */
+struct pending_change {
+	struct change	 ch;
+	json_t		*rep;		/* NULL until daemon_handle knows it */
+};
+
+/*
+ * persist_abort: a change of the round could not be kept: the round's
+ * group is dropped and its changes taken back as when the write fails
+ * (errno says why, kept).  Returns -1.
+ */
+int persist_abort(struct iccd *d);
+
+/*
+ * round_takeback: the changes d->round[first..] (deferred: the kernel
+ * never had them) are taken back, newest first, and forgotten; their
+ * replies are left alone (the caller makes new ones).  d->bound is
+ * rebuilt.
+ */
+void round_takeback(struct iccd *d, size_t first);
+
+/*
  * round_keep: with group commit, ch (applied, its records in the group)
  * waits for the round's write (daemon_round); its content moves (ch is
  * left empty, for change_free).  Returns 0 or -1 with errno ENOMEM (ch
@@ -154,6 +184,18 @@ int round_keep(struct iccd *d, struct change *ch);
 /* round_reply: the request just handled made the changes kept since
  * the last call: rep (a reference is taken) is their reply. */
 void round_reply(struct iccd *d, json_t *rep);
+
+/* ---- daemon.c ------------------------------------------------------------ */
+
+/*
+ * daemon_replay: handle req (from a peer that may write when may_write)
+ * once more, as daemon_handle did, but alone: its change is committed
+ * to the kernel at once (group commit's refusal path, round.c).  The
+ * request is not counted again, and its changes get no reply from here
+ * (the caller calls round_reply).  Returns a new reply (NULL only when
+ * out of memory).
+ */
+json_t *daemon_replay(struct iccd *d, const json_t *req, bool may_write);
 
 /* ---- model_build.c: the rules files' declarations in the model ---------- */
 
@@ -250,6 +292,14 @@ json_t *cmd_hosts(struct iccd *d, struct request *r,
  * write each now, the check at start) and drop, with a log line and a
  * state write, the registrations whose write fails. */
 void hosts_follow_all(struct iccd *d, bool force);
+
+/* hosts_take: name's registration, out of d (NULL: none); the caller
+ * frees it with hosts_reg_free or puts it back with hosts_put_back. */
+struct hostsfile *hosts_take(struct iccd *d, const char *name);
+void hosts_reg_free(struct hostsfile *hf);
+/* hosts_put_back: hf (taken) is name's registration again (dropped with
+ * a log line when out of memory). */
+void hosts_put_back(struct iccd *d, const char *name, struct hostsfile *hf);
 
 /* free_hostsfile_cb: hmap_foreach callback freeing one registration. */
 int free_hostsfile_cb(const char *key, void *val, void *arg);

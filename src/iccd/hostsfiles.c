@@ -150,7 +150,29 @@ hosts_follow(struct iccd *d, const char *const *names, size_t n)
 void
 hosts_forget(struct iccd *d, const char *name)
 {
-	hostsfile_free(hmap_del(&d->hostsfiles, name));
+	hostsfile_free(hosts_take(d, name));
+}
+
+struct hostsfile *
+hosts_take(struct iccd *d, const char *name)
+{
+	return hmap_del(&d->hostsfiles, name);
+}
+
+void
+hosts_reg_free(struct hostsfile *hf)
+{
+	hostsfile_free(hf);
+}
+
+void
+hosts_put_back(struct iccd *d, const char *name, struct hostsfile *hf)
+{
+	if (hf == NULL || hmap_put(&d->hostsfiles, name, hf) == 0)
+		return;
+	log_warnx("hosts file %s of %s: out of memory: registration dropped",
+	    hf->path, name);
+	hostsfile_free(hf);
 }
 
 json_t *

@@ -561,7 +561,8 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 	}
 }
 
-/* round_end: control_on_round's function: the round's durable write. */
+/* round_end: control_on_round's function: the round's kernel
+ * transaction, then its durable write. */
 static void
 round_end(void *arg)
 {

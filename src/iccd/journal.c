@@ -263,6 +263,19 @@ journal_discard(struct journal *j)
 	j->nrec = 0;
 }
 
+void
+journal_rewind(struct journal *j, size_t nrec)
+{
+	size_t off = 0;
+
+	if (nrec >= j->nrec)
+		return;
+	for (size_t i = 0; i < nrec; i++)
+		off += HDR_LEN + get_le32((const uint8_t *)j->buf + off);
+	j->len = off;
+	j->nrec = nrec;
+}
+
 int
 journal_commit(struct journal *j)
 {

@@ -79,6 +79,11 @@ int journal_commit(struct journal *j);
 /* journal_discard: drop the group being built. */
 void journal_discard(struct journal *j);
 
+/* journal_rewind: drop the records of the group being built past its
+ * first nrec (journal_pending's count then); nothing when it holds no
+ * more. */
+void journal_rewind(struct journal *j, size_t nrec);
+
 /* journal_size: bytes of whole records in the file. */
 off_t journal_size(const struct journal *j);
 

@@ -160,6 +160,27 @@ int kbatch_commit(struct kbatch *b, char *err, size_t errlen);
 void kbatch_reset(struct kbatch *b);
 
 /*
+ * One transaction of several batches (group commit: the requests of one
+ * poll round).  kbatch_append: append src's changes to dst, in src's
+ * order after dst's, each tagged with tag (changes recorded directly
+ * carry tag 0), so that a refusal can be mapped back to the batch it came
+ * from; src is unchanged.  The bridge table's deletes go before its adds
+ * in a transaction, so a bridge-table element an earlier batch adds and
+ * src deletes cancels out of dst.  Returns 0 or -1 with errno ENOMEM
+ * (dst may then hold part of src: free it).
+ *
+ * kbatch_refused: after a kbatch_commit that failed, the tag of the
+ * change the kernel refused (its extended ack named the element, or a
+ * range delete found nothing), or -1 when the answer concerned the
+ * transaction as a whole or the bridge table.
+ *
+ * kbatch_size: the changes recorded in b (0: a commit sends nothing).
+ */
+int kbatch_append(struct kbatch *dst, const struct kbatch *src, unsigned tag);
+long kbatch_refused(const struct kbatch *b);
+size_t kbatch_size(const struct kbatch *b);
+
+/*
  * kernel_dump_elems: append every element of the four link sets to out.
  * Returns 0 or a negative errno (-ENOENT when the table or a set is
  * missing).

@@ -5,6 +5,7 @@
  */
 #include "kernel_int.h"
 
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 struct kop {
 	bool		del;
 	struct kelem	ke;
+	unsigned	tag;		/* kbatch_append's, else 0 */
 };
 
 struct kbatch {
@@ -21,6 +23,7 @@ struct kbatch {
 	struct kop	*ops;
 	size_t		 n, cap;
 	struct belemvec	 badd, bdel;	/* bridge table elements */
+	long		 refused;	/* kbatch_refused */
 };
 
 /* ---- kbatch ------------------------------------------------------------- */
@@ -33,6 +36,7 @@ kbatch_new(struct kernel *k)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	b->k = k;
+	b->refused = -1;
 	return b;
 }
 
@@ -52,6 +56,7 @@ kbatch_reset(struct kbatch *b)
 {
 	b->n = 0;
 	b->badd.n = b->bdel.n = 0;
+	b->refused = -1;
 }
 
 static struct kop *
@@ -63,6 +68,7 @@ kbatch_op(struct kbatch *b, bool del)
 		return NULL;
 	op = &b->ops[b->n];
 	op->del = del;
+	op->tag = 0;
 	return op;
 }
 
@@ -213,7 +219,8 @@ kbatch_has_range_dels(const struct kbatch *b)
 
 /* Each range delete must find its range, in the kernel or added before. */
 static int
-kbatch_check_dels(const struct kbatch *b, char *err, size_t errlen)
+kbatch_check_dels(const struct kbatch *b, char *err, size_t errlen,
+    long *refused)
 {
 	char what[ELEM_FMT_LEN + 8];
 	const struct kop *op, *prior;
@@ -229,6 +236,7 @@ kbatch_check_dels(const struct kbatch *b, char *err, size_t errlen)
 		else if ((rc = elem_exists(b->k, &op->ke)) < 0)
 			return rc;
 		if (rc == 0) {
+			*refused = (long)op->tag;
 			kelem_format(&op->ke, what, sizeof(what));
 			errfmt(err, errlen, "del element %s %s: %s",
 			    setspecs[op->ke.set].name, what, strerror(ENOENT));
@@ -248,7 +256,7 @@ kbatch_try(struct kbatch *b, char *err, size_t errlen)
 
 	if (kbatch_has_range_dels(b) &&
 	    ((rc = genid_get(b->k, &genid)) < 0 ||
-	    (rc = kbatch_check_dels(b, err, errlen)) < 0)) {
+	    (rc = kbatch_check_dels(b, err, errlen, &b->refused)) < 0)) {
 		if (rc != -ENOENT)
 			errfmt(err, errlen, "check deletes in table inet %s: "
 			    "%s", b->k->table, strerror(-rc));
@@ -266,6 +274,10 @@ kbatch_try(struct kbatch *b, char *err, size_t errlen)
 	kbridge_txn_elems(&t, &b->bdel, true);
 	kbridge_txn_elems(&t, &b->badd, false);
 	rc = ktxn_commit(&t, err, errlen);
+	/* The refused element is one of b->ops (ktxn_elem's pointer). */
+	if (rc < 0 && t.refused != NULL)
+		b->refused = (long)((const struct kop *)(const void *)
+		    ((const char *)t.refused - offsetof(struct kop, ke)))->tag;
 	ktxn_free(&t);
 	return rc;
 }
@@ -276,6 +288,7 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	int rc, try;
 
 	errfmt(err, errlen, "%s", "");
+	b->refused = -1;
 	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
 		return 0;
 	/* ERESTART only comes with a genid: the checked state moved on. */
@@ -289,4 +302,58 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	errfmt(err, errlen, "commit to table inet %s: the ruleset kept "
 	    "changing (%d tries)", b->k->table, SYNC_TRIES);
 	return -EAGAIN;
+}
+
+/* ---- one transaction of several batches ------------------------------------ */
+
+long
+kbatch_refused(const struct kbatch *b)
+{
+	return b->refused;
+}
+
+size_t
+kbatch_size(const struct kbatch *b)
+{
+	return b->n + b->badd.n + b->bdel.n;
+}
+
+/* belem_find: where e is in v, or -1. */
+static long
+belem_find(const struct belemvec *v, const struct icc_belem *e)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (memcmp(&v->v[i], e, sizeof(*e)) == 0)
+			return (long)i;
+	return -1;
+}
+
+int
+kbatch_append(struct kbatch *dst, const struct kbatch *src, unsigned tag)
+{
+	struct kop *op;
+	long j;
+
+	for (size_t i = 0; i < src->n; i++) {
+		if ((op = kbatch_op(dst, src->ops[i].del)) == NULL)
+			return -1;
+		op->ke = src->ops[i].ke;
+		op->tag = tag;
+		dst->n++;
+	}
+	/*
+	 * The bridge table's deletes all go before its adds (kbatch_try):
+	 * an element an earlier batch adds and this one deletes cancels
+	 * out instead, or its delete would come first and find nothing.
+	 */
+	for (size_t i = 0; i < src->bdel.n; i++) {
+		if ((j = belem_find(&dst->badd, &src->bdel.v[i])) >= 0)
+			dst->badd.v[j] = dst->badd.v[--dst->badd.n];
+		else if (belemvec_push(&dst->bdel, &src->bdel.v[i]) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < src->badd.n; i++)
+		if (belemvec_push(&dst->badd, &src->badd.v[i]) == -1)
+			return -1;
+	return 0;
 }

@@ -275,6 +275,8 @@ struct ktxn {
 	enum kset		 eset;
 	bool			 edel;
 	bool			 nomem;		/* sticky: commit fails */
+	/* After a refused commit: the element the kernel named, or NULL. */
+	const struct kelem	*refused;
 };
 
 /* genid_get: the ruleset generation: a commit carrying it fails with
@@ -333,7 +335,8 @@ void ktxn_rule_send(struct ktxn *t, uint16_t family, struct nftnl_rule *r,
 /* ktxn_elem: add or delete ke (which must live until the commit). */
 void ktxn_elem(struct ktxn *t, bool del, const struct kelem *ke);
 /* ktxn_commit: send the batch and read every answer; 0 or the first
- * negative errno, err (may be NULL) naming the refused message. */
+ * negative errno, err (may be NULL) naming the refused message, and
+ * t->refused its element when the kernel named one. */
 int ktxn_commit(struct ktxn *t, char *err, size_t errlen);
 
 /* ---- kernel_rules.c -------------------------------------------------- */

@@ -500,6 +500,19 @@ ktxn_describe(const struct ktxn *t, uint32_t seq, uint32_t off, int error,
 	errfmt(err, errlen, "%s: %s", m->what, strerror(error));
 }
 
+/* ktxn_note_refused: t->refused: the element of message seq at offset
+ * off, when the message is an element list of the inet table. */
+static void
+ktxn_note_refused(struct ktxn *t, uint32_t seq, uint32_t off)
+{
+	const struct txmsg *m = ktxn_find_msg(t, seq);
+	const struct txelem *te;
+
+	t->refused = NULL;
+	if (m != NULL && m->elems && (te = ktxn_find_elem(t, seq, off)) != NULL)
+		t->refused = te->ke;
+}
+
 struct acks {
 	size_t		got;		/* acks of our messages */
 	bool		over;		/* the batch as a whole was answered */
@@ -676,6 +689,7 @@ ktxn_commit_timed(struct ktxn *t, char *err, size_t errlen)
 	}
 	if (a.error != 0) {
 		ktxn_describe(t, a.seq, a.off, a.error, err, errlen);
+		ktxn_note_refused(t, a.seq, a.off);
 		return -a.error;
 	}
 	if (lost || (a.got < t->nmsgs && !a.over)) {

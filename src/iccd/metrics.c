@@ -87,6 +87,40 @@ histogram(FILE *f, const char *name, const char *help,
 	    h->count);
 }
 
+void
+metrics_round(struct metrics *m, size_t nreq)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_ROUND_BUCKETS && nreq > (1u << i); i++)
+		;
+	m->round_size[i]++;
+	m->round_txns++;
+	m->round_requests += nreq;
+}
+
+/* rounds: the group-commit figures (a histogram of counts). */
+static void
+rounds(FILE *f, const struct metrics *m)
+{
+	const char *name = "iccd_round_requests_per_transaction";
+	unsigned long long cum = 0;
+
+	family(f, name, "histogram", "Group commit: the requests whose "
+	    "changes one kernel transaction carried (a poll round's).");
+	for (size_t i = 0; i < METRICS_ROUND_BUCKETS; i++) {
+		cum += m->round_size[i];
+		fprintf(f, "%s_bucket{le=\"%u\"} %llu\n", name, 1u << i, cum);
+	}
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, m->round_txns);
+	fprintf(f, "%s_sum %llu\n%s_count %llu\n", name, m->round_requests,
+	    name, m->round_txns);
+	family(f, "iccd_round_refusals_total", "counter", "Group commit: "
+	    "transactions the kernel refused; their requests were handled "
+	    "again one by one.");
+	fprintf(f, "iccd_round_refusals_total %llu\n", m->round_refused);
+}
+
 static void
 requests(FILE *f, const struct metrics *m)
 {
@@ -168,6 +202,7 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 	    "kernel's ack of its change.", &m->apply);
 	histogram(f, "iccd_reply_seconds", "From a request's arrival to its "
 	    "reply.", &m->reply);
+	rounds(f, m);
 	gauges(f, m, g);
 	drops(f, m);
 	if (ferror(f)) {

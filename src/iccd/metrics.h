@@ -24,6 +24,9 @@ struct histogram {
 	double			 sum;		/* seconds */
 };
 
+/* Requests per group-commit transaction: buckets 1, 2, 4 ... 256. */
+#define METRICS_ROUND_BUCKETS	9
+
 /* Bridges whose drops are counted one by one; more share "other". */
 #define METRICS_BRIDGES		64
 
@@ -43,6 +46,13 @@ struct metrics {
 	unsigned long long	 drop_packets;	/* packets the kernel logged */
 	size_t			 clients;	/* control clients, kept current
 						 * by the main loop */
+	/* Group commit (round.c): the kernel transactions that carried
+	 * the changes of a round's requests, by how many requests they
+	 * carried (not cumulative; the last is +Inf), those requests, and
+	 * the transactions the kernel refused (their requests were then
+	 * handled one by one). */
+	unsigned long long	 round_size[METRICS_ROUND_BUCKETS + 1];
+	unsigned long long	 round_txns, round_requests, round_refused;
 };
 
 /* What the state holds when the metrics are rendered. */
@@ -67,6 +77,10 @@ void metrics_reset(struct metrics *m);
  */
 void metrics_request(struct metrics *m, enum req_cmd cmd, bool ok,
     long apply_ns, long reply_ns);
+
+/* metrics_round: one group-commit transaction committed, carrying the
+ * changes of nreq requests. */
+void metrics_round(struct metrics *m, size_t nreq);
 
 /* metrics_drop: one blocked connection logged on bridge (its first
  * packet; every packet also counts in m->drop_packets). */

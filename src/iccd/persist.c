@@ -11,17 +11,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "round.h"
 #include "state.h"
-
-/*
- * A change whose records wait for the round's durable write: the change
- * (what the model was, the batch) to take it back, and its reply, turned
- * into an error if the write fails.
- */
-struct pending_change {
-	struct change	 ch;
-	json_t		*rep;		/* NULL until daemon_handle knows it */
-};
 
 static void
 pending_free(struct pending_change *p)
@@ -51,6 +42,8 @@ group_fail(struct iccd *d)
 	size_t n = d->nround;
 	int saved = errno;
 
+	/* The round's transaction goes with them (round.c). */
+	round_abandon(d);
 	statelog_discard(d->slog);
 	for (size_t i = n; i-- > 0;) {
 		struct pending_change *p = d->round[i];
@@ -73,6 +66,26 @@ group_fail(struct iccd *d)
 	}
 	errno = saved;
 	return -1;
+}
+
+int
+persist_abort(struct iccd *d)
+{
+	return group_fail(d);
+}
+
+void
+round_takeback(struct iccd *d, size_t first)
+{
+	if (first >= d->nround)
+		return;
+	for (size_t i = d->nround; i-- > first;) {
+		change_takeback(d, &d->round[i]->ch);
+		pending_free(d->round[i]);
+	}
+	d->nround = first;
+	if (binding_rebuild(d) == -1)
+		d->need_sync = true;
 }
 
 int
@@ -149,6 +162,9 @@ round_reply(struct iccd *d, json_t *rep)
 void
 daemon_round(struct iccd *d)
 {
+	/* The kernel first: the round's records must not be durable
+	 * before it took their changes (round.c). */
+	round_flush(d);
 	if (d->slog == NULL || (d->nround == 0 &&
 	    statelog_pending(d->slog) == 0))
 		return;

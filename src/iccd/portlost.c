@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "round.h"
 
 /* The running containers whose port is one being looked at. */
 struct lost {
@@ -81,6 +82,7 @@ daemon_port_gone(struct iccd *d, const char *ifname)
 {
 	struct lost l = { .port = ifname };
 
+	round_flush(d);
 	stop_all_lost(d, &l);
 }
 
@@ -90,5 +92,6 @@ daemon_ports_check(struct iccd *d, bool (*exists)(const char *, void *),
 {
 	struct lost l = { .exists = exists, .arg = arg };
 
+	round_flush(d);
 	stop_all_lost(d, &l);
 }

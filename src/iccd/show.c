@@ -202,6 +202,11 @@ cmd_status(struct iccd *d)
 			json_object_set_new(rep, "matches", json_false());
 		json_object_set_new(rep, "ports_lost", json_integer(
 		    (json_int_t)d->ports_lost));
+		/* Group commit: kernel transactions of several requests. */
+		json_object_set_new(rep, "round_transactions", json_integer(
+		    (json_int_t)d->metrics.round_txns));
+		json_object_set_new(rep, "round_requests", json_integer(
+		    (json_int_t)d->metrics.round_requests));
 	}
 	elemvec_free(&have);
 	elemvec_free(&adds);

@@ -160,6 +160,11 @@ void statelog_discard(struct statelog *l);
 /* statelog_pending: records in the group being built. */
 size_t statelog_pending(const struct statelog *l);
 
+/* statelog_rewind: drop the records of the group being built past its
+ * first n (a statelog_pending count taken earlier): the changes made
+ * since were taken back. */
+void statelog_rewind(struct statelog *l, size_t n);
+
 /*
  * statelog_compact: write what the journal holds into the files.  With
  * background, a child process (fork) writes a snapshot of the records

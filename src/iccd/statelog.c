@@ -270,6 +270,19 @@ statelog_discard(struct statelog *l)
 	journal_discard(l->j);
 }
 
+void
+statelog_rewind(struct statelog *l, size_t n)
+{
+	/* One journal record per staged entry (stage). */
+	for (size_t i = n; i < l->nstage; i++) {
+		free(l->stage[i].name);
+		text_free(l->stage[i].text);
+	}
+	if (n < l->nstage)
+		l->nstage = n;
+	journal_rewind(l->j, n);
+}
+
 int
 statelog_commit(struct statelog *l)
 {

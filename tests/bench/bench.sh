@@ -810,18 +810,29 @@ bench_iccd() {
 	in_host "$FLOOR" delete || die "cannot delete table icc"
 }
 
+# round_figures: "SUM COUNT" of iccd's group-commit histogram: requests
+# carried by, and kernel transactions of, the rounds so far.
+round_figures() {
+	iccctl metrics | awk '$1 == "iccd_round_requests_per_transaction_sum" { s = $2 }
+		$1 == "iccd_round_requests_per_transaction_count" { c = $2 }
+		END { print s + 0, c + 0 }'
+}
+
 # bench_churn L WHERE FSTYPE: link + unlink from CHURN_CLIENTS connections.
 bench_churn() {
-	local l=$1 where=$2 out n wall p50 p99 max cpu rate
+	local l=$1 where=$2 out n wall p50 p99 max cpu rate s0 c0 s1 c1 rpt
 	log "L=$l: churn, $CHURN_CLIENTS clients, $CHURN_SECONDS s, state on $where ($3)"
+	read -r s0 c0 <<<"$(round_figures)"
 	out=$("$CLIENT" -s "$SOCK" churn "$CHURN_CLIENTS" "$CHURN_SECONDS" br0 10.98.1 \
 		"$EV_SRC" "$ICCD_PID") || die "bench_client churn failed"
+	read -r s1 c1 <<<"$(round_figures)"
+	rpt=$(awk -v s="$((s1 - s0))" -v c="$((c1 - c0))" 'BEGIN { if (c > 0) printf "%.1f", s / c; else print "-" }')
 	read -r _ n wall p50 p99 max cpu <<<"$out"
 	rate=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / (w / 1e9) }')
 	record churn "churn-state-$where" "$l" "$n" \
 		"$(awk -v v="$p50" 'BEGIN { printf "%.1f", v / 1000 }')" \
 		"$(awk -v v="$p99" 'BEGIN { printf "%.1f", v / 1000 }')" us \
-		"$rate updates/s; iccd CPU $cpu% of a core; max $(ms "$max") ms; state on $3"
+		"$rate updates/s; iccd CPU $cpu% of a core; max $(ms "$max") ms; $rpt requests per kernel transaction; state on $3"
 	MED["churn-rate-$where|$l"]=$rate
 	MED["churn-cpu-$where|$l"]=$cpu
 	iccd_check "after churn L=$l" "$l"

@@ -210,18 +210,24 @@ START_TEST(test_group_commit_takes_the_round_back)
 
 	start_db_web();
 	snap(&before);
-	/* Two requests of one round: applied at once, durable together. */
+	/* Two requests of one round: applied to the model at once, sent to
+	 * the kernel in one transaction at the round's end, then durable
+	 * together. */
 	chg_d.group_commit = true;
 	r1 = ask("{\"cmd\":\"unlink\",\"name\":\"web\",\"alias\":\"db\"}");
 	r2 = ask("{\"cmd\":\"stop\",\"name\":\"db\"}");
 	ck_assert(json_is_true(json_object_get(r1, "ok")));
 	ck_assert(json_is_true(json_object_get(r2, "ok")));
-	expect_table(NULL, 0);
-	/* The round's one write fails: both are taken back, their replies
-	 * (not sent yet) become errors. */
+	ck_assert_uint_eq(ncommits(), 2);
+	/* The round's one write fails after the kernel took the round: both
+	 * are taken back (the unlink's inverse sent; the stop had nothing
+	 * left to delete), their replies (not sent yet) become errors. */
 	journal_breaks(true);
 	daemon_round(&chg_d);
 	journal_breaks(false);
+	ck_assert_uint_eq(ncommits(), 4);
+	ck_assert_uint_eq(commit_at(2)->dels.n, 2);
+	expect_elems(&commit_at(3)->adds, commit_at(2)->dels.v, 2);
 	snprintf(want, sizeof(want), "state: %s: %s (the change was taken "
 	    "back)", chg_state, strerror(EFBIG));
 	ck_assert(json_is_false(json_object_get(r1, "ok")));

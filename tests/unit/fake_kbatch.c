@@ -19,18 +19,24 @@ struct op {
 	enum op_kind	kind;
 	struct icc_elem	e;
 	char		bridge[ICC_IFNAME_MAX + 1];
+	unsigned	tag;		/* kbatch_append's */
 };
 
 struct kbatch {
 	struct op	*ops;
 	size_t		 n, cap;
 	struct belemvec	 badd, bdel;	/* bridge table elements */
+	long		 refused;	/* kbatch_refused */
 };
 
 struct kbatch *
 kbatch_new(struct kernel *k)
 {
-	return calloc(1, sizeof(struct kbatch));
+	struct kbatch *b = calloc(1, sizeof(struct kbatch));
+
+	if (b != NULL)
+		b->refused = -1;
+	return b;
 }
 
 void
@@ -49,6 +55,7 @@ kbatch_reset(struct kbatch *b)
 {
 	b->n = 0;
 	b->badd.n = b->bdel.n = 0;
+	b->refused = -1;
 }
 
 int
@@ -243,6 +250,51 @@ record(const struct kbatch *b, int rv)
 		abort();
 }
 
+/* refused_add: op adds fake_refuse_add's element. */
+static bool
+refused_add(const struct op *op)
+{
+	return fk.refuse_add_err != 0 && op->kind == OP_ADD_ELEM &&
+	    elem_cmp(&op->e, &fk.refuse_add) == 0;
+}
+
+long
+kbatch_refused(const struct kbatch *b)
+{
+	return b->refused;
+}
+
+size_t
+kbatch_size(const struct kbatch *b)
+{
+	return b->n + b->badd.n + b->bdel.n;
+}
+
+/* kbatch_append: as kernel_batch.c's, bridge elements cancelling out. */
+int
+kbatch_append(struct kbatch *dst, const struct kbatch *src, unsigned tag)
+{
+	ssize_t j;
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct op *op = &src->ops[i];
+
+		if (op_push(dst, op->kind, &op->e, op->bridge) == -1)
+			return -1;
+		dst->ops[dst->n - 1].tag = tag;
+	}
+	for (size_t i = 0; i < src->bdel.n; i++) {
+		if ((j = belem_index(&dst->badd, &src->bdel.v[i])) >= 0)
+			dst->badd.v[j] = dst->badd.v[--dst->badd.n];
+		else if (belemvec_push(&dst->bdel, &src->bdel.v[i]) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < src->badd.n; i++)
+		if (belemvec_push(&dst->badd, &src->badd.v[i]) == -1)
+			return -1;
+	return 0;
+}
+
 int
 kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 {
@@ -251,6 +303,7 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	struct belemvec belems = { 0 };
 	int rv = 0;
 
+	b->refused = -1;
 	if (b->n == 0 && b->badd.n == 0 && b->bdel.n == 0)
 		return 0;
 	if (!fk.present) {
@@ -262,10 +315,14 @@ kbatch_commit(struct kbatch *b, char *err, size_t errlen)
 	for (size_t i = 0; rv == 0 && i < b->n; i++) {
 		if (fk.refuse_in == 1 && (i == fk.refuse_op || i == b->n - 1))
 			rv = -fk.refuse_err;
+		else if (refused_add(&b->ops[i]))
+			rv = -fk.refuse_add_err;
 		else
 			rv = apply(&b->ops[i], &elems, &closed);
-		if (rv != 0)
+		if (rv != 0) {
 			op_format(&b->ops[i], rv, err, errlen);
+			b->refused = (long)b->ops[i].tag;
+		}
 	}
 	/* The bridge table's elements, after the rest of the batch. */
 	if (rv == 0 && belems_copy(&belems, &fk.belems) == -1)

@@ -95,6 +95,13 @@ kernel_moved_since_sync(struct kernel *k)
 }
 
 void
+fake_refuse_add(const struct icc_elem *e, int err)
+{
+	fk.refuse_add = *e;
+	fk.refuse_add_err = err;
+}
+
+void
 fake_refuse(unsigned nth, size_t op, int err)
 {
 	fk.refuse_in = nth;

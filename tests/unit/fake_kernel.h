@@ -50,6 +50,13 @@ void fake_set_moved(bool moved);
  */
 void fake_refuse(unsigned nth, size_t op, int err);
 
+/*
+ * fake_refuse_add: from now on (until fake_reset) every commit that adds
+ * e is refused at that add with -err, as a kernel refuses one element
+ * (a conflicting interval, say): the line names it as fake_refuse's.
+ */
+void fake_refuse_add(const struct icc_elem *e, int err);
+
 /* The kernel's table: its elements (sorted copy into out), whether a
  * bridge is in the closed set, and whether the table exists. */
 void fake_table_elems(struct elemvec *out);

@@ -31,6 +31,8 @@ struct fake_state {
 	char			 foreign[128];	/* "": nothing to report */
 	struct belemvec		 belems;	/* the bridge table */
 	struct belemvec		 bwant;		/* kernel_set_bindings */
+	struct icc_elem		 refuse_add;	/* fake_refuse_add's element */
+	int			 refuse_add_err;	/* 0: none */
 };
 extern struct fake_state fk;
 

@@ -29,6 +29,7 @@ Suite *ocihook_suite(void);
 Suite *cni_suite(void);
 Suite *cnireply_suite(void);
 Suite *change_suite(void);
+Suite *round_suite(void);
 Suite *portlost_suite(void);
 Suite *docker_suite(void);
 Suite *admit_suite(void);
