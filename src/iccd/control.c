@@ -323,7 +323,9 @@ admit_client(const struct control *c, uid_t uid, bool may_write, char *buf,
 	return NULL;
 }
 
-static void
+/* client_accept: take one connection off the listening socket (kept or
+ * refused).  Returns false when there was none to take. */
+static bool
 client_accept(struct control *c)
 {
 	struct peer_cred pc = { 0 };
@@ -340,7 +342,7 @@ client_accept(struct control *c)
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("%s: accept", __func__);
-		return;
+		return false;
 	}
 	/* uid, gid and pid from peer_fn (tests give other uids); the
 	 * supplementary groups always from the socket. */
@@ -351,7 +353,7 @@ client_accept(struct control *c)
 		    c->nclients == CONTROL_MAX_CLIENTS ? "too many clients" :
 		    "no peer credentials");
 		close(fd);
-		return;
+		return true;
 	}
 	pc.uid = uid;
 	pc.gid = gid;
@@ -361,7 +363,7 @@ client_accept(struct control *c)
 	    NULL) {
 		peer_cred_free(&pc);
 		refuse(fd, pid, uid, why);
-		return;
+		return true;
 	}
 	cl = &c->clients[c->nclients++];
 	memset(cl, 0, sizeof(*cl));
@@ -371,6 +373,7 @@ client_accept(struct control *c)
 	cl->cred = pc;
 	cl->may_write = may_write;
 	cl->since = now();
+	return true;
 }
 
 /* client_reply: serialise rep (consumed) as a reply frame for writing. */
@@ -638,6 +641,11 @@ control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 	for (size_t i = nclients; i-- > 0;)
 		if (drop[i])
 			client_drop(c, i);
-	if (n > 0 && (pfd[0].revents & POLLIN))
-		client_accept(c);
+	/* Several per round (bounded: a flood of connections must not keep
+	 * the loop from the clients it has), so that clients connecting
+	 * together are read in one round: one kernel transaction. */
+	for (int i = 0; n > 0 && (pfd[0].revents & POLLIN) &&
+	    i < CONTROL_ACCEPT_ROUND; i++)
+		if (!client_accept(c))
+			break;
 }

@@ -34,6 +34,10 @@
 #define CONTROL_RESERVED	32	/* slots only root and the group get */
 #define CONTROL_ROOT_RESERVED	8	/* slots only root gets */
 #define CONTROL_UID_CLIENTS	16	/* connections of one uid but root */
+#define CONTROL_ACCEPT_ROUND	16	/* connections accepted per poll round:
+					 * one-shot clients (hooks, plugins,
+					 * iccctl) that connect together send
+					 * in one round, one transaction */
 #define CONTROL_UID_BYTES	(4u << 20)	/* buffered, one uid but root */
 #define CONTROL_BYTES		(32u << 20)	/* buffered, all but root */
 

@@ -388,6 +388,26 @@ START_TEST(t_round_runs_once_before_the_replies)
 }
 END_TEST
 
+/* Connections waiting together are accepted in one round, so that their
+ * requests are read (and committed) together in the next; at most
+ * CONTROL_ACCEPT_ROUND of them, so that a flood cannot hold the loop. */
+START_TEST(t_accepts_several_per_round)
+{
+	int fd[CONTROL_ACCEPT_ROUND + 2];
+	size_t n = sizeof(fd) / sizeof(fd[0]);
+
+	open_ctl((gid_t)-1);
+	for (size_t i = 0; i < n; i++)
+		fd[i] = client_connect();
+	pump_once(PUMP_MS);
+	ck_assert_uint_eq(control_clients(ctl), CONTROL_ACCEPT_ROUND);
+	pump_once(PUMP_MS);
+	ck_assert_uint_eq(control_clients(ctl), n);
+	for (size_t i = 0; i < n; i++)
+		close(fd[i]);
+}
+END_TEST
+
 /* The replies holding_handler gave, for fake_round_fail. */
 static json_t *held[4];
 static int nheld;
@@ -449,6 +469,7 @@ control_suite(void)
 	tcase_add_test(tc, t_round_trip);
 	tcase_add_test(tc, t_two_requests_one_write);
 	tcase_add_test(tc, t_round_runs_once_before_the_replies);
+	tcase_add_test(tc, t_accepts_several_per_round);
 	tcase_add_test(tc, t_round_may_turn_replies_into_errors);
 	tcase_add_test(tc, t_partial_frame);
 	tcase_add_test(tc, t_close_mid_frame);
