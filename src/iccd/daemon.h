@@ -23,6 +23,7 @@
 #include "kernel.h"
 #include "metrics.h"
 #include "model.h"
+#include "rangegc.h"
 #include "rules.h"
 
 struct iccd {
@@ -65,6 +66,8 @@ struct iccd {
 						 * unknown), for iccctl log */
 	unsigned long		 ports_lost;	/* containers stopped because
 						 * their port went away */
+	struct rangegc		 gc;		/* range garbage being drained
+						 * (rangegc.h) */
 };
 
 /*
