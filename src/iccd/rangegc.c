@@ -312,6 +312,21 @@ gc_moves_free(struct gc_moves *mv)
 	elemvec_free(&mv->from_pending);
 }
 
+void
+rangegc_expect(const struct rangegc *gc, const struct elemvec *adds,
+    const struct elemvec *dels, size_t *missing, size_t *extra)
+{
+	*missing = *extra = 0;
+	for (size_t i = 0; i < adds->n; i++)
+		*missing += !has(&gc->pending, &adds->v[i]);
+	for (size_t i = 0; i < gc->pending.n; i++)
+		*extra += !has(adds, &gc->pending.v[i]);
+	for (size_t i = 0; i < dels->n; i++)
+		*extra += !has(&gc->garbage, &dels->v[i]);
+	for (size_t i = 0; i < gc->garbage.n; i++)
+		*missing += !has(dels, &gc->garbage.v[i]);
+}
+
 /* ---- the drain ----------------------------------------------------------- */
 
 /* The first chunk's size, before any was timed. */

@@ -96,6 +96,17 @@ bool rangegc_busy(const struct rangegc *gc);
 
 void gc_moves_free(struct gc_moves *mv);
 
+/*
+ * rangegc_expect: given the difference between the desired set and the
+ * kernel (adds: desired elements the kernel lacks, dels: kernel elements
+ * not desired; both sorted), *missing and *extra get the difference from
+ * what the kernel should hold with gc's queue (desired - pending +
+ * garbage): a pending element absent and a garbage element present are
+ * as expected.
+ */
+void rangegc_expect(const struct rangegc *gc, const struct elemvec *adds,
+    const struct elemvec *dels, size_t *missing, size_t *extra);
+
 struct iccd;
 
 /*

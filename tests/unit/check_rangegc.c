@@ -8,11 +8,13 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 
 #include "change_fixture.h"
+#include "ops.h"
 #include "suites.h"
 
 #define NRANGES		20	/* > RANGEGC_MIN */
@@ -358,6 +360,55 @@ START_TEST(test_drain_refused_resyncs)
 }
 END_TEST
 
+/* status_gc: status's "matches" and its range_gc field `key`. */
+static long long
+status_gc(const char *key, bool *matches)
+{
+	json_t *rep = ask("{\"cmd\":\"status\"}");
+	long long v;
+
+	*matches = json_is_true(json_object_get(rep, "matches"));
+	v = json_integer_value(json_object_get(json_object_get(rep,
+	    "range_gc"), key));
+	json_decref(rep);
+	return v;
+}
+
+START_TEST(test_status_and_metrics)
+{
+	struct icc_elem want[NRANGES + 1], due[4];
+	bool matches;
+	char *text;
+
+	start_many(want);
+	reuse_different(due);
+	/* The table is what iccd means it to be, the queue shown. */
+	ck_assert_int_eq(status_gc("queued", &matches), NRANGES - 1);
+	ck_assert(matches);
+	ck_assert_int_eq(status_gc("pairs", &matches), 1);
+	ck_assert_int_eq(status_gc("pending", &matches), 3);
+	text = metrics_text(&chg_d);
+	ck_assert_ptr_nonnull(strstr(text, "\niccd_range_gc_queued 19\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\niccd_range_gc_pending 3\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\niccd_range_gc_drained_total 0\n"));
+	free(text);
+	/* A garbage range gone behind iccd's back: no longer matches. */
+	fake_foreign_del_elem(&want[NRANGES]);
+	ck_assert_int_eq(status_gc("queued", &matches), NRANGES - 1);
+	ck_assert(!matches);
+	fake_foreign_add_elem(&want[NRANGES]);
+	drain_all();
+	ck_assert_int_eq(status_gc("drained", &matches), NRANGES - 1);
+	ck_assert(matches);
+	text = metrics_text(&chg_d);
+	ck_assert_ptr_nonnull(strstr(text, "\niccd_range_gc_queued 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\niccd_range_gc_drained_total 19\n"));
+	free(text);
+}
+END_TEST
+
 Suite *
 rangegc_suite(void)
 {
@@ -375,6 +426,7 @@ rangegc_suite(void)
 	tcase_add_test(tc, test_takeback_restores_queue);
 	tcase_add_test(tc, test_sync_clears);
 	tcase_add_test(tc, test_drain_refused_resyncs);
+	tcase_add_test(tc, test_status_and_metrics);
 	suite_add_tcase(s, tc);
 	return s;
 }
