@@ -104,9 +104,12 @@ link_json(const struct icc_model *m, const struct icc_container *r,
 
 	if (engine_link_elems(m, r, l, &ev) == -1)
 		return NULL;
+	/* What the link allows: a pair (the gate of the range sets) allows
+	 * nothing by itself. */
 	for (size_t i = 0; allow != NULL && i < ev.n; i++)
-		json_array_append_new(allow, json_string(elem_format(&ev.v[i],
-		    buf, sizeof(buf))));
+		if (!elem_is_pair(&ev.v[i]))
+			json_array_append_new(allow, json_string(elem_format(
+			    &ev.v[i], buf, sizeof(buf))));
 	elemvec_free(&ev);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "receiver", r->name,
 	    "source", l->source, "alias", l->alias, "state",
