@@ -459,6 +459,8 @@ rangegc_drain(struct iccd *d)
 	gc->chunks++;
 	if (hi > lo)
 		next_chunk(gc, hi - lo, ns);
+	log_debug("range gc: %zu deleted, %zu added in %ld us; next %zu",
+	    hi - lo, rel.n, ns / 1000, gc->chunk);
 	if (!rangegc_busy(gc))
 		log_info("range gc: queue drained (%lu elements in %lu "
 		    "transactions so far)", gc->drained, gc->chunks);
