@@ -109,14 +109,22 @@ must stop last
 must start last --bridge br0 --ip "$LAST" --expose 10000-10004/tcp \
 	--expose 20000-20009/tcp --expose 10020-10035/tcp
 must start web2 --bridge br0 --ip 10.88.0.3 --link last
+# iccctl check asks the kernel too (element GETs): 10000-10004 is in the
+# kernel (taken off the queue), its pair not yet: the kernel allows
+# nothing, though the model does.
+chk=$(iccctl check web2 last 10002/tcp --json)
 freeze
-if in_kernel ranges4 "10.88.0.3 . $LAST . tcp . 10042" &&
+if in_kernel ranges4 "10.88.0.3 . $LAST . tcp . 12552" &&
 	! in_kernel pairs4 "10.88.0.3 . $LAST" &&
 	! in_kernel ranges4 "10.88.0.3 . $LAST . tcp . 20005"; then
 	pass "old ranges of the pair still queued: the pair and the new range 20000-20009 wait"
 else
 	fail "when iccd was stopped the pair's old ranges were gone or its adds made: nothing to see (more ranges per source?)"
 fi
+in_kernel ranges4 "10.88.0.3 . $LAST . tcp . 10002" ||
+	fail "10000-10004 is not in the kernel: it should have stayed (identical to a queued one)"
+same "iccctl check web2 last 10002 before the pair is back: model allows, kernel allows, kernel element" \
+	"true false " "$(jq -r '"\(.model_allowed) \(.allowed) \(.kernel.element)"' <<<"$chk")"
 expect_tcp_fail web "$LAST" 20005
 expect_tcp_fail web "$LAST" 10002
 thaw
