@@ -577,7 +577,8 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 		if (ready == 0 || daemon_after_replies_due(d))
 			daemon_after_replies(d);
 		if (d->need_sync)
-			resync(d, "a change could not be recorded, or a range gc chunk was refused");
+			resync(d, "a change could not be recorded, or a "
+			    "range gc chunk was refused");
 		/* One chunk of range garbage (rangegc.h), after the round's
 		 * replies and durable write: never between a change and its
 		 * takeback, and the clients polled again between two. */
