@@ -398,6 +398,18 @@ cmd_list(int argc, char **argv)
 	return 0;
 }
 
+/* print_gc: status's range garbage queue (iccd(8)). */
+static void
+print_gc(const json_t *gc)
+{
+	printf("ranges being removed: %lld (pairs: %lld), adds waiting for "
+	    "them: %lld, removed so far: %lld\n", (long long)
+	    json_integer_value(json_object_get(gc, "queued")), (long long)
+	    json_integer_value(json_object_get(gc, "pairs")), (long long)
+	    json_integer_value(json_object_get(gc, "pending")), (long long)
+	    json_integer_value(json_object_get(gc, "drained")));
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -444,6 +456,7 @@ cmd_status(int argc, char **argv)
 		printf("containers stopped because their port went away %lld\n",
 		    (long long)json_integer_value(json_object_get(rep,
 		    "ports_lost")));
+		print_gc(json_object_get(rep, "range_gc"));
 	}
 	json_decref(rep);
 	return 0;

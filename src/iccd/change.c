@@ -7,7 +7,9 @@
  *
  *	plan	the element delta (rule engine), the closed-set delta and
  *		the port bindings' delta (the bridge table, binding.c),
- *	batch	sends both to the kernel as one transaction,
+ *	batch	sends both to the kernel as one transaction (revoked
+ *		port ranges, when many, left to the garbage queue:
+ *		rangegc.h),
  *	persist	writes the state directory,
  *	commit	keeps it all, or undo: takes the batch back and restores the
  *		model when the kernel or the state write refused,
@@ -106,6 +108,9 @@ change_free(struct change *ch)
 	elemvec_free(&ch->after);
 	elemvec_free(&ch->adds);
 	elemvec_free(&ch->dels);
+	elemvec_free(&ch->kadds);
+	elemvec_free(&ch->kdels);
+	gc_moves_free(&ch->gcm);
 	strvec_free(&ch->closing);
 	strvec_free(&ch->opening);
 	bind_delta_free(&ch->bind);
@@ -243,6 +248,8 @@ plan_elems(struct iccd *d, struct change *ch)
 	return rv;
 }
 
+static int change_batch(struct iccd *, struct change *);
+
 /* change_plan: both deltas, and the batch that makes them (NULL when the
  * kernel has nothing to do).  Returns 0 or -1 with errno. */
 static int
@@ -263,17 +270,38 @@ change_plan(struct iccd *d, struct change *ch)
 	    ch->model != NULL || ch->closing.n + ch->opening.n > 0 ? NULL :
 	    ch->names, ch->n, &ch->bind) == -1)
 		return -1;
-	if (ch->adds.n + ch->dels.n + ch->closing.n + ch->opening.n +
+	return change_batch(d, ch);
+}
+
+/*
+ * change_batch: what of the element delta the kernel gets (the range
+ * garbage queue takes revoked ranges and holds back adds that must wait
+ * for it, rangegc.h), and the batch (NULL when the kernel has nothing to
+ * do).  Again after a resync, which emptied the queue.  Returns 0 or -1
+ * with errno.
+ */
+static int
+change_batch(struct iccd *d, struct change *ch)
+{
+	elemvec_clear(&ch->kadds);
+	elemvec_clear(&ch->kdels);
+	gc_moves_free(&ch->gcm);
+	kbatch_free(ch->b);
+	ch->b = NULL;
+	if (rangegc_plan(&d->gc, &ch->adds, &ch->dels, &ch->gcm, &ch->kadds,
+	    &ch->kdels) == -1)
+		return -1;
+	if (ch->kadds.n + ch->kdels.n + ch->closing.n + ch->opening.n +
 	    ch->bind.adds.n + ch->bind.dels.n == 0)
 		return 0;
 	if ((ch->b = kbatch_new(d->k)) == NULL ||
 	    binding_batch(ch->b, &ch->bind) == -1)
 		return -1;
-	for (size_t i = 0; i < ch->dels.n; i++)
-		if (kbatch_del_elem(ch->b, &ch->dels.v[i]) == -1)
+	for (size_t i = 0; i < ch->kdels.n; i++)
+		if (kbatch_del_elem(ch->b, &ch->kdels.v[i]) == -1)
 			return -1;
-	for (size_t i = 0; i < ch->adds.n; i++)
-		if (kbatch_add_elem(ch->b, &ch->adds.v[i]) == -1)
+	for (size_t i = 0; i < ch->kadds.n; i++)
+		if (kbatch_add_elem(ch->b, &ch->kadds.v[i]) == -1)
 			return -1;
 	for (size_t i = 0; i < ch->closing.n; i++)
 		if (kbatch_add_closed(ch->b, ch->closing.v[i]) == -1)
@@ -323,6 +351,10 @@ sync_table(struct iccd *d, const char *const *closed, size_t nclosed,
 		return -ENOMEM;
 	}
 	rv = kernel_sync(d->k, &all, closed, nclosed, &changed, err, errlen);
+	/* The kernel equals the desired set now: no garbage left, nothing
+	 * held back. */
+	if (rv == 0)
+		rangegc_clear(&d->gc);
 	if (rv == 0 && changed != 0)
 		log_info("table %s synced: %ld element changes%s", d->table,
 		    changed < 0 ? 0 : changed, changed < 0 ? " (rebuilt)" : "");
@@ -385,9 +417,16 @@ change_send(struct iccd *d, struct change *ch, char *err, size_t len)
 
 	if (ch->b == NULL || ch->deferred)
 		return 0;
+	/* The resync emptied the range garbage queue: plan the batch again. */
 	if ((rv = kbatch_commit(ch->b, kerr, sizeof(kerr))) == -ENOENT &&
-	    resync_before(d, ch, kerr))
-		rv = kbatch_commit(ch->b, kerr, sizeof(kerr));
+	    resync_before(d, ch, kerr)) {
+		if (change_batch(d, ch) == -1) {
+			snprintf(err, len, "%s", strerror(errno));
+			return -1;
+		}
+		rv = ch->b == NULL ? 0 : kbatch_commit(ch->b, kerr,
+		    sizeof(kerr));
+	}
 	if (rv != 0) {
 		snprintf(err, len, "kernel: %s", kerr);
 		return -1;
@@ -414,10 +453,10 @@ change_undo(struct iccd *d, const struct change *ch)
 	if (ch->b == NULL || (b = kbatch_new(d->k)) == NULL)
 		goto out;
 	rv = 0;
-	for (size_t i = 0; rv == 0 && i < ch->adds.n; i++)
-		rv = kbatch_del_elem(b, &ch->adds.v[i]);
-	for (size_t i = 0; rv == 0 && i < ch->dels.n; i++)
-		rv = kbatch_add_elem(b, &ch->dels.v[i]);
+	for (size_t i = 0; rv == 0 && i < ch->kadds.n; i++)
+		rv = kbatch_del_elem(b, &ch->kadds.v[i]);
+	for (size_t i = 0; rv == 0 && i < ch->kdels.n; i++)
+		rv = kbatch_add_elem(b, &ch->kdels.v[i]);
 	for (size_t i = 0; rv == 0 && i < ch->closing.n; i++)
 		rv = kbatch_del_closed(b, ch->closing.v[i]);
 	for (size_t i = 0; rv == 0 && i < ch->opening.n; i++)
@@ -440,6 +479,10 @@ static void
 change_commit(struct iccd *d, struct change *ch)
 {
 	binding_done(d, &ch->bind);
+	if (rangegc_apply(&d->gc, &ch->gcm) == -1) {
+		log_warnx("%s: range gc: out of memory, resyncing", __func__);
+		d->need_sync = true;
+	}
 	if (ch->model == NULL && elemset_commit(d->desired, &ch->before,
 	    &ch->after) == -1) {
 		/* The kernel has the change; resync the count table from the
@@ -460,6 +503,8 @@ void
 change_takeback(struct iccd *d, struct change *ch)
 {
 	change_undo(d, ch);
+	if (rangegc_revert(&d->gc, &ch->gcm) == -1)
+		d->need_sync = true;
 	if (ch->model == NULL && elemset_commit(d->desired, &ch->after,
 	    &ch->before) == -1)
 		d->need_sync = true;

@@ -1,8 +1,9 @@
 /*
  * cmd_check.c: iccctl check: the model's verdict (verdict.h), then the
- * kernel's word on the same flow, asked element by element (two GETs,
- * no dump), so that a table that drifted from the model shows as a
- * disagreement instead of a confident wrong answer.
+ * kernel's word on the same flow, asked element by element (two GETs, a
+ * third for a range: its pair; no dump), so that a table that drifted
+ * from the model shows as a disagreement instead of a confident wrong
+ * answer.
  */
 #include "ops.h"
 

@@ -68,6 +68,9 @@ metrics_text(struct iccd *d)
 	g.sysctl_repairs = d->sysctl_repairs;
 	g.ports_lost = d->ports_lost;
 	g.owned = d->k != NULL && kernel_owned(d->k) == 1;
+	g.gc_queued = d->gc.garbage.n;
+	g.gc_pending = d->gc.pending.n;
+	g.gc_drained = d->gc.drained;
 	return metrics_render(&d->metrics, &g);
 }
 

@@ -353,6 +353,7 @@ daemon_free(struct iccd *d)
 	model_free(d->model);
 	rules_free(&d->rules);
 	bindset_free(d->bound);
+	rangegc_free(&d->gc);
 	memset(d, 0, sizeof(*d));
 }
 

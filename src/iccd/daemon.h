@@ -23,6 +23,7 @@
 #include "kernel.h"
 #include "metrics.h"
 #include "model.h"
+#include "rangegc.h"
 #include "rules.h"
 
 struct iccd {
@@ -76,6 +77,8 @@ struct iccd {
 	bool			 cache_matches;	/* ... and it is the model's */
 	long			 cache_read_ns, cache_load_ns,
 				 cache_compare_ns, load_model_ns;
+	struct rangegc		 gc;		/* range garbage being drained
+						 * (rangegc.h) */
 };
 
 /* The kernel options daemon_init applies before the table is loaded. */

@@ -16,6 +16,7 @@
 #include "binding.h"
 #include "daemon.h"
 #include "linkdata.h"
+#include "rangegc.h"
 #include "request.h"
 
 /* The longest error line a reply or a log line carries. */
@@ -72,6 +73,11 @@ struct change {
 	struct strvec		 closing, opening;	/* closed-set delta */
 	bool			 bridges_changed;	/* save bridges.json */
 	struct bind_delta	 bind;		/* the bridge table's change */
+	/* What of adds and dels the kernel gets, and what moves on the
+	 * range garbage queue instead (rangegc.h): applied to d->gc at
+	 * commit, reverted at takeback. */
+	struct elemvec		 kadds, kdels;
+	struct gc_moves		 gcm;
 	struct kbatch		*b;		/* NULL: nothing to send */
 	/* Group commit (round.c): the batch waits for the round's one
 	 * transaction, and the hosts files for its commit; a takeback then

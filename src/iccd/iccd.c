@@ -54,6 +54,7 @@ struct options {
 	const char	*metrics_listen;	/* ADDR:PORT or NULL */
 	int		 log_group;		/* -1: no drop log */
 	bool		 no_own_table;		/* --no-own-table */
+	size_t		 gc_chunk_max;		/* --gc-chunk-max, 0: none */
 };
 
 static void __attribute__((noreturn))
@@ -66,7 +67,7 @@ usage(int status)
 	    "[--hosts-dir DIR]...\n"
 	    "            [--log-level LEVEL] [--metrics-listen ADDR:PORT] "
 	    "[--log-group N|none]\n"
-	    "            [--no-own-table]\n");
+	    "            [--no-own-table] [--gc-chunk-max N]\n");
 	exit(status);
 }
 
@@ -85,6 +86,20 @@ log_group_arg(const char *s)
 		fatalx("--log-group: expected a group from 0 to 65535 or "
 		    "\"none\"");
 	return (int)v;
+}
+
+/* chunk_max_arg: --gc-chunk-max N, 1 to 1000000 range elements. */
+static size_t
+chunk_max_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1000000)
+		fatalx("--gc-chunk-max: expected a number from 1 to 1000000");
+	return (size_t)v;
 }
 
 /*
@@ -119,6 +134,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "log-group", required_argument, NULL, 'G' },
 		{ "no-own-table", no_argument, NULL, 'O' },
+		{ "gc-chunk-max", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -126,7 +142,7 @@ parse_options(int argc, char **argv, struct options *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:OhV", longopts,
+	while ((ch = getopt_long(argc, argv, "fs:d:r:t:i:g:H:l:M:G:OC:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->foreground = true; break;
@@ -138,6 +154,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'M': o->metrics_listen = optarg; break;
 		case 'O': o->no_own_table = true; break;
 		case 'G': o->log_group = log_group_arg(optarg); break;
+		case 'C': o->gc_chunk_max = chunk_max_arg(optarg); break;
 		case 'H':
 			o->hosts_dirs = reallocarray(o->hosts_dirs,
 			    o->nhosts_dirs + 1, sizeof(*o->hosts_dirs));
@@ -527,8 +544,11 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 		pfd[5].events = POLLIN;
 		n = control_pollfds(ctl, pfd + LOOP_FIXED);
 		d->metrics.clients = control_clients(ctl);
-		/* While a compaction runs, wake up soon to reap it. */
-		ready = poll(pfd, n + LOOP_FIXED, daemon_after_replies_due(d) ? 0 :
+		/* While a compaction runs, wake up soon to reap it; while
+		 * range garbage is queued, do not wait at all: a chunk
+		 * follows every round. */
+		ready = poll(pfd, n + LOOP_FIXED, daemon_after_replies_due(d) ||
+		    (rangegc_busy(&d->gc) && !d->need_sync) ? 0 :
 		    daemon_pending(d) ? 10 : 1000);
 		if (ready == -1) {
 			if (errno == EINTR)
@@ -557,7 +577,12 @@ main_loop(struct iccd *d, struct control *ctl, struct loopfds *lf)
 		if (ready == 0 || daemon_after_replies_due(d))
 			daemon_after_replies(d);
 		if (d->need_sync)
-			resync(d, "a change could not be recorded");
+			resync(d, "a change could not be recorded, or a "
+			    "range gc chunk was refused");
+		/* One chunk of range garbage (rangegc.h), after the round's
+		 * replies and durable write: never between a change and its
+		 * takeback, and the clients polled again between two. */
+		(void)rangegc_drain(d);
 	}
 }
 
@@ -634,6 +659,7 @@ main(int argc, char **argv)
 	if ((lf.sfd = signals_block()) == -1)
 		fatal("signalfd");
 	d.write_group = group != (gid_t)-1;
+	d.gc.chunk_max = o.gc_chunk_max;
 	d.group_commit = true;
 	lf.lfd = drops_open(&d, o.log_group);
 	/* The sync first, then the monitor: while a monitor listens, the

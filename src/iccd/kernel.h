@@ -14,10 +14,13 @@
  *   set links4  { type ipv4_addr . ipv4_addr . inet_proto . inet_service }
  *   set ranges4 { same; flags interval }            port ranges
  *   set links6 / ranges6                             the IPv6 twins
+ *   set pairs4  { type ipv4_addr . ipv4_addr }       receiver . source of
+ *   set pairs6  { type ipv6_addr . ipv6_addr }       a link with ranges
  *   chain forward  (filter hook forward priority filter, policy accept):
  *       iifname . oifname @closed jump isolate
  *   chain isolate: ct state established,related accept; ICMPv6 neighbour
- *       discovery accept; one lookup rule per link set, accept; drop
+ *       discovery accept; one lookup rule per link set (the range
+ *       sets' only with the pair in the pairs set), accept; drop
  *
  * Every change is one netlink batch (one nftables transaction): either all
  * of it applies or none.  Errors are negative errno values; where a text
@@ -181,7 +184,8 @@ long kbatch_refused(const struct kbatch *b);
 size_t kbatch_size(const struct kbatch *b);
 
 /*
- * kernel_dump_elems: append every element of the four link sets to out.
+ * kernel_dump_elems: append every element of the six link sets (pairs
+ * included) to out.
  * Returns 0 or a negative errno (-ENOENT when the table or a set is
  * missing).
  */
@@ -223,7 +227,9 @@ int kernel_owned(const struct kernel *k);
  * kernel_lookup_flow: the element of a link set that allows flow (an
  * element of one port: first == last), asked of the kernel with a GET of
  * the element, not a dump: the family's hash set first, then its interval
- * set, whose answer is the range holding the port.  Returns 1 with
+ * set, whose answer is the range holding the port, which counts only
+ * when the pairs set holds the flow's receiver . source too (a second
+ * GET: a range without its pair grants nothing).  Returns 1 with
  * *found the kernel's element, 0 when neither set holds one, or a
  * negative errno (a missing table or set reads as 0: no element).
  */

@@ -65,12 +65,14 @@ struct nftnl_set_elem;
  * before giving up with -EAGAIN. */
 #define SYNC_TRIES		5
 
-/* The sets: the four link sets keep elem.h's numbering. */
+/* The sets: the six link sets keep elem.h's numbering. */
 enum kset {
 	KSET_LINKS4 = ICC_SET_LINKS4,
 	KSET_RANGES4 = ICC_SET_RANGES4,
 	KSET_LINKS6 = ICC_SET_LINKS6,
 	KSET_RANGES6 = ICC_SET_RANGES6,
+	KSET_PAIRS4 = ICC_SET_PAIRS4,
+	KSET_PAIRS6 = ICC_SET_PAIRS6,
 	KSET_CLOSED = ICC_SET_NR,
 	KSET_NR
 };
@@ -189,6 +191,7 @@ int kelem_cmp(const void *a, const void *b);
 void kelemvec_sort_uniq(struct kelemvec *kv);
 bool set_is_interval(enum kset s);
 /* set_addr_len: 4 for the IPv4 sets, 16 for the others. */
+bool set_is_pairs(enum kset s);
 size_t set_addr_len(enum kset s);
 /* kelem_from_elem: the key of e in the set it belongs in. */
 void kelem_from_elem(struct kelem *ke, const struct icc_elem *e);

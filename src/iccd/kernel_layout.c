@@ -1,5 +1,5 @@
 /*
- * kernel_layout.c: the table's layout (rules/icc.nft): the five sets'
+ * kernel_layout.c: the table's layout (rules/icc.nft): the seven sets'
  * specs, the raw element keys and how struct icc_elem and bridge names
  * map to them, and layout_dump, which tells whether the table in the
  * kernel still has that layout.
@@ -51,11 +51,16 @@ const struct setspec setspecs[KSET_NR] = {
 	[KSET_LINKS6] = { "links6", LINK6_TYPE, 40, 0, { 0 }, 4 },
 	[KSET_RANGES6] = { "ranges6", LINK6_TYPE, 40,
 	    NFT_SET_CONCAT | NFT_SET_INTERVAL, { 16, 16, 1, 2 }, 5 },
+	[KSET_PAIRS4] = { "pairs4", CONCAT2(TYPE_IPADDR, TYPE_IPADDR), 8, 0,
+	    { 0 }, 6 },
+	[KSET_PAIRS6] = { "pairs6", CONCAT2(TYPE_IP6ADDR, TYPE_IP6ADDR), 32, 0,
+	    { 0 }, 7 },
 };
 
 /* Creation order, which is also the order `nft list` prints them in. */
 const enum kset set_order[KSET_NR] = {
-	KSET_CLOSED, KSET_LINKS4, KSET_RANGES4, KSET_LINKS6, KSET_RANGES6
+	KSET_CLOSED, KSET_LINKS4, KSET_RANGES4, KSET_LINKS6, KSET_RANGES6,
+	KSET_PAIRS4, KSET_PAIRS6
 };
 
 int
@@ -97,7 +102,14 @@ set_is_interval(enum kset s)
 size_t
 set_addr_len(enum kset s)
 {
-	return s == KSET_LINKS4 || s == KSET_RANGES4 ? 4 : 16;
+	return s == KSET_LINKS4 || s == KSET_RANGES4 || s == KSET_PAIRS4 ?
+	    4 : 16;
+}
+
+bool
+set_is_pairs(enum kset s)
+{
+	return s == KSET_PAIRS4 || s == KSET_PAIRS6;
 }
 
 /* ---- element keys ---------------------------------------------------- */
@@ -123,6 +135,11 @@ kelem_from_elem(struct kelem *ke, const struct icc_elem *e)
 	memset(ke, 0, sizeof(*ke));
 	ke->set = elem_set(e);
 	alen = set_addr_len(ke->set);
+	if (set_is_pairs(ke->set)) {
+		memcpy(ke->key, &e->recv, alen);
+		memcpy(ke->key + alen, &e->src, alen);
+		return;
+	}
 	key_put(ke->key, alen, &e->recv, &e->src, e->proto, e->first);
 	if (set_is_interval(ke->set))
 		key_put(ke->end, alen, &e->recv, &e->src, e->proto, e->last);
@@ -160,6 +177,8 @@ kelem_to_elem(const struct kelem *ke, struct icc_elem *e)
 	e->family = alen == 4 ? AF_INET : AF_INET6;
 	memcpy(&e->recv, ke->key, alen);
 	memcpy(&e->src, ke->key + alen, alen);
+	if (set_is_pairs(ke->set))
+		return 0;
 	e->proto = ke->key[2 * alen];
 	memcpy(&port, ke->key + plen, sizeof(port));
 	e->first = e->last = ntohs(port);

@@ -59,6 +59,19 @@ elem_get(struct kernel *k, enum kset s, const uint8_t *key, struct kelem *out)
 	return 1;
 }
 
+/* pair_get: 1 when the pairs set of flow's family holds its receiver .
+ * source, 0 when not, or a negative errno. */
+static int
+pair_get(struct kernel *k, const struct icc_elem *flow)
+{
+	struct icc_elem pair;
+	struct kelem ke, got;
+
+	elem_init_pair(&pair, flow);
+	kelem_from_elem(&ke, &pair);
+	return elem_get(k, ke.set, ke.key, &got);
+}
+
 int
 kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
     struct icc_elem *found)
@@ -79,6 +92,10 @@ kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
 		}
 		if (kelem_to_elem(&got, found) < 0)
 			return -EPROTO;
+		/* A range grants nothing without its pair (rules/icc.nft):
+		 * one being drained (rangegc.c) is no answer. */
+		if (set_is_interval(s) && (rc = pair_get(k, flow)) <= 0)
+			return rc;
 		return 1;
 	}
 	return 0;

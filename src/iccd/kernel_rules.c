@@ -70,6 +70,33 @@ rule_icmpv6(struct nftnl_rule *r, uint8_t type)
 }
 
 /*
+ * ip saddr . ip daddr @pairs4 (ip6 ... @pairs6): before a range set's
+ * lookup, the receiver . source pair (recv, src: the header offsets of
+ * the receiver's and the source's address) must be in the family's
+ * pairs set.  A range element grants nothing without its pair, so that
+ * revoking a link with many ranges is the pair's delete (a hash delete)
+ * and the ranges, costly to delete from an interval set, are drained
+ * later (rangegc.c).  nft reloads the addresses for the next lookup, and
+ * so do we.
+ */
+static int
+r_pair(struct nftnl_rule *r, enum kset s, uint32_t recv, uint32_t src)
+{
+	bool v6 = set_addr_len(s) == 16;
+	uint32_t alen = v6 ? 16 : 4;
+
+	if (!set_is_interval(s))
+		return 0;
+	if (x_load(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
+	    NFT_REG_1) < 0 ||
+	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen,
+	    v6 ? NFT_REG_2 : NFT_REG32_01) < 0)
+		return -1;
+	return x_lookup_set(r, NFT_REG_1,
+	    setspecs[v6 ? KSET_PAIRS6 : KSET_PAIRS4].name, false);
+}
+
+/*
  * ip saddr . ip daddr . meta l4proto . th dport @links4 accept, and the
  * others: the key fills consecutive 4-byte registers from reg 1.  For an
  * interval set nft adds a byteorder on the 1-byte l4proto (of length 1,
@@ -99,6 +126,7 @@ rule_link(struct nftnl_rule *r, enum kset s, bool reply)
 	if ((reply && r_ct_reply(r) < 0) ||
 	    x_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
 	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    r_pair(r, s, reply ? daddr : saddr, reply ? saddr : daddr) < 0 ||
 	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? daddr : saddr,
 	    alen, NFT_REG_1) < 0 ||
 	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, reply ? saddr : daddr,
@@ -159,6 +187,7 @@ rule_related(struct nftnl_rule *r, enum kset s, bool reverse)
 	if (r_ct_related(r) < 0 ||
 	    x_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0 ||
 	    x_cmp_reg(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1) < 0 ||
+	    r_pair(r, s, recv, src) < 0 ||
 	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, recv, alen,
 	    NFT_REG_1) < 0 ||
 	    x_load(r, NFT_PAYLOAD_NETWORK_HEADER, src, alen, rsrc) < 0 ||

@@ -51,7 +51,7 @@ nomem:
 }
 
 /*
- * have_dump: every element of the five sets into have.  An element iccd
+ * have_dump: every element of the seven sets into have.  An element iccd
  * cannot have added (see elem_parse) marks the layout as wrong: the table
  * is rebuilt rather than edited.
  */

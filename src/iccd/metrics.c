@@ -165,6 +165,16 @@ gauges(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
 	family(f, "iccd_table_owned", "gauge", "1 when iccd's table carries "
 	    "the owner and persist flags: no other process can change it.");
 	fprintf(f, "iccd_table_owned %d\n", g->owned ? 1 : 0);
+	family(f, "iccd_range_gc_queued", "gauge", "Revoked range elements "
+	    "still in the kernel, inert without their pair, being deleted "
+	    "a chunk at a time.");
+	fprintf(f, "iccd_range_gc_queued %zu\n", g->gc_queued);
+	family(f, "iccd_range_gc_pending", "gauge", "Elements held back "
+	    "until their pair's old ranges are deleted.");
+	fprintf(f, "iccd_range_gc_pending %zu\n", g->gc_pending);
+	family(f, "iccd_range_gc_drained_total", "counter", "Revoked range "
+	    "elements deleted by the range garbage queue's drain.");
+	fprintf(f, "iccd_range_gc_drained_total %lu\n", g->gc_drained);
 	family(f, "iccd_control_clients", "gauge", "Clients connected to the "
 	    "control socket.");
 	fprintf(f, "iccd_control_clients %zu\n", m->clients);

@@ -65,6 +65,9 @@ struct metrics_gauges {
 	unsigned long	 sysctl_repairs;	/* br_netfilter sysctls put back */
 	unsigned long	 ports_lost;	/* containers stopped: port gone */
 	bool		 owned;		/* the table carries owner + persist */
+	size_t		 gc_queued;	/* range garbage in the kernel */
+	size_t		 gc_pending;	/* adds waiting for it */
+	unsigned long	 gc_drained;	/* garbage deleted by drains */
 };
 
 /* metrics_reset: every counter back to zero. */

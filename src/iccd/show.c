@@ -104,9 +104,12 @@ link_json(const struct icc_model *m, const struct icc_container *r,
 
 	if (engine_link_elems(m, r, l, &ev) == -1)
 		return NULL;
+	/* What the link allows: a pair (the gate of the range sets) allows
+	 * nothing by itself. */
 	for (size_t i = 0; allow != NULL && i < ev.n; i++)
-		json_array_append_new(allow, json_string(elem_format(&ev.v[i],
-		    buf, sizeof(buf))));
+		if (!elem_is_pair(&ev.v[i]))
+			json_array_append_new(allow, json_string(elem_format(
+			    &ev.v[i], buf, sizeof(buf))));
 	elemvec_free(&ev);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "receiver", r->name,
 	    "source", l->source, "alias", l->alias, "state",
@@ -176,7 +179,7 @@ json_t *
 cmd_status(struct iccd *d)
 {
 	struct elemvec have = { 0 }, adds = { 0 }, dels = { 0 };
-	size_t closed = 0;
+	size_t closed = 0, missing = 0, extra = 0;
 	bool present, matches;
 	json_t *rep;
 	int rv;
@@ -184,13 +187,18 @@ cmd_status(struct iccd *d)
 	model_bridges(d->model, count_closed_cb, &closed);
 	rv = kernel_dump_elems(d->k, &have);
 	present = rv != -ENOENT;
-	matches = rv == 0 && elemset_diff(d->desired, &have, &adds,
-	    &dels) == 0 && adds.n == 0 && dels.n == 0;
+	/* The kernel should hold the desired set less the adds held back,
+	 * plus the range garbage not drained yet (rangegc.h). */
+	if (rv == 0 && elemset_diff(d->desired, &have, &adds, &dels) == 0)
+		rangegc_expect(&d->gc, &adds, &dels, &missing, &extra);
+	else
+		rv = rv == 0 ? -ENOMEM : rv;
+	matches = rv == 0 && missing == 0 && extra == 0;
 	rep = json_pack("{s:b,s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
 	    "ok", 1, "table", d->table, "present", present, "matches",
 	    matches, "elements", (json_int_t)elemset_size(d->desired),
 	    "kernel_elements", (json_int_t)have.n, "missing",
-	    (json_int_t)adds.n, "extra", (json_int_t)dels.n,
+	    (json_int_t)missing, "extra", (json_int_t)extra,
 	    "closed_bridges", (json_int_t)closed, "containers",
 	    (json_int_t)model_count(d->model), "repairs",
 	    (json_int_t)d->repairs, "last_repair_cause",
@@ -207,6 +215,13 @@ cmd_status(struct iccd *d)
 		    (json_int_t)d->metrics.round_txns));
 		json_object_set_new(rep, "round_requests", json_integer(
 		    (json_int_t)d->metrics.round_requests));
+		json_object_set_new(rep, "range_gc", json_pack(
+		    "{s:I,s:I,s:I,s:I,s:I}", "queued",
+		    (json_int_t)d->gc.garbage.n, "pairs",
+		    (json_int_t)rangegc_npairs(&d->gc), "pending",
+		    (json_int_t)d->gc.pending.n, "drained",
+		    (json_int_t)d->gc.drained, "chunk",
+		    (json_int_t)d->gc.chunk));
 	}
 	elemvec_free(&have);
 	elemvec_free(&adds);

@@ -36,11 +36,37 @@ elem_init6(struct icc_elem *e, const struct in6_addr *recv,
 	e->src.v6 = *src;
 }
 
+void
+elem_init_pair(struct icc_elem *pair, const struct icc_elem *e)
+{
+	struct icc_elem p;
+
+	memset(&p, 0, sizeof(p));
+	p.family = e->family;
+	p.recv = e->recv;
+	p.src = e->src;
+	*pair = p;
+}
+
+bool
+elem_is_pair(const struct icc_elem *e)
+{
+	return e->proto == 0;
+}
+
+bool
+elem_is_range(const struct icc_elem *e)
+{
+	return e->proto != 0 && e->first != e->last;
+}
+
 enum icc_set
 elem_set(const struct icc_elem *e)
 {
 	bool range = e->first != e->last;
 
+	if (elem_is_pair(e))
+		return e->family == AF_INET ? ICC_SET_PAIRS4 : ICC_SET_PAIRS6;
 	if (e->family == AF_INET)
 		return range ? ICC_SET_RANGES4 : ICC_SET_LINKS4;
 	return range ? ICC_SET_RANGES6 : ICC_SET_LINKS6;
@@ -50,7 +76,7 @@ const char *
 elem_set_name(enum icc_set s)
 {
 	static const char *names[ICC_SET_NR] = {
-		"links4", "ranges4", "links6", "ranges6"
+		"links4", "ranges4", "links6", "ranges6", "pairs4", "pairs6"
 	};
 
 	return (unsigned)s < ICC_SET_NR ? names[s] : "?";
@@ -65,6 +91,10 @@ elem_format(const struct icc_elem *e, char *buf, size_t len)
 
 	inet_ntop(e->family, &e->recv, r, sizeof(r));
 	inet_ntop(e->family, &e->src, s, sizeof(s));
+	if (elem_is_pair(e)) {
+		snprintf(buf, len, "%s . %s", r, s);
+		return buf;
+	}
 	if (p.first == p.last)
 		snprintf(ports, sizeof(ports), "%u", p.first);
 	else

@@ -21,6 +21,8 @@ enum icc_set {
 	ICC_SET_RANGES4,	/* same key, interval (port ranges) */
 	ICC_SET_LINKS6,		/* ipv6 . ipv6 . proto . port, hash */
 	ICC_SET_RANGES6,	/* same key, interval */
+	ICC_SET_PAIRS4,		/* ipv4 . ipv4: receiver . source, hash */
+	ICC_SET_PAIRS6,		/* ipv6 . ipv6 */
 	ICC_SET_NR
 };
 
@@ -31,6 +33,8 @@ union icc_addr {
 
 /*
  * One element.  Addresses in network byte order, ports in host byte order.
+ * A pair element ("receiver . source": the gate of the range sets, see
+ * rules/icc.nft) has proto 0 and first = last = 0 (elem_init_pair).
  * Unused bytes (the tail of a v4 address in the union) must be zero so that
  * elements compare with memcmp: build them with elem_init4/elem_init6.
  */
@@ -48,15 +52,27 @@ void elem_init4(struct icc_elem *e, struct in_addr recv, struct in_addr src,
 void elem_init6(struct icc_elem *e, const struct in6_addr *recv,
     const struct in6_addr *src, const struct icc_ports *p);
 
+/*
+ * elem_init_pair: *pair becomes the pair element of e's family, receiver
+ * and source (e may be a range, a single port or a pair; pair may be e).
+ */
+void elem_init_pair(struct icc_elem *pair, const struct icc_elem *e);
+
+/* elem_is_pair: e is a pair element; elem_is_range: a port range. */
+bool elem_is_pair(const struct icc_elem *e);
+bool elem_is_range(const struct icc_elem *e);
+
 /* elem_set: the set e belongs in. */
 enum icc_set elem_set(const struct icc_elem *e);
 
-/* elem_set_name: "links4", "ranges4", "links6" or "ranges6". */
+/* elem_set_name: "links4", "ranges4", "links6", "ranges6", "pairs4" or
+ * "pairs6". */
 const char *elem_set_name(enum icc_set s);
 
 /*
  * elem_format: e as nft prints it, "10.0.0.3 . 10.0.0.2 . tcp . 3306" or
- * "... . tcp . 7000-7999", into buf; returns buf.  len >= ELEM_FMT_LEN.
+ * "... . tcp . 7000-7999", or a pair as "10.0.0.3 . 10.0.0.2", into buf;
+ * returns buf.  len >= ELEM_FMT_LEN.
  */
 #define ELEM_FMT_LEN 112
 char *elem_format(const struct icc_elem *e, char *buf, size_t len);

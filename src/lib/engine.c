@@ -28,6 +28,25 @@ push_port_elems(const struct icc_container *r, const struct icc_container *s,
 	return 0;
 }
 
+/* push_pair_elems: the pair elements receiver . source of r and s. */
+static int
+push_pair_elems(const struct icc_container *r, const struct icc_container *s,
+    struct elemvec *out)
+{
+	struct icc_ports none = { 0, 0, 0 };
+	struct icc_elem e;
+
+	elem_init4(&e, r->ip4, s->ip4, &none);
+	if (elemvec_push(out, &e) == -1)
+		return -1;
+	if (r->has_ip6 && s->has_ip6) {
+		elem_init6(&e, &r->ip6, &s->ip6, &none);
+		if (elemvec_push(out, &e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 ports_cmp(const void *a, const void *b)
 {
@@ -85,6 +104,13 @@ engine_link_elems(const struct icc_model *m, const struct icc_container *r,
 	n = engine_normalize_ports(s->ports, s->nports, ports);
 	for (size_t i = 0; i < n && rv == 0; i++)
 		rv = push_port_elems(r, s, &ports[i], out);
+	/* A link with a range also derives the pair that gates the range
+	 * sets (rules/icc.nft), once per family. */
+	for (size_t i = 0; i < n && rv == 0; i++)
+		if (ports[i].first != ports[i].last) {
+			rv = push_pair_elems(r, s, out);
+			break;
+		}
 	if (ports != stack)
 		free(ports);
 	return rv;

@@ -35,7 +35,10 @@ size_t engine_normalize_ports(const struct icc_ports *in, size_t n,
  * engine_link_elems: append to out the elements link l of receiver r
  * grants in m: none unless the link is active; otherwise one per entry of
  * the source's normalized exposed ports (engine_normalize_ports), IPv4
- * always, IPv6 too when both have one.  Returns 0 or -1 with errno ENOMEM.
+ * always, IPv6 too when both have one; and when one of those entries is a
+ * port range, the pair element (elem_init_pair) of each family: the
+ * range sets are looked up only together with the pairs set
+ * (rules/icc.nft).  Returns 0 or -1 with errno ENOMEM.
  */
 int engine_link_elems(const struct icc_model *m, const struct icc_container *r,
     const struct icc_link *l, struct elemvec *out);

@@ -799,17 +799,19 @@ setup_host
 
 # model_elems: from `iccctl list --json` on stdin, the "SET ELEMENT" lines
 # the kernel must hold (kernel_elems' format): the allow tuples of active
-# links, and "closed" for every bridge with icc off.
+# links, the pair "receiver . source" of each with a port range (pairs4,
+# pairs6: rules/icc.nft), and "closed" for every bridge with icc off.
 model_elems() {
 	jq -r '(.links[] | select(.state == "active") | .allow[]),
 		(.bridges[] | select(.icc == false) | "closed \"\(.name)\" . \"\(.name)\"")' |
 		awk '/^closed / { print; next }
 			{ v6 = index($1, ":") > 0; r = index($NF, "-") > 0
-			  print (r ? "ranges" : "links") (v6 ? "6" : "4") " " $0 }' |
+			  print (r ? "ranges" : "links") (v6 ? "6" : "4") " " $0
+			  if (r) print "pairs" (v6 ? "6" : "4") " " $1 " . " $3 }' |
 		LC_ALL=C sort -u
 }
 
-ALL_SETS=(closed links4 ranges4 links6 ranges6)
+ALL_SETS=(closed links4 ranges4 links6 ranges6 pairs4 pairs6)
 
 # same WHAT EXPECTED HAVE: exact comparison, a diff on mismatch.
 same() {

@@ -97,6 +97,10 @@ expected=$(cat <<'END'
 		elements = { fd88::3 . fd88::2 . tcp . 3306 }
 	set ranges6 {
 		elements = { fd88::3 . fd88::2 . tcp . 7000-7999 }
+	set pairs4 {
+		elements = { 10.88.0.3 . 10.88.0.2 }
+	set pairs6 {
+		elements = { fd88::3 . fd88::2 }
 END
 )
 if table=$(nft_table); then

@@ -88,8 +88,8 @@ expect_tcp_fail spy 10.88.0.2 8080
 L0=$(list_norm) || fatal "iccctl list --json failed"
 K0=$(kernel_elems "${ALL_SETS[@]}") || fatal "cannot dump the kernel's sets"
 S0=$(skeleton) || fatal "cannot dump the table"
-[ "$(printf '%s\n' "$K0" | grep -c .)" -eq 5 ] ||
-	fatal "expected 5 kernel lines (closed + web's 4 elements) before the restarts, got: $K0"
+[ "$(printf '%s\n' "$K0" | grep -c .)" -eq 7 ] ||
+	fatal "expected 7 kernel lines (closed + web's 4 elements + its 2 pairs) before the restarts, got: $K0"
 
 # while_down HOW: iccd is gone: the table stays and still rules.
 while_down() {

@@ -390,18 +390,21 @@ START_TEST(test_ip_change)
 	struct change ch;
 	struct elemset *s;
 
+	/* 11 port elements and 3 pairs (web's, api's twice) */
 	ck_assert_int_eq(engine_all(m, &all), 0);
-	ck_assert_uint_eq(all.n, 11);
+	ck_assert_uint_eq(all.n, 14);
 	s = set_of(&all);
-	ck_assert_uint_eq(elemset_size(s), 8);
+	ck_assert_uint_eq(elemset_size(s), 10);
 
 	change_begin(&ch, m, db, 1);
-	ck_assert_uint_eq(ch.before.n, 10);
+	ck_assert_uint_eq(ch.before.n, 13);
 	c = copy_of(m, "db");
 	c->ip4 = ip4("10.0.0.9");
 	put(m, c);
 	change_end(&ch, m, s, db, 1);
 	CHECK_ELEMS(&ch.adds, "adds",
+	    "10.0.0.3 . 10.0.0.9",
+	    "10.0.0.4 . 10.0.0.9",
 	    "10.0.0.3 . 10.0.0.9 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.9 . udp . 53",
 	    "10.0.0.3 . 10.0.0.9 . tcp . 7000-7999",
@@ -410,6 +413,8 @@ START_TEST(test_ip_change)
 	    "10.0.0.4 . 10.0.0.9 . tcp . 7000-7999",
 	    "10.0.0.9 . 10.0.0.5 . tcp . 6379");
 	CHECK_ELEMS(&ch.dels, "dels",
+	    "10.0.0.3 . 10.0.0.2",
+	    "10.0.0.4 . 10.0.0.2",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.2 . udp . 53",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999",
@@ -417,7 +422,7 @@ START_TEST(test_ip_change)
 	    "10.0.0.4 . 10.0.0.2 . udp . 53",
 	    "10.0.0.4 . 10.0.0.2 . tcp . 7000-7999",
 	    "10.0.0.2 . 10.0.0.5 . tcp . 6379");
-	ck_assert_uint_eq(elemset_size(s), 8);
+	ck_assert_uint_eq(elemset_size(s), 10);
 	{
 		struct icc_elem e = el4("10.0.0.4", "10.0.0.9", IPPROTO_UDP, 53,
 		    53);
@@ -457,10 +462,11 @@ START_TEST(test_stop_start)
 	change_end(&ch, m, s, api, 1);
 	ck_assert_uint_eq(ch.adds.n, 0);
 	CHECK_ELEMS(&ch.dels, "api stops",
+	    "10.0.0.4 . 10.0.0.2",
 	    "10.0.0.4 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.4 . 10.0.0.2 . udp . 53",
 	    "10.0.0.4 . 10.0.0.2 . tcp . 7000-7999");
-	ck_assert_uint_eq(elemset_size(s), 5);
+	ck_assert_uint_eq(elemset_size(s), 6);
 	change_free(&ch);
 
 	/* A stopped receiver stops again: nothing. */
@@ -476,6 +482,7 @@ START_TEST(test_stop_start)
 	change_end(&ch, m, s, db, 1);
 	ck_assert_uint_eq(ch.adds.n, 0);
 	CHECK_ELEMS(&ch.dels, "db stops",
+	    "10.0.0.3 . 10.0.0.2",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.2 . udp . 53",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999",
@@ -496,6 +503,8 @@ START_TEST(test_stop_start)
 	change_end(&ch, m, s, db, 1);
 	ck_assert_uint_eq(ch.dels.n, 0);
 	CHECK_ELEMS(&ch.adds, "db starts",
+	    "10.0.0.3 . 10.0.0.2",
+	    "10.0.0.4 . 10.0.0.2",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.2 . udp . 53",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999",
@@ -503,7 +512,7 @@ START_TEST(test_stop_start)
 	    "10.0.0.4 . 10.0.0.2 . udp . 53",
 	    "10.0.0.4 . 10.0.0.2 . tcp . 7000-7999",
 	    "10.0.0.2 . 10.0.0.5 . tcp . 6379");
-	ck_assert_uint_eq(elemset_size(s), 8);
+	ck_assert_uint_eq(elemset_size(s), 10);
 	change_free(&ch);
 
 	/* The source removed: everything to it goes, its own link too. */
@@ -511,7 +520,7 @@ START_TEST(test_stop_start)
 	container_free(model_take(m, "db"));
 	change_end(&ch, m, s, db, 1);
 	ck_assert_uint_eq(ch.adds.n, 0);
-	ck_assert_uint_eq(ch.dels.n, 7);
+	ck_assert_uint_eq(ch.dels.n, 9);
 	ck_assert_uint_eq(elemset_size(s), 1);
 	change_free(&ch);
 
@@ -538,7 +547,7 @@ START_TEST(test_scale)
 	struct in_addr old, new;
 	struct change ch;
 	struct elemset *s;
-	size_t nport[3] = { 0, 0, 0 };
+	size_t nport[4] = { 0, 0, 0, 0 };
 
 	for (unsigned j = 0; j < NSRC; j++) {
 		c = container_new();
@@ -566,27 +575,28 @@ START_TEST(test_scale)
 	ck_assert_uint_eq(model_count(m), NSRC + NRECV);
 
 	ck_assert_int_eq(engine_all(m, &all), 0);
-	ck_assert_uint_eq(all.n, NRECV * 3);
+	ck_assert_uint_eq(all.n, NRECV * 4);
 	s = set_of(&all);
-	ck_assert_uint_eq(elemset_size(s), NRECV * 3);
+	ck_assert_uint_eq(elemset_size(s), NRECV * 4);
 
 	/* s007 changes address. */
 	old.s_addr = htonl(SRC_BASE + 7);
 	new.s_addr = htonl(0x0ac80007U);	/* 10.200.0.7 */
 	change_begin(&ch, m, names, 1);
-	ck_assert_uint_eq(ch.before.n, NRECV / NSRC * 3);
+	ck_assert_uint_eq(ch.before.n, NRECV / NSRC * 4);
 	c = copy_of(m, "s007");
 	c->ip4 = new;
 	put(m, c);
 	ck_assert_int_eq(engine_touching(m, names, 1, &ch.after), 0);
-	ck_assert_uint_eq(ch.after.n, NRECV / NSRC * 3);
+	ck_assert_uint_eq(ch.after.n, NRECV / NSRC * 4);
 	plan(s, &ch.before, &ch.after, &ch.adds, &ch.dels);
-	ck_assert_uint_eq(ch.adds.n, NRECV / NSRC * 3);
-	ck_assert_uint_eq(ch.dels.n, NRECV / NSRC * 3);
-	ck_assert_uint_eq(ch.adds.n + ch.dels.n, 600);
+	ck_assert_uint_eq(ch.adds.n, NRECV / NSRC * 4);
+	ck_assert_uint_eq(ch.dels.n, NRECV / NSRC * 4);
+	ck_assert_uint_eq(ch.adds.n + ch.dels.n, 800);
 
 	/* Strictly sorted, so distinct; each a receiver of s007 and one of
-	 * its three ports: exactly 100 receivers x 3 ports each way. */
+	 * its three ports and the pair of the range: 100 receivers x 4 each
+	 * way. */
 	for (int k = 0; k < 2; k++) {
 		const struct elemvec *ev = k == 0 ? &ch.adds : &ch.dels;
 		struct in_addr want = k == 0 ? new : old;
@@ -599,8 +609,11 @@ START_TEST(test_scale)
 			ck_assert_uint_eq(e->src.v4.s_addr, want.s_addr);
 			ck_assert_uint_lt(r, NRECV);
 			ck_assert_uint_eq(r % NSRC, 7);
-			ck_assert_uint_eq(e->proto, IPPROTO_TCP);
-			if (e->first == 80 && e->last == 80)
+			if (elem_is_pair(e))
+				nport[3]++;
+			else if (e->proto != IPPROTO_TCP)
+				ck_abort_msg("proto %u", e->proto);
+			else if (e->first == 80 && e->last == 80)
 				nport[0]++;
 			else if (e->first == 443 && e->last == 443)
 				nport[1]++;
@@ -613,9 +626,10 @@ START_TEST(test_scale)
 	ck_assert_uint_eq(nport[0], 200);
 	ck_assert_uint_eq(nport[1], 200);
 	ck_assert_uint_eq(nport[2], 200);
+	ck_assert_uint_eq(nport[3], 200);	/* the pairs of the range */
 
 	ck_assert_int_eq(elemset_commit(s, &ch.before, &ch.after), 0);
-	ck_assert_uint_eq(elemset_size(s), NRECV * 3);
+	ck_assert_uint_eq(elemset_size(s), NRECV * 4);
 	check_in_step(m, s);
 
 	change_free(&ch);

@@ -237,13 +237,14 @@ START_TEST(test_link_elems_v4)
 
 	web_db_elems(m, &ev);
 	CHECK_ELEMS(&ev, "web -> db",
+	    "10.0.0.3 . 10.0.0.2",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.2 . udp . 53",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999");
 
 	/* It appends. */
 	web_db_elems(m, &ev);
-	ck_assert_uint_eq(ev.n, 6);
+	ck_assert_uint_eq(ev.n, 8);
 	elemvec_free(&ev);
 	model_free(m);
 }
@@ -256,6 +257,8 @@ START_TEST(test_link_elems_v6)
 
 	web_db_elems(m, &ev);
 	CHECK_ELEMS(&ev, "web -> db, v6 on both",
+	    "10.0.0.3 . 10.0.0.2",
+	    "fd00::3 . fd00::2",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 	    "10.0.0.3 . 10.0.0.2 . udp . 53",
 	    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999",
@@ -276,6 +279,7 @@ START_TEST(test_link_elems_v6_one_side)
 		m = web_db(side == 0, side == 1);
 		web_db_elems(m, &ev);
 		CHECK_ELEMS(&ev, side == 0 ? "v6 on web only" : "v6 on db only",
+		    "10.0.0.3 . 10.0.0.2",
 		    "10.0.0.3 . 10.0.0.2 . tcp . 3306",
 		    "10.0.0.3 . 10.0.0.2 . udp . 53",
 		    "10.0.0.3 . 10.0.0.2 . tcp . 7000-7999");
@@ -307,7 +311,7 @@ START_TEST(test_link_elems_pending)
 	/* ... and started again. */
 	ck_assert_int_eq(model_set_running(m, "db", true), 0);
 	web_db_elems(m, &ev);
-	ck_assert_uint_eq(ev.n, 6);
+	ck_assert_uint_eq(ev.n, 8);	/* 6 and a pair per family */
 	elemvec_clear(&ev);
 	model_free(m);
 

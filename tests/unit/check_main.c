@@ -38,6 +38,7 @@ main(void)
 	srunner_add_suite(sr, cnireply_suite());
 	srunner_add_suite(sr, change_suite());
 	srunner_add_suite(sr, round_suite());
+	srunner_add_suite(sr, rangegc_suite());
 	srunner_add_suite(sr, portlost_suite());
 	srunner_add_suite(sr, docker_suite());
 	srunner_add_suite(sr, admit_suite());

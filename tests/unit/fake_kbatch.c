@@ -170,6 +170,24 @@ op_format(const struct op *op, int rv, char *err, size_t len)
 		    "add" : "del", op->bridge, op->bridge, strerror(-rv));
 }
 
+/* overlaps: as the kernel's interval sets, a range may not overlap
+ * another range of the same receiver, source and protocol. */
+static bool
+overlaps(const struct elemvec *elems, const struct icc_elem *e)
+{
+	const struct icc_elem *x;
+
+	if (!elem_is_range(e))
+		return false;
+	for (size_t i = 0; i < elems->n; i++) {
+		x = &elems->v[i];
+		if (elem_is_range(x) && elem_same_flow(x, e) &&
+		    x->first <= e->last && e->first <= x->last)
+			return true;
+	}
+	return false;
+}
+
 /* apply: op on the scratch table; 0 or the negative errno. */
 static int
 apply(const struct op *op, struct elemvec *elems, struct strvec *closed)
@@ -180,6 +198,8 @@ apply(const struct op *op, struct elemvec *elems, struct strvec *closed)
 	case OP_ADD_ELEM:
 		if (elem_index(elems, &op->e) >= 0)
 			return 0;
+		if (overlaps(elems, &op->e))
+			return -EEXIST;
 		return elemvec_push(elems, &op->e) == -1 ? -ENOMEM : 0;
 	case OP_DEL_ELEM:
 		if ((i = elem_index(elems, &op->e)) < 0)

@@ -4,7 +4,9 @@
  * kbatch and kbatch_commit, are fake_kbatch.c's.  Semantics follow the
  * real one where the daemon can tell: a batch is all or nothing, adding
  * an element already there is no error (no NLM_F_EXCL), deleting one that
- * is not there is -ENOENT naming the message.
+ * is not there is -ENOENT naming the message, a range overlapping another
+ * of its receiver, source and protocol is -EEXIST, and a range counts
+ * for kernel_lookup_flow only with its pair.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -436,6 +438,14 @@ kernel_lookup_flow(struct kernel *k, const struct icc_elem *flow,
 	}
 	if (hit == NULL)
 		return 0;
+	/* A range counts only with its pair (rules/icc.nft). */
+	if (elem_is_range(hit)) {
+		struct icc_elem pair;
+
+		elem_init_pair(&pair, hit);
+		if (elem_index(&fk.elems, &pair) < 0)
+			return 0;
+	}
 	*found = *hit;
 	return 1;
 }

@@ -35,5 +35,6 @@ Suite *docker_suite(void);
 Suite *admit_suite(void);
 Suite *verdict_suite(void);
 Suite *ops_suite(void);
+Suite *rangegc_suite(void);
 
 #endif
