@@ -227,12 +227,15 @@ elem_ok(const struct icc_elem *e)
 	const unsigned char *p = (const unsigned char *)e;
 	size_t alen = e->family == AF_INET ? 4 : 16;
 
+	/* A pair (receiver . source, proto 0, no port) gates its ranges. */
+	bool pair = e->proto == 0 && e->first == 0 && e->last == 0;
+
 	return (e->family == AF_INET || e->family == AF_INET6) &&
-	    (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP ||
-	    e->proto == IPPROTO_SCTP) && p[6] == 0 && p[7] == 0 &&
+	    (pair || ((e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP ||
+	    e->proto == IPPROTO_SCTP) && e->first != 0 &&
+	    e->first <= e->last)) && p[6] == 0 && p[7] == 0 &&
 	    all_zero(p + 8 + alen, 16 - alen) &&
-	    all_zero(p + 24 + alen, 16 - alen) &&
-	    e->first != 0 && e->first <= e->last;
+	    all_zero(p + 24 + alen, 16 - alen);
 }
 
 static bool

@@ -42,21 +42,24 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* sample: three elements (sorted), br0 closed, one binding. */
+/* sample: four elements (sorted): two ports, a range and the pair that
+ * gates it; br0 closed, one binding. */
 static void
 sample(struct elemcache *c)
 {
 	struct icc_belem be = { .set = ICC_BSET_PORTS };
 
-	struct icc_elem e[3] = {
+	struct icc_elem e[4] = {
 		e4("10.0.0.3", "10.0.0.2", "3306/tcp"),
 		e4("10.0.0.3", "10.0.0.2", "53/udp"),
 		e4("10.0.0.4", "10.0.0.2", "7000-7999/tcp"),
 	};
 
+	elem_init_pair(&e[3], &e[2]);
+
 	memset(c, 0, sizeof(*c));
 	ck_assert_int_eq(elemcache_stamp(dir, &c->generation), 0);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		ck_assert_int_eq(elemvec_push(&c->elems, &e[i]), 0);
 	elemvec_sort(&c->elems);
 	ck_assert_int_eq(strvec_push(&c->closed, "br0"), 0);
@@ -88,8 +91,8 @@ START_TEST(test_round_trip)
 	ck_assert_int_eq(elemcache_read(dir, &r, err, sizeof(err)), 0);
 	ck_assert(r.generation == w.generation);
 	ck_assert(!r.icc_on);
-	ck_assert_uint_eq(r.elems.n, 3);
-	ck_assert_mem_eq(r.elems.v, w.elems.v, 3 * sizeof(*r.elems.v));
+	ck_assert_uint_eq(r.elems.n, 4);
+	ck_assert_mem_eq(r.elems.v, w.elems.v, 4 * sizeof(*r.elems.v));
 	ck_assert_uint_eq(r.closed.n, 1);
 	ck_assert_str_eq(r.closed.v[0], "br0");
 	ck_assert_uint_eq(r.binds.n, 1);
