@@ -187,6 +187,7 @@ START_TEST(test_damaged)
 	read_fails("elements.cache: element 2 is not one iccd makes, or out "
 	    "of order");
 	/* A bad bridge name. */
+	elemcache_free(&w);
 	sample(&w);
 	free(w.closed.v[0]);
 	w.closed.v[0] = strdup("a/b");
