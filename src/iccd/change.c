@@ -528,7 +528,8 @@ change_apply(struct iccd *d, struct change *ch, char *err, size_t len)
 	}
 	/* A request's additions are bounded (admit.h); a reload's are the
 	 * rules files', which root wrote. */
-	if (ch->model == NULL && admit_elems(ch->adds.n, err, len) == -1)
+	if (ch->model == NULL && (admit_elems(ch->adds.n, err, len) == -1 ||
+	    rangegc_admit(&d->gc, &ch->adds, err, len) == -1))
 		goto fail;
 	if (change_send(d, ch, err, len) == -1)
 		goto fail;

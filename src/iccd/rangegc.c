@@ -134,33 +134,93 @@ revoked(const struct elemvec *dels)
 }
 
 /*
+ * kept_pairs: the pairs that stay (not deleted by this change) but lose
+ * ranges, into out (sorted, each once), and how many ranges they lose.
+ * A source that changes its ports while its links stay does this.
+ */
+static size_t
+kept_pairs(const struct elemvec *dels, struct elemvec *out)
+{
+	struct icc_elem pair;
+	size_t n = 0;
+
+	for (size_t i = 0; i < dels->n; i++) {
+		if (!elem_is_range(&dels->v[i]))
+			continue;
+		elem_init_pair(&pair, &dels->v[i]);
+		if (has(dels, &pair))
+			continue;
+		n++;
+		if ((out->n == 0 || elem_cmp(&out->v[out->n - 1], &pair) != 0)
+		    && elemvec_push(out, &pair) == -1)
+			return (size_t)-1;
+	}
+	return n;
+}
+
+/*
+ * cut_pairs: many ranges of pairs that stay are revoked: the same as a
+ * revocation with their pairs deleted, or the request would pay every
+ * pipapo delete itself.  Each such pair in the kernel is deleted and held
+ * back (pending) until its garbage is gone, so its surviving ranges stop
+ * too meanwhile: fail closed, the requester's own delay.
+ */
+static int
+cut_pairs(struct plan *p, struct elemvec *cut)
+{
+	size_t n = kept_pairs(p->dels, cut);
+
+	if (n == (size_t)-1)
+		return -1;
+	if (n <= RANGEGC_MIN) {
+		elemvec_clear(cut);
+		return 0;
+	}
+	elemvec_sort(cut);
+	for (size_t i = 0; i < cut->n; i++)
+		if (!has(&p->gc->pending, &cut->v[i]) &&
+		    (elemvec_push(p->kdels, &cut->v[i]) == -1 ||
+		    elemvec_push(&p->mv->to_pending, &cut->v[i]) == -1))
+			return -1;
+	return 0;
+}
+
+/*
  * plan_dels: a pending element leaves the pending list; a range whose
- * pair stays out of the kernel (deleted here among many such ranges, or
- * gated already by garbage of its pair) becomes garbage; the rest go to
- * the kernel.
+ * pair stays out of the kernel (deleted here among many such ranges, cut
+ * by cut_pairs, or gated already by garbage of its pair) becomes garbage;
+ * the rest go to the kernel.
  */
 static int
 plan_dels(struct plan *p)
 {
 	bool many = revoked(p->dels) > RANGEGC_MIN;
+	struct elemvec cut = { 0 };
 	struct icc_elem pair;
 	const struct icc_elem *e;
 	struct elemvec *to;
+	int rv = -1;
 
+	if (cut_pairs(p, &cut) == -1)
+		goto out;
 	for (size_t i = 0; i < p->dels->n; i++) {
 		e = &p->dels->v[i];
 		elem_init_pair(&pair, e);
 		if (has(&p->gc->pending, e))
 			to = &p->mv->from_pending;
 		else if (elem_is_range(e) && ((many && has(p->dels, &pair)) ||
+		    has(&cut, &pair) ||
 		    span(&p->gc->garbage, e, NULL, NULL) > 0))
 			to = &p->mv->to_garbage;
 		else
 			to = p->kdels;
 		if (elemvec_push(to, e) == -1)
-			return -1;
+			goto out;
 	}
-	return 0;
+	rv = 0;
+out:
+	elemvec_free(&cut);
+	return rv;
 }
 
 /*
@@ -275,6 +335,24 @@ rangegc_clear(struct rangegc *gc)
 {
 	elemvec_clear(&gc->garbage);
 	elemvec_clear(&gc->pending);
+	gc->chunk = gc->at = 0;
+}
+
+int
+rangegc_admit(const struct rangegc *gc, const struct elemvec *adds,
+    char *err, size_t errlen)
+{
+	if (gc->garbage.n <= RANGEGC_MAX)
+		return 0;
+	for (size_t i = 0; i < adds->n; i++)
+		if (elem_is_range(&adds->v[i])) {
+			snprintf(err, errlen, "port ranges: %zu revoked ranges "
+			    "are still being removed (at most %d may wait): "
+			    "try again when iccctl status shows fewer",
+			    gc->garbage.n, RANGEGC_MAX);
+			return -1;
+		}
+	return 0;
 }
 
 void
@@ -434,6 +512,12 @@ rangegc_drain(struct iccd *d)
 	if (gc->chunk_max > 0 && n > gc->chunk_max)
 		n = gc->chunk_max;
 	pick(gc, n, &lo, &hi);
+	/* Another part of the set (a waiting pair's garbage, added later
+	 * than the head's): its deletes may cost many times the last ones.
+	 * Start it over with one, rather than stall everyone on a chunk
+	 * sized for cheaper deletes. */
+	if (gc->chunks > 0 && lo != gc->at && hi > lo + 1)
+		hi = lo + 1;
 	if (released(gc, lo, hi, &rel) == 0 &&
 	    (b = chunk_batch(d, lo, hi, &rel)) != NULL) {
 		t0 = now_ns();
@@ -454,6 +538,7 @@ rangegc_drain(struct iccd *d)
 	memmove(&gc->garbage.v[lo], &gc->garbage.v[hi],
 	    (gc->garbage.n - hi) * sizeof(gc->garbage.v[0]));
 	gc->garbage.n -= hi - lo;
+	gc->at = lo;		/* where this part continues */
 	remove_all(&gc->pending, &rel);
 	gc->drained += hi - lo;
 	gc->chunks++;

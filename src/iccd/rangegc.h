@@ -42,6 +42,15 @@
  */
 #define RANGEGC_MIN		16
 
+/*
+ * Garbage the queue may hold before requests that add port ranges are
+ * refused (rangegc_admit): revoking is never refused, so without a bound a
+ * group member could revoke faster than the kernel deletes (a stop and a
+ * new start at a fresh address, over and over) and grow the interval
+ * sets, which every later range commit pays for, without limit.
+ */
+#define RANGEGC_MAX		65536
+
 /* Kernel time one drain transaction aims at (ns): other clients wait at
  * most about this long between two chunks. */
 #define RANGEGC_TARGET_NS	(50L * 1000 * 1000)
@@ -52,6 +61,8 @@ struct rangegc {
 	struct elemvec	pending;	/* desired elements (pairs, ranges)
 					 * held back: sorted */
 	size_t		chunk;		/* the next chunk's size; 0: start */
+	size_t		at;		/* where the last chunk began: a
+					 * chunk elsewhere starts at 1 */
 	size_t		chunk_max;	/* --gc-chunk-max; 0: no bound */
 	unsigned long	drained;	/* garbage deleted by drains */
 	unsigned long	chunks;		/* drain transactions committed */
@@ -95,6 +106,15 @@ size_t rangegc_npairs(const struct rangegc *gc);
 bool rangegc_busy(const struct rangegc *gc);
 
 void gc_moves_free(struct gc_moves *mv);
+
+/*
+ * rangegc_admit: whether a change whose element delta adds adds (sorted)
+ * may go ahead: not when it adds a port range while more than RANGEGC_MAX
+ * revoked ranges wait in gc's queue.  Returns 0, or -1 with a line in err
+ * ("port ranges: ... being removed ...").
+ */
+int rangegc_admit(const struct rangegc *gc, const struct elemvec *adds,
+    char *err, size_t errlen);
 
 /*
  * rangegc_expect: given the difference between the desired set and the

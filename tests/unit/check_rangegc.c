@@ -261,6 +261,111 @@ START_TEST(test_reuse_different_waits)
 }
 END_TEST
 
+/*
+ * A source that changes its ports while its links stay: more than
+ * RANGEGC_MIN ranges of a pair that stays are revoked.  The pair is cut
+ * (deleted, held back) like a stop's, the old ranges become garbage,
+ * and the new ones wait with the pair: the request pays no pipapo
+ * delete.  The one range db keeps (10000-10001) stays in the kernel,
+ * inert until the pair is back.
+ */
+START_TEST(test_source_port_change_cuts_pair)
+{
+	struct icc_elem want[NRANGES + 1], pair = p4("10.0.0.3", "10.0.0.2");
+	struct icc_elem kept = e4("10.0.0.3", "10.0.0.2", "10000-10001/tcp");
+	const struct fake_commit *c;
+	char json[1024];
+	size_t n0;
+
+	start_many(want);
+	/* 10000-10001 kept; the other 19 moved by 5 ports. */
+	ranges(10005, json, sizeof(json), "10.0.0.3", "10.0.0.2", NULL);
+	n0 = ncommits();
+	ok("{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.2\",\"expose\":[\"10000-10001/tcp\",%s]}", json);
+	ck_assert_uint_eq(ncommits(), n0 + 1);
+	c = commit_at(n0);
+	expect_elems(&c->dels, &pair, 1);
+	ck_assert_uint_eq(c->adds.n, 0);
+	ck_assert_uint_eq(chg_d.gc.garbage.n, NRANGES - 1);
+	ck_assert(in_table(&kept));
+	ck_assert(!in_table(&pair));
+	ck_assert(!flow_ok("10.0.0.3", "10.0.0.2", 10000));
+	ck_assert(!flow_ok("10.0.0.3", "10.0.0.2", 10016));
+	ck_assert(!flow_ok("10.0.0.3", "10.0.0.2", 10011));
+	drain_all();
+	ck_assert(in_table(&pair));
+	ck_assert(flow_ok("10.0.0.3", "10.0.0.2", 10000));
+	ck_assert(flow_ok("10.0.0.3", "10.0.0.2", 10016));
+	ck_assert(!flow_ok("10.0.0.3", "10.0.0.2", 10011));
+	ck_assert(!flow_ok("10.0.0.3", "10.0.0.2", 10021));
+}
+END_TEST
+
+/*
+ * A chunk in another part of the queue (a waiting pair's garbage) starts
+ * with one element, whatever the size the head's cheaper deletes grew
+ * to: its deletes may cost many times more.
+ */
+START_TEST(test_chunk_restarts_elsewhere)
+{
+	struct icc_elem want[NRANGES + 1];
+	char json[1024];
+
+	start_many(want);
+	ok("{\"cmd\":\"start\",\"name\":\"api\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.4\",\"links\":[\"db:db\"]}");
+	ok("{\"cmd\":\"stop\",\"name\":\"web\"}");
+	ok("{\"cmd\":\"stop\",\"name\":\"api\"}");
+	ck_assert_uint_eq(chg_d.gc.garbage.n, 2 * NRANGES);
+	ck_assert_int_eq(rangegc_drain(&chg_d), 8);	/* the head */
+	chg_d.gc.chunk = 10;
+	/* api (10.0.0.4, after web in the queue) comes back to other
+	 * ranges of db: its adds wait for its garbage, drained first. */
+	ok("{\"cmd\":\"stop\",\"name\":\"db\"}");
+	ranges(30000, json, sizeof(json), "10.0.0.4", "10.0.0.2", NULL);
+	ok("{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.2\",\"expose\":[%s]}", json);
+	ok("{\"cmd\":\"start\",\"name\":\"api\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.4\",\"links\":[\"db:db\"]}");
+	ck_assert_uint_eq(chg_d.gc.pending.n, NRANGES + 1);
+	ck_assert_int_eq(rangegc_drain(&chg_d), 1);
+	/* Then it grows again within that part. */
+	ck_assert_int_gt(rangegc_drain(&chg_d), 1);
+	drain_all();
+	ck_assert(flow_ok("10.0.0.4", "10.0.0.2", 30011));
+}
+END_TEST
+
+/* Over RANGEGC_MAX queued, a request adding ranges is refused (named);
+ * one adding single ports is not; revoking never is. */
+START_TEST(test_admit_over_max)
+{
+	struct icc_elem e;
+	char p[32];
+
+	for (unsigned i = 0; i <= RANGEGC_MAX; i++) {
+		snprintf(p, sizeof(p), "%u-%u/tcp", 1 + i % 60000,
+		    2 + i % 60000);
+		e = e4(i < 60000 ? "10.9.0.1" : "10.9.0.2", "10.9.1.1", p);
+		ck_assert_int_eq(elemvec_push(&chg_d.gc.garbage, &e), 0);
+	}
+	elemvec_sort(&chg_d.gc.garbage);
+	ok("{\"cmd\":\"start\",\"name\":\"db\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.2\",\"expose\":[\"80/tcp\",\"7000-7999/tcp\"]}");
+	req_refused("port ranges: 65537 revoked ranges are still being "
+	    "removed (at most 65536 may wait): try again when iccctl status "
+	    "shows fewer", "{\"cmd\":\"start\",\"name\":\"web\",\"bridge\":"
+	    "\"br0\",\"ip\":\"10.0.0.3\",\"links\":[\"db:db\"]}");
+	ok("{\"cmd\":\"start\",\"name\":\"api\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.5\",\"expose\":[\"80/tcp\"]}");
+	ok("{\"cmd\":\"start\",\"name\":\"app\",\"bridge\":\"br0\","
+	    "\"ip\":\"10.0.0.4\",\"links\":[\"api:api\"]}");
+	ck_assert(flow_ok("10.0.0.4", "10.0.0.5", 80));
+	rangegc_clear(&chg_d.gc);
+}
+END_TEST
+
 START_TEST(test_delete_pending)
 {
 	struct icc_elem want[NRANGES + 1], due[4];
@@ -427,6 +532,9 @@ rangegc_suite(void)
 	tcase_add_test(tc, test_sync_clears);
 	tcase_add_test(tc, test_drain_refused_resyncs);
 	tcase_add_test(tc, test_status_and_metrics);
+	tcase_add_test(tc, test_source_port_change_cuts_pair);
+	tcase_add_test(tc, test_chunk_restarts_elsewhere);
+	tcase_add_test(tc, test_admit_over_max);
 	suite_add_tcase(s, tc);
 	return s;
 }
