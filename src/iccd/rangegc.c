@@ -116,30 +116,14 @@ garbage_after(const struct plan *p, const struct icc_elem *e)
 	    span(&p->mv->from_garbage, e, NULL, NULL);
 }
 
-/* revoked: the range deletes whose pair is deleted by the same change. */
-static size_t
-revoked(const struct elemvec *dels)
-{
-	struct icc_elem pair;
-	size_t n = 0;
-
-	for (size_t i = 0; i < dels->n; i++) {
-		if (!elem_is_range(&dels->v[i]))
-			continue;
-		elem_init_pair(&pair, &dels->v[i]);
-		if (has(dels, &pair))
-			n++;
-	}
-	return n;
-}
-
 /*
- * kept_pairs: the pairs that stay (not deleted by this change) but lose
- * ranges, into out (sorted, each once), and how many ranges they lose.
- * A source that changes its ports while its links stay does this.
+ * range_dels: the range deletes whose pair is deleted by the same change
+ * too (kept false: revoked ranges) or stays (kept true: a source's ports
+ * changed); with kept, their pairs into out (sorted, each once: dels is
+ * sorted, so a pair's ranges are adjacent).  (size_t)-1: out of memory.
  */
 static size_t
-kept_pairs(const struct elemvec *dels, struct elemvec *out)
+range_dels(const struct elemvec *dels, bool kept, struct elemvec *out)
 {
 	struct icc_elem pair;
 	size_t n = 0;
@@ -148,11 +132,12 @@ kept_pairs(const struct elemvec *dels, struct elemvec *out)
 		if (!elem_is_range(&dels->v[i]))
 			continue;
 		elem_init_pair(&pair, &dels->v[i]);
-		if (has(dels, &pair))
+		if (has(dels, &pair) == kept)
 			continue;
 		n++;
-		if ((out->n == 0 || elem_cmp(&out->v[out->n - 1], &pair) != 0)
-		    && elemvec_push(out, &pair) == -1)
+		if (kept && (out->n == 0 ||
+		    elem_cmp(&out->v[out->n - 1], &pair) != 0) &&
+		    elemvec_push(out, &pair) == -1)
 			return (size_t)-1;
 	}
 	return n;
@@ -168,7 +153,7 @@ kept_pairs(const struct elemvec *dels, struct elemvec *out)
 static int
 cut_pairs(struct plan *p, struct elemvec *cut)
 {
-	size_t n = kept_pairs(p->dels, cut);
+	size_t n = range_dels(p->dels, true, cut);
 
 	if (n == (size_t)-1)
 		return -1;
@@ -194,7 +179,7 @@ cut_pairs(struct plan *p, struct elemvec *cut)
 static int
 plan_dels(struct plan *p)
 {
-	bool many = revoked(p->dels) > RANGEGC_MIN;
+	bool many = range_dels(p->dels, false, NULL) > RANGEGC_MIN;
 	struct elemvec cut = { 0 };
 	struct icc_elem pair;
 	const struct icc_elem *e;
@@ -453,15 +438,6 @@ released(const struct rangegc *gc, size_t lo, size_t hi,
 	return 0;
 }
 
-static long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 /* next_chunk: the size that would have taken RANGEGC_TARGET_NS, at most
  * twice this one, at least 1, at most chunk_max. */
 static void
@@ -520,9 +496,9 @@ rangegc_drain(struct iccd *d)
 		hi = lo + 1;
 	if (released(gc, lo, hi, &rel) == 0 &&
 	    (b = chunk_batch(d, lo, hi, &rel)) != NULL) {
-		t0 = now_ns();
+		t0 = daemon_clock_ns();
 		rv = kbatch_commit(b, kerr, sizeof(kerr));
-		ns = now_ns() - t0;
+		ns = daemon_clock_ns() - t0;
 	}
 	kbatch_free(b);
 	if (rv != 0) {

@@ -41,20 +41,11 @@ struct startcache {
 	long		 read_ns, load_ns;
 };
 
-static long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 /* judge: read the cache and say whether it is the state's (under mu). */
 static void
 judge(struct startcache *sc)
 {
-	long t0 = now_ns();
+	long t0 = daemon_clock_ns();
 	bool usable = false;
 
 	if (elemcache_read(sc->dir, &sc->c, sc->why, sizeof(sc->why)) == -1) {
@@ -64,7 +55,7 @@ judge(struct startcache *sc)
 	} else
 		usable = elemcache_current(sc->dir, &sc->c, sc->icc_on,
 		    sc->why, sizeof(sc->why));
-	sc->read_ns = now_ns() - t0;
+	sc->read_ns = daemon_clock_ns() - t0;
 	pthread_mutex_lock(&sc->mu);
 	sc->usable = usable;
 	sc->ready = true;
@@ -88,11 +79,11 @@ load_run(void *arg)
 	}
 	for (size_t i = 0; i < sc->c.closed.n; i++)
 		closed[i] = sc->c.closed.v[i];
-	t0 = now_ns();
+	t0 = daemon_clock_ns();
 	/* Only k, and only this thread, until daemon_init joins it. */
 	sc->rc = kernel_load(sc->k, &sc->c.elems, closed, sc->c.closed.n,
 	    &sc->c.binds, sc->kerr, sizeof(sc->kerr));
-	sc->load_ns = now_ns() - t0;
+	sc->load_ns = daemon_clock_ns() - t0;
 	free(closed);
 	return NULL;
 }
@@ -221,10 +212,10 @@ startcache_end(struct iccd *d)
 	usable = sc->usable;
 	pthread_mutex_unlock(&sc->mu);
 	/* While the thread may still be loading: both only read c. */
-	t0 = now_ns();
+	t0 = daemon_clock_ns();
 	if (usable && compare(d, sc, &differ, &rest) == -1)
 		rest = false;
-	d->cache_compare_ns = now_ns() - t0;
+	d->cache_compare_ns = daemon_clock_ns() - t0;
 	pthread_join(sc->th, NULL);
 	d->cache_read_ns = sc->read_ns;
 	d->cache_load_ns = sc->load_ns;

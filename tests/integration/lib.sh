@@ -850,3 +850,45 @@ expect_kernel_is_model() {
 	same "$what: kernel sets equal the model's elements ($(printf '%s\n' "$want" | grep -c .) lines)" \
 		"$want" "$have"
 }
+
+# ---- nft monitor: what the kernel committed ---------------------------------
+# monitor_start: `nft monitor` in the host namespace into $MON (killed at
+# cleanup), returning once it shows events: it subscribes some time after
+# it starts, and an event before that is never shown, so tables are added
+# and deleted until one shows up.  Line-buffered: nft flushes its output
+# after some events only, and a marker must show up as soon as nft has it.
+monitor_start() {
+	local i tag=${ICC_TEST%%-*}
+	MON=$ICC_TMP/monitor.log
+	MARKS=0
+	ip netns exec "$HOST" stdbuf -oL nft monitor >"$MON" 2>&1 &
+	MON_PID=$!
+	ICC_PIDS+=("$MON_PID")
+	for i in $(seq 1 $((100 * ICC_SLOW))); do
+		in_host nft add table inet "${tag}ready$i" &&
+			in_host nft delete table inet "${tag}ready$i" ||
+			fatal "cannot add and delete table inet ${tag}ready$i"
+		grep -q "^delete table inet ${tag}ready" "$MON" && return 0
+		sleep 0.05
+	done
+	fatal "nft monitor never showed any event"
+}
+
+# monitor_mark: a change of a table of our own (inet tNNmarkM),
+# waited for in $MON: everything committed before it is then in $MON too.
+monitor_mark() {
+	local t=${ICC_TEST%%-*}mark$MARKS i
+	MARKS=$((MARKS + 1))
+	in_host nft add table inet "$t" || fatal "cannot add table inet $t"
+	in_host nft delete table inet "$t" || fatal "cannot delete table inet $t"
+	# A bound on the wait only (a loaded machine, valgrind): the marker
+	# normally shows within milliseconds.
+	for i in $(seq 1 $((600 * ICC_SLOW))); do
+		grep -q "^delete table inet $t\$" "$MON" && return 0
+		sleep 0.05
+	done
+	kill -0 "$MON_PID" 2>/dev/null || log "nft monitor (pid $MON_PID) has exited"
+	log "the monitor's last lines:"
+	tail -n 5 "$MON" | sed 's/^/  monitor| /'
+	fatal "nft monitor never showed the marker table $t"
+}

@@ -23,47 +23,8 @@ add_container web 10.88.0.3 fd88::3
 add_container app 10.88.0.5 fd88::5
 start_iccd
 
-MON=$ICC_TMP/monitor.log
-# Line-buffered: nft flushes its output after some events only, and a
-# marker must show up as soon as nft has it.
-ip netns exec "$HOST" stdbuf -oL nft monitor >"$MON" 2>&1 &
-MON_PID=$!
-ICC_PIDS+=("$MON_PID")
-MARKS=0
-
-# The monitor subscribes some time after it starts, and an event before
-# that is never shown: add and delete tables until one shows up.
-monitor_ready() {
-	local i
-	for i in $(seq 1 $((100 * ICC_SLOW))); do
-		in_host nft add table inet t27ready$i &&
-			in_host nft delete table inet t27ready$i ||
-			fatal "cannot add and delete table inet t27ready$i"
-		grep -q "^delete table inet t27ready" "$MON" && return 0
-		sleep 0.05
-	done
-	fatal "nft monitor never showed any event"
-}
-monitor_ready
-
-# mark: a change of a table of our own, and wait until the monitor shows
-# it; everything committed before it is then in $MON too.
-mark() {
-	local t=t27mark$MARKS i
-	MARKS=$((MARKS + 1))
-	in_host nft add table inet "$t" || fatal "cannot add table inet $t"
-	in_host nft delete table inet "$t" || fatal "cannot delete table inet $t"
-	# A bound on the wait only (a loaded machine, valgrind): the marker
-	# normally shows within milliseconds.
-	for i in $(seq 1 $((600 * ICC_SLOW))); do
-		grep -q "^delete table inet $t\$" "$MON" && return 0
-		sleep 0.05
-	done
-	kill -0 "$MON_PID" 2>/dev/null || log "nft monitor (pid $MON_PID) has exited"
-	log "the monitor's last lines:"
-	tail -n 5 "$MON" | sed 's/^/  monitor| /'
-	fatal "nft monitor never showed the marker table $t"
-}
+monitor_start
+mark() { monitor_mark; }
 
 # expect_txns WHAT N ARGS...: iccctl ARGS succeeds and iccd commits
 # exactly N transactions for it.

@@ -36,37 +36,8 @@ for i in $(seq 1 $N); do
 	must start "c$i" --bridge br0 --ip "10.88.0.$((10 + i))"
 done
 
-MON=$ICC_TMP/monitor.log
-ip netns exec "$HOST" stdbuf -oL nft monitor >"$MON" 2>&1 &
-MON_PID=$!
-ICC_PIDS+=("$MON_PID")
-MARKS=0
-
-# monitor_ready, mark: as in t27.
-monitor_ready() {
-	local i
-	for i in $(seq 1 $((100 * ICC_SLOW))); do
-		in_host nft add table inet t39ready$i &&
-			in_host nft delete table inet t39ready$i ||
-			fatal "cannot add and delete table inet t39ready$i"
-		grep -q "^delete table inet t39ready" "$MON" && return 0
-		sleep 0.05
-	done
-	fatal "nft monitor never showed any event"
-}
-monitor_ready
-
-mark() {
-	local t=t39mark$MARKS i
-	MARKS=$((MARKS + 1))
-	in_host nft add table inet "$t" || fatal "cannot add table inet $t"
-	in_host nft delete table inet "$t" || fatal "cannot delete table inet $t"
-	for i in $(seq 1 $((600 * ICC_SLOW))); do
-		grep -q "^delete table inet $t\$" "$MON" && return 0
-		sleep 0.05
-	done
-	fatal "nft monitor never showed the marker table $t"
-}
+monitor_start
+mark() { monitor_mark; }
 
 # burst OUT REQUEST...: the requests in one round; replies in OUT; the
 # transactions iccd committed meanwhile in TXNS.
