@@ -865,9 +865,10 @@ monitor_start() {
 	MON_PID=$!
 	ICC_PIDS+=("$MON_PID")
 	for i in $(seq 1 $((100 * ICC_SLOW))); do
-		in_host nft add table inet "${tag}ready$i" &&
-			in_host nft delete table inet "${tag}ready$i" ||
+		if ! in_host nft add table inet "${tag}ready$i" ||
+			! in_host nft delete table inet "${tag}ready$i"; then
 			fatal "cannot add and delete table inet ${tag}ready$i"
+		fi
 		grep -q "^delete table inet ${tag}ready" "$MON" && return 0
 		sleep 0.05
 	done
