@@ -156,6 +156,10 @@ END
 expect_status_matches "drained"
 expect_kernel_is_model "drained"
 drained=$(gc drained)
-[ "$drained" -gt 0 ] && pass "range_gc.drained: $drained" || fail "range_gc.drained is '$drained'"
+if [ "$drained" -gt 0 ]; then
+	pass "range_gc.drained: $drained"
+else
+	fail "range_gc.drained is '$drained'"
+fi
 
 finish

@@ -29,9 +29,6 @@ cold_stop() {
 	in_host nft delete table bridge icc 2>/dev/null
 }
 
-# loaded_line: the last "loaded" line of iccd's log.
-loaded_line() { grep 'loaded .* ms: setup' "$ICC_ICCD_LOG" | tail -n 1; }
-
 # expect_log WHAT PATTERN: iccd's log has a line matching PATTERN (ERE)
 # since the mark.
 MARK=0
@@ -56,8 +53,11 @@ expect_tcp_ok spy 10.88.0.2 8080
 
 log "---- (a) a clean stop writes the cache; a cold start loads it"
 cold_stop
-[ -f "$CACHE" ] && pass "(a) the clean stop wrote $CACHE" ||
+if [ -f "$CACHE" ]; then
+	pass "(a) the clean stop wrote $CACHE"
+else
 	fail "(a) no $CACHE after a clean stop"
+fi
 mark_log
 start_iccd
 expect_log "(a) start" 'from the element cache'
@@ -92,6 +92,7 @@ cold_stop
 # One byte in the middle, flipped (dd: in place, same inode).
 size=$(stat -c %s "$CACHE")
 byte=$(dd if="$CACHE" bs=1 skip=$((size / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of one byte
 printf "$(printf '\\%03o' $(((byte ^ 255) & 255)))" |
 	dd of="$CACHE" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null ||
 	fatal "cannot damage the cache"
@@ -103,8 +104,10 @@ expect_tcp_fail spy 10.88.0.2 8080
 cold_stop
 # A stale one: the state grants spy again, written as iccd would (a new
 # file renamed into c/), over a cache that does not.
-jq -c '.links = ["srv:db"]' "$SPY" >"$ICC_STATE/c/.spy.new" && mv "$ICC_STATE/c/.spy.new" "$SPY" ||
+if ! jq -c '.links = ["srv:db"]' "$SPY" >"$ICC_STATE/c/.spy.new" ||
+	! mv "$ICC_STATE/c/.spy.new" "$SPY"; then
 	fatal "cannot rewrite $SPY"
+fi
 mark_log
 start_iccd
 expect_log "(c) stale" 'element cache ignored: elements.cache: stale'
@@ -119,7 +122,10 @@ start_iccd
 expect_log "(d)" 'element cache ignored: .*writable by group or others'
 expect_kernel_is_model "(d)"
 stop_iccd
-[ "$(stat -c %a "$CACHE")" = 600 ] && pass "(d) the next stop wrote a cache of mode 0600" ||
+if [ "$(stat -c %a "$CACHE")" = 600 ]; then
+	pass "(d) the next stop wrote a cache of mode 0600"
+else
 	fail "(d) the cache is mode $(stat -c %a "$CACHE") after the stop"
+fi
 
 finish
