@@ -565,14 +565,17 @@ iperf_run() {
 	local out opts="" try
 	[ "$1" = tcp ] || opts="-u -l 64 -b 0"
 	# A server still closing the last run (a flooded UDP receiver can
-	# lag behind its client) refuses the next one as busy: that says
-	# nothing about the path, so wait and try again, a few times.
+	# lag behind its client) refuses the next one as busy, or resets
+	# its control connection: that says nothing about the path, so wait
+	# and try again, a few times.
 	for try in 1 2 3 4 5; do
 		# shellcheck disable=SC2086
 		out=$(timeout $((IPERF_SECONDS + 20)) ip netns exec "$NSA" $PIN_CLIENT iperf3 \
 			-c 10.99.0.3 -p 5201 $opts -t "$IPERF_SECONDS" -f m --connect-timeout 3000 2>&1) &&
 			break
-		case $out in *"server is busy"*) [ "$try" = 5 ] || { sleep 1; continue; } ;; esac
+		case $out in
+		*"server is busy"* | *"reset by peer"*) [ "$try" = 5 ] || { sleep 1; continue; } ;;
+		esac
 		die "iperf3 $1 from A to B:5201 failed: $(printf '%s\n' "$out" | tail -n 2)"
 	done
 	if [ "$1" = udp ]; then
